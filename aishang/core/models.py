@@ -1,0 +1,20 @@
+from django.db import models
+
+from .querysets import RestrictedManager
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ScopedModel(TimeStampedModel):
+    """A register object reachable only within the actor's company and projects."""
+
+    objects = RestrictedManager()
+
+    class Meta:
+        abstract = True

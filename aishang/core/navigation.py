@@ -1,0 +1,74 @@
+"""The back office's menu: every capability of the product has its place here.
+
+Entries whose capability is not built yet are shown greyed out, so the shell already has
+the shape users will work in.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str | None
+    icon: str
+    permission: str | None = None
+
+
+NAVIGATION = [
+    ("资源管理", [
+        NavItem("项目", "estate:project_list", "buildings", "estate.view_project"),
+        NavItem("楼栋", "estate:building_list", "building", "estate.view_building"),
+        NavItem("房屋", "estate:unit_list", "house-door", "estate.view_unit"),
+        NavItem("车位", "estate:parkingspace_list", "p-square", "estate.view_parkingspace"),
+        NavItem("业态", "estate:propertytype_list", "grid", "estate.view_propertytype"),
+    ]),
+    ("客户管理", [
+        NavItem("客户", "customers:customer_list", "people", "customers.view_customer"),
+        NavItem("车辆", "customers:vehicle_list", "car-front", "customers.view_vehicle"),
+    ]),
+    ("收费管理", [
+        NavItem("收银台", None, "cash-coin"),
+        NavItem("收费设置", None, "sliders"),
+        NavItem("账单", None, "receipt"),
+        NavItem("抄表", None, "speedometer2"),
+        NavItem("统计台账", None, "journal-text"),
+    ]),
+    ("客服工单", [NavItem("报事报修", None, "tools"), NavItem("投诉建议", None, "chat-left-text")]),
+    ("运营", [
+        NavItem("仓库", None, "box-seam"),
+        NavItem("设备", None, "gear"),
+        NavItem("安防巡更", None, "shield-check"),
+    ]),
+    ("系统设置", [
+        NavItem("员工", "users:user_list", "person-badge", "users.view_user"),
+        NavItem("角色", "users:role_list", "person-lock", "users.view_role"),
+        NavItem("自定义字段", "extras:customfield_list", "ui-checks", "extras.view_customfield"),
+        NavItem("变更记录", "extras:objectchange_list", "clock-history", "extras.view_objectchange"),
+        NavItem("后台任务", "extras:job_list", "hourglass-split", None),
+    ]),
+]
+
+
+def navigation_for(request):
+    user = request.user
+    current = request.path
+    sections = []
+    for title, items in NAVIGATION:
+        entries = []
+        for item in items:
+            if item.permission and not user.has_perm(item.permission):
+                continue
+            url = None
+            if item.url_name:
+                try:
+                    url = reverse(item.url_name)
+                except NoReverseMatch:
+                    url = None
+            entries.append({"label": item.label, "url": url, "icon": item.icon,
+                            "active": bool(url) and current.startswith(url)})
+        if entries:
+            sections.append({"title": title, "items": entries})
+    return sections

@@ -1,0 +1,46 @@
+"""The roles every company starts with, as permission codenames ("app.action_model").
+
+Later capabilities add their own permissions here; a company may edit these roles or add its own.
+"""
+
+REGISTER_MODELS = {
+    "estate": ["company", "propertytype", "project", "building", "entrance", "unit", "parkingspace"],
+    "customers": ["customer", "occupancy", "vehicle"],
+}
+
+
+def _perms(actions, models_by_app=None):
+    models_by_app = models_by_app or REGISTER_MODELS
+    return [f"{app}.{action}_{model}" for app, models in models_by_app.items() for model in models
+            for action in actions]
+
+
+VIEW_REGISTER = _perms(["view"])
+EDIT_REGISTER = _perms(["add", "change"])
+EXTRA = {
+    "pii": ["customers.view_customer_pii"],
+    "export": ["estate.export_unit", "customers.export_customer"],
+    "import": ["estate.import_unit"],
+    "changelog": ["extras.view_objectchange"],
+    "staff": ["users.view_user", "users.add_user", "users.change_user",
+              "users.view_role", "users.add_role", "users.change_role"],
+    "customfields": ["extras.view_customfield", "extras.add_customfield", "extras.change_customfield",
+                     "extras.delete_customfield"],
+    "audit": ["extras.view_auditevent"],
+}
+
+SYSTEM_ROLES = [
+    ("admin", "管理员", "企业管理员：全部权限", None),
+    ("finance", "财务", "收费设置、账单、报表", VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"]),
+    ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER),
+    ("service", "客服", "报事报修、投诉建议、客户档案",
+     VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
+     + EXTRA["changelog"]),
+    ("steward", "管家", "楼宇管家：住户档案、上门收费",
+     VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
+     + EXTRA["pii"]),
+    ("technician", "维修工", "维修工单", _perms(["view"], {"estate": ["project", "building", "entrance", "unit"]})),
+    ("guard", "保安", "巡更、访客、车辆", _perms(["view"], {"estate": ["project", "parkingspace"],
+                                                       "customers": ["vehicle"]})),
+]
+ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms])
