@@ -1,4 +1,5 @@
 from django.db import models
+from django.urls import reverse
 
 from .querysets import RestrictedManager
 
@@ -18,3 +19,7 @@ class ScopedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+    def get_absolute_url(self):
+        meta = self._meta
+        return reverse(f"{meta.app_label}:{meta.model_name}_detail", kwargs={"pk": self.pk})

@@ -1,0 +1,29 @@
+from django import forms
+
+
+def style_widgets(form):
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect)):
+            continue
+        css = "form-select" if isinstance(widget, (forms.Select, forms.SelectMultiple)) else "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+        if isinstance(widget, forms.DateInput):
+            widget.input_type = "date"
+            widget.format = "%Y-%m-%d"
+
+
+class ScopedModelForm(forms.ModelForm):
+    """A ModelForm whose choices of related objects stop at the user's scope."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and hasattr(queryset, "restrict"):
+                field.queryset = queryset.restrict(user, "view")
+        style_widgets(self)
+        for field in self.fields.values():
+            if field.widget.attrs.get("class", "").endswith("form-control") and field.required:
+                field.widget.attrs.setdefault("required", True)
