@@ -1,4 +1,3 @@
-
 from aishang.core.generic_views import (
     Column,
     ObjectDeleteView,
@@ -12,6 +11,7 @@ from .filters import ProjectFilter
 from .forms import ProjectForm
 from .models import Project
 from .selectors import project_summary
+
 
 class ProjectListView(ObjectListView):
     model = Project
