@@ -87,7 +87,12 @@ def export_cell(value):
     from decimal import Decimal
 
     if isinstance(value, (Decimal, date, datetime)):
-        return value if not isinstance(value, datetime) or value.tzinfo is None else value.replace(tzinfo=None)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            # Spreadsheets have no time zones: write the wall-clock time users see on the pages.
+            from django.utils import timezone
+
+            return timezone.localtime(value).replace(tzinfo=None)
+        return value
     return str(value)
 
 
@@ -311,6 +316,7 @@ class ObjectEditView(ScopedObjectMixin, View):
         return form
 
     def add_custom_fields(self, form, instance):
+        form.custom_field_names = []
         if getattr(instance, "custom_field_target", None) is None or not self.request.user.company_id:
             return
         values = instance.custom_field_data or {}

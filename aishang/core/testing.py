@@ -79,3 +79,75 @@ def make_staff(company, role_code="admin", projects=(), scope_all_projects=None,
     return staff_create(company=company, username=username or unique("staff"), password=password,
                         display_name=unique("员工"), roles=[role], projects=projects,
                         scope_all_projects=scope_all_projects)
+
+
+def make_entrance(building, code=None, **fields):
+    from aishang.estate.models import Entrance
+
+    return Entrance.objects.create(project=building.project, building=building, code=code or unique("E"), **fields)
+
+
+def make_parking_space(project, number=None, **fields):
+    from aishang.estate.models import ParkingSpace
+
+    return ParkingSpace.objects.create(project=project, number=number or unique("P-"), **fields)
+
+
+def make_plate():
+    return f"粤B{next(_counter) % 100000:05d}"
+
+
+def make_vehicle(project, customer=None, plate=None, **fields):
+    from aishang.customers.models import Vehicle
+
+    return Vehicle.objects.create(project=project, customer=customer, plate=plate or make_plate(), **fields)
+
+
+def make_custom_field(company, name=None, *, target="unit", field_type="text", label=None, **fields):
+    from aishang.extras.models import CustomField
+
+    name = name or unique("field_")
+    return CustomField.objects.create(company=company, target=target, name=name, label=label or name,
+                                      field_type=field_type, **fields)
+
+
+def make_role(company, permissions=(), code=None, name=None):
+    """A role with permissions named ``"app.codename"``."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    from aishang.users.models import Role
+
+    role = Role.objects.create(company=company, code=code or unique("role-"), name=name or unique("角色"))
+    query = Q(pk__in=[])
+    for permission in permissions:
+        app_label, codename = permission.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    role.permissions.set(Permission.objects.filter(query))
+    return role
+
+
+def all_register_permissions():
+    """Every permission of the register apps, as "app.codename": what a full administrator holds."""
+    from django.contrib.auth.models import Permission
+
+    return [f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")
+            .filter(content_type__app_label__in=["estate", "customers", "users", "extras"])]
+
+
+def api_client(user=None):
+    """A DRF test client that authenticates with the user's API token, as an integrator would."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def make_occupancy(unit, customer, role="owner", start_date=datetime.date(2020, 1, 1), **fields):
+    from aishang.customers.models import Occupancy
+
+    return Occupancy.objects.create(unit=unit, customer=customer, role=role, start_date=start_date, **fields)

@@ -1,4 +1,22 @@
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.views import View
+
+from aishang.core.forms import style_widgets
 from aishang.core.generic_views import (
+    BulkAction,
     Column,
     ObjectDeleteView,
     ObjectDetailView,
@@ -6,11 +24,109 @@ from aishang.core.generic_views import (
     ObjectListView,
     choice_display,
 )
+from aishang.extras.customfields import form_field_for
+from aishang.extras.models import CustomField
+from aishang.extras.services import register_object_delete, register_object_save
 
-from .filters import ProjectFilter
-from .forms import ProjectForm
-from .models import Project
-from .selectors import project_summary
+from . import selectors
+from .choices import ParkingStatus, UnitStatus
+from .filters import BuildingFilter, ParkingSpaceFilter, ProjectFilter, PropertyTypeFilter, UnitFilter, several_projects
+from .forms import (
+    BuildingForm,
+    EntranceForm,
+    ParkingSpaceForm,
+    ProjectForm,
+    PropertyTypeForm,
+    UnitForm,
+    as_id,
+)
+from .models import Building, Entrance, ParkingSpace, Project, PropertyType, Unit
+
+UNIT_STATUS_TONES = {
+    UnitStatus.UNDELIVERED: "secondary",
+    UnitStatus.VACANT: "warning",
+    UnitStatus.OWNER_OCCUPIED: "success",
+    UnitStatus.RENTED: "primary",
+    UnitStatus.DECORATING: "info",
+}
+PARKING_STATUS_TONES = {
+    ParkingStatus.FREE: "success",
+    ParkingStatus.SOLD: "secondary",
+    ParkingStatus.RENTED: "primary",
+    ParkingStatus.RESERVED: "warning",
+}
+
+
+def tone_badge(label, tone):
+    return format_html('<span class="badge status-badge bg-{0}-subtle text-{0}-emphasis border border-{0}-subtle">'
+                       "{1}</span>", tone, label)
+
+
+def unit_status_badge(unit, view=None):
+    return tone_badge(unit.get_status_display(), UNIT_STATUS_TONES.get(unit.status, "secondary"))
+
+
+def parking_status_badge(space, view=None):
+    return tone_badge(space.get_status_display(), PARKING_STATUS_TONES.get(space.status, "secondary"))
+
+
+def area_cell(name):
+    def display(obj, view):
+        value = getattr(obj, name)
+        return None if value is None else f"{value:,.2f}"
+
+    return display
+
+
+def date_cell(name):
+    def display(obj, view):
+        value = getattr(obj, name)
+        return value.strftime("%Y-%m-%d") if value else None
+
+    return display
+
+
+def optional_url(name, **kwargs):
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+def tab_url(obj, tab):
+    return f"{obj.get_absolute_url()}?tab={tab}"
+
+
+PROJECT_COLUMN = Column("project", "项目", accessor="project.name", order_by="project__name")
+
+
+class SeveralProjectsMixin:
+    """Lists show a 项目 column only to users who work on more than one project."""
+
+    project_column_after = 0
+
+    def visible_columns(self):
+        columns = list(self.columns)
+        if several_projects(self.request.user):
+            columns.insert(self.project_column_after, PROJECT_COLUMN)
+        return columns
+
+
+class QueryInitialMixin:
+    """New objects start from the query string (?project=..&building=..), so pages can link prefilled forms."""
+
+    initial_fields = ()
+
+    def get_form(self, instance, data=None):
+        initial = {}
+        if data is None and not instance.pk:
+            initial = {name: self.request.GET[name] for name in self.initial_fields if self.request.GET.get(name)}
+        form = self.form_class(data=data, instance=instance, user=self.request.user, initial=initial)
+        self.add_custom_fields(form, instance)
+        return form
+
+
+# Projects
 
 
 class ProjectListView(ObjectListView):
@@ -31,16 +147,441 @@ class ProjectListView(ObjectListView):
         Column("service_phone", "服务电话"),
     ]
 
+
 class ProjectDetailView(ObjectDetailView):
     model = Project
     template_name = "estate/project_detail.html"
+    tabs = (("info", "基本信息"), ("buildings", "楼栋"), ("parking", "车位"))
 
     def get_extra_context(self, obj, active_tab):
-        return {"summary": project_summary(obj)}
+        user = self.request.user
+        context = {"summary": project_summary_with_tones(obj)}
+        if active_tab == "buildings":
+            context["buildings"] = selectors.project_buildings(obj)
+            context["can_add_building"] = user.has_perm("estate.add_building")
+        elif active_tab == "parking":
+            context["parking"] = selectors.project_parking_summary(obj)
+            context["parking_tones"] = PARKING_STATUS_TONES
+            context["can_add_parking"] = user.has_perm("estate.add_parkingspace")
+        return context
+
+
+def project_summary_with_tones(project):
+    summary = selectors.project_summary(project)
+    summary["statuses"] = [(value, label, summary["by_status"].get(value, 0), UNIT_STATUS_TONES[value])
+                           for value, label in UnitStatus.choices]
+    return summary
+
 
 class ProjectEditView(ObjectEditView):
     model = Project
     form_class = ProjectForm
 
+
 class ProjectDeleteView(ObjectDeleteView):
     model = Project
+
+
+# Property types
+
+
+def custom_field_admin_url():
+    return optional_url("extras:customfield_list") or "/system/custom-fields/"
+
+
+class PropertyTypeListView(ObjectListView):
+    model = PropertyType
+    filterset_class = PropertyTypeFilter
+    search_fields = ("name__icontains", "description__icontains")
+    search_placeholder = "业态名称或说明"
+    add_url_name = "estate:propertytype_add"
+    ordering = ("weight", "id")
+    columns = [
+        Column("name", "业态名称", link=True, order_by="name"),
+        Column("kind", "业态大类", display=choice_display("kind"), order_by="kind"),
+        Column("description", "说明"),
+        Column("unit_count", "房屋数", numeric=True, order_by="unit_count"),
+        Column("custom_field_count", "专属自定义字段", numeric=True, order_by="custom_field_count"),
+        Column("weight", "排序", numeric=True, order_by="weight"),
+    ]
+
+    def get_queryset(self):
+        return selectors.property_type_list_queryset(self.request.user)
+
+
+class PropertyTypeDetailView(ObjectDetailView):
+    model = PropertyType
+    template_name = "estate/propertytype_detail.html"
+    tabs = (("info", "基本信息"), ("fields", "自定义字段"))
+
+    def get_extra_context(self, obj, active_tab):
+        own, common = selectors.property_type_custom_fields(obj)
+        user = self.request.user
+        return {"own_fields": own, "common_fields": common, "custom_field_admin_url": custom_field_admin_url(),
+                "can_manage_fields": user.has_perm("extras.view_customfield"),
+                "unit_count": Unit.objects.restrict(user, "view").filter(property_type=obj).count()}
+
+
+class PropertyTypeEditView(ObjectEditView):
+    model = PropertyType
+    form_class = PropertyTypeForm
+
+
+class PropertyTypeDeleteView(ObjectDeleteView):
+    model = PropertyType
+
+
+# Buildings and entrances
+
+
+class BuildingListView(SeveralProjectsMixin, ObjectListView):
+    model = Building
+    filterset_class = BuildingFilter
+    search_fields = ("code__icontains", "name__icontains")
+    search_placeholder = "楼栋编号或名称"
+    add_url_name = "estate:building_add"
+    columns = [
+        Column("code", "楼栋编号", order_by="code"),
+        Column("name", "楼栋名称", link=True, display=lambda o, v: str(o), order_by="name"),
+        Column("phase", "期数", order_by="phase"),
+        Column("property_type", "业态", accessor="property_type.name", order_by="property_type__weight"),
+        Column("height_class", "楼型"),
+        Column("floors_above", "地上层数", numeric=True, order_by="floors_above"),
+        Column("floors_below", "地下层数", numeric=True),
+        Column("entrance_count", "单元数", numeric=True, order_by="entrance_count"),
+        Column("unit_count", "房屋数", numeric=True, order_by="unit_count"),
+        Column("completed_on", "竣工日期", display=date_cell("completed_on"),
+               export_value=lambda o, v: o.completed_on, order_by="completed_on"),
+    ]
+
+    def get_queryset(self):
+        return selectors.building_list_queryset(self.request.user)
+
+
+class BuildingDetailView(ObjectDetailView):
+    model = Building
+    template_name = "estate/building_detail.html"
+    select_related = ("project", "property_type")
+    tabs = (("info", "基本信息"), ("entrances", "单元"), ("units", "房屋"), ("tiles", "楼盘图"))
+
+    def get_extra_context(self, obj, active_tab):
+        user = self.request.user
+        context = {"summary": selectors.building_summary(obj), "can_add_unit": user.has_perm("estate.add_unit")}
+        if active_tab == "entrances":
+            context.update({
+                "entrances": selectors.building_entrances(obj),
+                "can_add_entrance": user.has_perm("estate.add_entrance"),
+                "can_change_entrance": user.has_perm("estate.change_entrance"),
+                "can_delete_entrance": user.has_perm("estate.delete_entrance"),
+                "entrance_form": EntranceForm(instance=Entrance(project=obj.project, building=obj), user=user),
+            })
+        elif active_tab == "units":
+            units = selectors.building_units(obj)
+            for unit in units:
+                unit.badge = unit_status_badge(unit)
+            context["units_page"] = Paginator(units, 100).get_page(self.request.GET.get("page"))
+        elif active_tab == "tiles":
+            grid = selectors.building_tile_grid(obj)
+            grid["legend"] = [(value, label, count, UNIT_STATUS_TONES[value]) for value, label, count in grid["legend"]]
+            context.update({"grid": grid, "tones": UNIT_STATUS_TONES})
+        return context
+
+
+class BuildingEditView(QueryInitialMixin, ObjectEditView):
+    model = Building
+    form_class = BuildingForm
+    initial_fields = ("project", "property_type", "phase")
+
+
+class BuildingDeleteView(ObjectDeleteView):
+    model = Building
+
+
+class EntranceListView(LoginRequiredMixin, View):
+    """Entrances are listed on their building's page."""
+
+    def get(self, request):
+        building_id = as_id(request.GET.get("building"))
+        if building_id:
+            building = get_object_or_404(Building.objects.restrict(request.user, "view"), pk=building_id)
+            return redirect(tab_url(building, "entrances"))
+        return redirect("estate:building_list")
+
+
+class EntranceDetailView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        entrance = get_object_or_404(Entrance.objects.restrict(request.user, "view").select_related("building"),
+                                     pk=pk)
+        return redirect(tab_url(entrance.building, "entrances"))
+
+
+class EntranceEditView(ObjectEditView):
+    model = Entrance
+    form_class = EntranceForm
+    select_related = ("building", "project")
+
+    def get_instance(self):
+        if "pk" in self.kwargs:
+            return self.get_object("change")
+        if not self.request.user.has_perm("estate.add_entrance"):
+            raise Http404
+        building = get_object_or_404(Building.objects.restrict(self.request.user, "view"),
+                                     pk=self.kwargs["building_pk"])
+        return Entrance(project_id=building.project_id, building=building)
+
+    def get_success_url(self, obj):
+        return tab_url(obj.building, "entrances")
+
+    def list_url(self):
+        return tab_url(self.building, "entrances") if getattr(self, "building", None) else super().list_url()
+
+    def render(self, form, instance, status=200):
+        self.building = instance.building
+        response = super().render(form, instance, status)
+        if not instance.pk:
+            response.context_data["title"] = f"新增单元：{instance.building}"
+        return response
+
+
+class EntranceDeleteView(ObjectDeleteView):
+    model = Entrance
+    select_related = ("building",)
+
+    def post(self, request, *args, **kwargs):
+        entrance = self.get_object("delete")
+        try:
+            register_object_delete(obj=entrance, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已删除单元「{entrance}」")
+        return redirect(tab_url(entrance.building, "entrances"))
+
+
+# Units
+
+
+def unit_form_custom_fields(company_id, property_type_id):
+    """The unit fields of the company that apply to a property type (or to every type)."""
+    if not company_id:
+        return CustomField.objects.none()
+    return (CustomField.objects.for_target(company_id, "unit")
+            .filter(Q(property_type__isnull=True) | Q(property_type_id=property_type_id)))
+
+
+def add_unit_custom_fields(form, instance, company_id):
+    # Fields follow the property type chosen in the form, so changing the type offers (and validates) its fields.
+    values = instance.custom_field_data or {}
+    added = {}
+    for custom_field in unit_form_custom_fields(company_id, form.chosen("property_type")):
+        name = f"cf_{custom_field.name}"
+        added[name] = form_field_for(custom_field, initial=values.get(custom_field.name))
+    style_widgets(SimpleNamespace(fields=added))
+    form.fields.update(added)
+    form.custom_field_names = list(added)
+
+
+def custom_cell(field):
+    def display(obj, view):
+        value = (obj.custom_field_data or {}).get(field.name)
+        return None if value in (None, "", []) else field.display(value)
+
+    return display
+
+
+def bulk_set_status(view, queryset):
+    status = view.request.POST.get("status", "")
+    if status not in UnitStatus.values:
+        raise ValidationError("请先在批量操作栏选择新的房屋状态")
+    label = UnitStatus(status).label
+    units = queryset.exclude(status=status).select_related("project", "building", "entrance", "property_type")
+    count = 0
+    with transaction.atomic():
+        for unit in units:
+            unit.status = status
+            try:
+                register_object_save(obj=unit, partial_custom=True, actor=view.request.user)
+            except ValidationError as exc:
+                raise ValidationError(f"{unit.code}：{'；'.join(exc.messages)}（全部未修改）") from None
+            count += 1
+    return f"已将 {count} 套房屋的状态改为「{label}」"
+
+
+def bulk_delete(view, queryset):
+    units = list(queryset)
+    with transaction.atomic():
+        for unit in units:
+            register_object_delete(obj=unit, actor=view.request.user)
+    return f"已删除 {len(units)} 套房屋"
+
+
+class UnitListView(SeveralProjectsMixin, ObjectListView):
+    model = Unit
+    filterset_class = UnitFilter
+    search_placeholder = "房屋编码、房号或业主姓名"
+    add_url_name = "estate:unit_add"
+    export_permission = "estate.export_unit"
+    export_filename = "房屋"
+    custom_field_target = "unit"
+    project_column_after = 1
+    bulk_actions = [
+        BulkAction("set_status", "修改状态", "estate.change_unit", bulk_set_status, tone="outline-primary",
+                   extra={"field": "status", "label": "新状态", "choices": UnitStatus.choices}),
+        BulkAction("delete", "删除", "estate.delete_unit", bulk_delete, tone="outline-danger",
+                   confirm="确定删除所选房屋吗？删除后不可恢复，已有住户关系的房屋不能删除。"),
+    ]
+    columns = [
+        Column("code", "房屋编码", link=True, order_by="code"),
+        Column("building", "楼栋", display=lambda o, v: str(o.building), order_by="building__code"),
+        Column("entrance", "单元", display=lambda o, v: o.entrance.code if o.entrance_id else None,
+               order_by="entrance__code"),
+        Column("floor", "楼层", numeric=True, order_by="floor"),
+        Column("number", "房号", order_by="number"),
+        Column("property_type", "业态", accessor="property_type.name", order_by="property_type__weight"),
+        Column("building_area", "建筑面积(㎡)", numeric=True, display=area_cell("building_area"),
+               export_value=lambda o, v: o.building_area, order_by="building_area"),
+        Column("inner_area", "套内面积(㎡)", numeric=True, display=area_cell("inner_area"),
+               export_value=lambda o, v: o.inner_area, order_by="inner_area"),
+        Column("status", "房屋状态", display=unit_status_badge, export_value=lambda o, v: o.get_status_display(),
+               order_by="status"),
+        Column("owners", "业主", display=lambda o, v: selectors.owner_names(o)),
+        Column("layout", "户型", export=True),
+        Column("delivered_on", "交付日期", display=date_cell("delivered_on"),
+               export_value=lambda o, v: o.delivered_on, order_by="delivered_on"),
+    ]
+
+    def get_queryset(self):
+        return selectors.unit_list_queryset(self.request.user)
+
+    def filter_queryset(self, queryset):
+        return selectors.unit_search(super().filter_queryset(queryset), self.request.GET.get("q"))
+
+    def visible_columns(self):
+        columns = super().visible_columns()
+        if self.request.GET.get("export") == "xlsx":
+            columns += [Column(f"cf_{f.name}", f.label, display=custom_cell(f))
+                        for f in selectors.unit_custom_fields(self.request.user.company_id)]
+        return columns
+
+    def get_context_data(self, **context):
+        context = super().get_context_data(**context)
+        context["search_fields"] = True
+        import_url = optional_url("estate:unit_import")
+        if import_url and self.request.user.has_perm("estate.import_unit"):
+            context["extra_buttons"] = [*context["extra_buttons"], ("导入", import_url, "upload")]
+        return context
+
+
+class UnitDetailView(ObjectDetailView):
+    model = Unit
+    template_name = "estate/unit_detail.html"
+    select_related = ("project", "building", "entrance", "property_type")
+    tabs = (("info", "基本信息"), ("residents", "住户"), ("custom", "自定义字段"))
+
+    def get_extra_context(self, obj, active_tab):
+        user = self.request.user
+        context = {"owners": selectors.unit_owners(obj), "status_badge": unit_status_badge(obj),
+                   "tiles_url": f"{tab_url(obj.building, 'tiles')}#unit-{obj.pk}"}
+        if user.has_perm("customers.add_occupancy"):
+            here = tab_url(obj, "residents")
+            add_url = optional_url("customers:occupancy_add")
+            if add_url:
+                context["occupancy_add_url"] = f"{add_url}?{urlencode({'unit': obj.pk, 'next': here})}"
+            transfer_url = optional_url("customers:unit_transfer", unit_pk=obj.pk)
+            context["transfer_url"] = transfer_url if transfer_url and context["owners"] else None
+        if active_tab == "residents":
+            context["occupants"] = selectors.unit_occupants(obj)
+        return context
+
+
+class UnitEditView(QueryInitialMixin, ObjectEditView):
+    model = Unit
+    form_class = UnitForm
+    template_name = "estate/unit_form.html"
+    select_related = ("project", "building", "entrance", "property_type")
+    initial_fields = ("project", "building", "entrance", "floor", "property_type", "status")
+
+    def add_custom_fields(self, form, instance):
+        add_unit_custom_fields(form, instance, self.request.user.company_id)
+
+    def render(self, form, instance, status=200):
+        response = super().render(form, instance, status)
+        response.context_data["preview"] = form.code_preview()
+        return response
+
+
+class UnitDeleteView(ObjectDeleteView):
+    model = Unit
+
+
+class UnitFormPartView(LoginRequiredMixin, View):
+    """Pieces of the unit form re-rendered by htmx: building/entrance choices, code preview, custom fields."""
+
+    part = None
+
+    def get(self, request):
+        user = request.user
+        if not (user.has_perm("estate.add_unit") or user.has_perm("estate.change_unit")):
+            raise Http404
+        instance = Unit()
+        unit_id = as_id(request.GET.get("unit"))
+        if unit_id:
+            instance = get_object_or_404(Unit.objects.restrict(user, "change"), pk=unit_id)
+        initial = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
+        form = UnitForm(instance=instance, initial=initial, user=user)
+        if self.part == "custom":
+            add_unit_custom_fields(form, instance, user.company_id)
+        return TemplateResponse(request, "estate/_unit_form_part.html",
+                                {"form": form, "part": self.part, "preview": form.code_preview()})
+
+
+# Parking spaces
+
+
+class ParkingSpaceListView(SeveralProjectsMixin, ObjectListView):
+    model = ParkingSpace
+    filterset_class = ParkingSpaceFilter
+    search_fields = ("number__icontains", "zone__icontains", "notes__icontains")
+    search_placeholder = "车位编号、区域或备注"
+    add_url_name = "estate:parkingspace_add"
+    project_column_after = 1
+    columns = [
+        Column("number", "车位编号", link=True, order_by="number"),
+        Column("zone", "区域", order_by="zone"),
+        Column("kind", "车位类型", display=choice_display("kind"), order_by="kind"),
+        Column("status", "状态", display=parking_status_badge, export_value=lambda o, v: o.get_status_display(),
+               order_by="status"),
+        Column("area", "面积(㎡)", numeric=True, display=area_cell("area"), export_value=lambda o, v: o.area,
+               order_by="area"),
+        Column("vehicles", "车辆", display=lambda o, v: "、".join(x.plate for x in o.vehicles.all())
+               if hasattr(o, "vehicles") else None),
+        Column("notes", "备注"),
+    ]
+
+    def get_queryset(self):
+        return selectors.parking_list_queryset(self.request.user)
+
+
+class ParkingSpaceDetailView(ObjectDetailView):
+    model = ParkingSpace
+    template_name = "estate/parkingspace_detail.html"
+    select_related = ("project",)
+    tabs = (("info", "基本信息"), ("vehicles", "车辆"))
+
+    def get_extra_context(self, obj, active_tab):
+        context = {"status_badge": parking_status_badge(obj), "vehicles": selectors.parking_vehicles(obj)}
+        add_url = optional_url("customers:vehicle_add")
+        if add_url and self.request.user.has_perm("customers.add_vehicle"):
+            query = {"project": obj.project_id, "parking_space": obj.pk, "next": tab_url(obj, "vehicles")}
+            context["vehicle_add_url"] = f"{add_url}?{urlencode(query)}"
+        return context
+
+
+class ParkingSpaceEditView(QueryInitialMixin, ObjectEditView):
+    model = ParkingSpace
+    form_class = ParkingSpaceForm
+    initial_fields = ("project", "zone", "kind", "status")
+
+
+class ParkingSpaceDeleteView(ObjectDeleteView):
+    model = ParkingSpace

@@ -80,7 +80,7 @@ def diff_rows(change):
     model = change.object_type.model_class()
     labels, displays = {}, {}
     if model is not None:
-        for field in model._meta.concrete_fields:
+        for field in (*model._meta.concrete_fields, *model._meta.many_to_many):
             labels[field.name] = str(field.verbose_name)
             if field.choices:
                 displays[field.name] = {str(k): str(v) for k, v in field.flatchoices}

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, Permission, UserManager
 from django.db import models
+from django.urls import reverse
 
 from aishang.core.querysets import RestrictedQuerySet
 from aishang.estate.models import Company, Project
@@ -45,6 +46,9 @@ class Role(ChangeLoggedModel, models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("users:role_detail", kwargs={"pk": self.pk})
+
     def get_scope_ids(self):
         return self.company_id, None
 
@@ -71,6 +75,9 @@ class User(ChangeLoggedModel, AbstractUser):
 
     def __str__(self):
         return self.display_name or self.username
+
+    def get_absolute_url(self):
+        return reverse("users:user_detail", kwargs={"pk": self.pk})
 
     def get_scope_ids(self):
         return self.company_id, None

@@ -1,5 +1,6 @@
 import re
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 
@@ -10,3 +11,10 @@ class LettersAndDigitsValidator:
 
     def get_help_text(self):
         return "密码须同时包含字母和数字。"
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django 5.2's own message for this rule lost its Chinese translation (its msgid changed)."""
+
+    def get_error_message(self):
+        return f"密码太短，至少需要 {self.min_length} 个字符"

@@ -23,3 +23,11 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   const autofocus = event.detail.target.querySelector("[autofocus]");
   if (autofocus) autofocus.focus();
 });
+// Lists on a phone: the filters beyond the search box fold away behind a 筛选 button.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-toggle-filters]");
+  if (!button) return;
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  button.closest("form").querySelectorAll(".list-filter-extra").forEach((col) => col.classList.toggle("d-none", !open));
+});

@@ -1,0 +1,258 @@
+"""What the API tests need to know about each register endpoint, declared once per model.
+
+The generic CRUD tests and the access sweep walk the routers and look each model up here;
+an endpoint without a spec fails ``test_every_registered_endpoint_is_covered_by_the_sweep``.
+"""
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from aishang.core.testing import (
+    all_register_permissions,
+    make_building,
+    make_company,
+    make_custom_field,
+    make_customer,
+    make_entrance,
+    make_owner,
+    make_parking_space,
+    make_plate,
+    make_project,
+    make_role,
+    make_staff,
+    make_unit,
+    make_vehicle,
+    property_type,
+    unique,
+)
+from aishang.customers.api.urls import router as customers_router
+from aishang.customers.models import Customer, Occupancy, Vehicle
+from aishang.estate.api.urls import router as estate_router
+from aishang.estate.models import Building, Company, Entrance, ParkingSpace, Project, PropertyType, Unit
+from aishang.extras.api.urls import router as extras_router
+from aishang.extras.models import CustomField, ObjectChange
+from aishang.users.api.urls import router as users_router
+from aishang.users.models import Role, User
+
+ROUTERS = {"estate": estate_router, "customers": customers_router, "users": users_router, "extras": extras_router}
+
+
+def registered_routes(app=None):
+    """(prefix, viewset) of every registered endpoint, optionally of one app."""
+    return [(prefix, viewset) for name, router in ROUTERS.items() if app in (None, name)
+            for prefix, viewset, _basename in router.registry]
+
+
+def route_id(route):
+    return route[0]
+
+
+def route_model(route):
+    return route[1].queryset.model
+
+
+def is_read_only(route):
+    return not hasattr(route[1], "update")
+
+
+class World:
+    """One company with projects A and B, and another company, each with a little register."""
+
+    def __init__(self):
+        self.company = make_company()
+        self.project_a = make_project(self.company)
+        self.project_b = make_project(self.company)
+        self.other_company = make_company()
+        self.other_project = make_project(self.other_company)
+
+    @functools.cache  # noqa: B019 - one World per test
+    def building(self, project):
+        return make_building(project)
+
+    @functools.cache  # noqa: B019
+    def unit(self, project):
+        return make_unit(project, building=self.building(project))
+
+    @functools.cache  # noqa: B019
+    def customer(self, project):
+        return make_customer(project)
+
+    @functools.cache  # noqa: B019
+    def parking_space(self, project):
+        return make_parking_space(project)
+
+    def residential(self, company):
+        return property_type(company, "住宅")
+
+    def company_of(self, project):
+        return project.company
+
+    def role(self, company, code="service"):
+        return company.roles.get(code=code)
+
+
+@dataclass
+class Spec:
+    """How to make one object of the model in a project (or company), and a create payload.
+
+    ``payload(world, home, refs)`` is a create body whose own project (or company) is ``home`` and
+    whose references point into ``refs``; ``None`` where the endpoint creates nothing.
+    """
+
+    make: Any
+    payload: Any = None
+    patch: dict = field(default_factory=dict)
+    company_level: bool = False
+    has_references: bool = True
+
+
+def _object_change(world, project):
+    building = make_building(project)
+    return ObjectChange.objects.filter(object_id=building.pk, object_type__model="building").get()
+
+
+SPECS = {
+    Company: Spec(
+        make=lambda w, company: company,
+        patch={"short_name": "新简称"},
+        company_level=True,
+    ),
+    PropertyType: Spec(
+        make=lambda w, company: PropertyType.objects.create(company=company, name=unique("业态")),
+        payload=lambda w, home, refs: {"company": home.pk, "name": unique("业态"), "kind": "shop"},
+        patch={"description": "沿街商铺"},
+        company_level=True,
+        has_references=False,
+    ),
+    CustomField: Spec(
+        make=lambda w, company: make_custom_field(company),
+        payload=lambda w, home, refs: {"company": home.pk, "target": "unit", "name": unique("f_"), "label": "朝向",
+                                       "property_type": w.residential(refs).pk},
+        patch={"label": "房屋朝向"},
+        company_level=True,
+    ),
+    Role: Spec(
+        make=lambda w, company: make_role(company, ["estate.view_unit"]),
+        payload=lambda w, home, refs: {"company": home.pk, "code": unique("role-"), "name": unique("角色"),
+                                       "permissions": ["estate.view_unit"]},
+        patch={"description": "只看房屋"},
+        company_level=True,
+        has_references=False,
+    ),
+    Project: Spec(
+        make=lambda w, project: project,
+        payload=lambda w, home, refs: {"code": unique("P"), "name": unique("项目"), "company": home.company_id},
+        patch={"manager_name": "王经理"},
+        has_references=False,
+    ),
+    Building: Spec(
+        make=lambda w, project: make_building(project),
+        payload=lambda w, home, refs: {"project": home.pk, "code": unique("B"),
+                                       "property_type": w.residential(refs.company).pk},
+        patch={"name": "一号楼"},
+        has_references=False,
+    ),
+    Entrance: Spec(
+        make=lambda w, project: make_entrance(w.building(project)),
+        payload=lambda w, home, refs: {"project": home.pk, "building": w.building(refs).pk, "code": unique("E")},
+        patch={"has_elevator": False},
+    ),
+    Unit: Spec(
+        make=lambda w, project: make_unit(project, building=w.building(project)),
+        payload=lambda w, home, refs: {"project": home.pk, "building": w.building(refs).pk, "number": unique("R"),
+                                       "floor": 3, "property_type": w.residential(refs.company).pk,
+                                       "building_area": "98.50"},
+        patch={"layout": "三室两厅"},
+    ),
+    ParkingSpace: Spec(
+        make=lambda w, project: make_parking_space(project),
+        payload=lambda w, home, refs: {"project": home.pk, "number": unique("P-"), "zone": "地下一层"},
+        patch={"zone": "地下二层"},
+        has_references=False,
+    ),
+    Customer: Spec(
+        make=lambda w, project: make_customer(project),
+        payload=lambda w, home, refs: {"project": home.pk, "name": unique("客户"), "mobile": "13912345678"},
+        patch={"occupation": "教师"},
+        has_references=False,
+    ),
+    Occupancy: Spec(
+        make=lambda w, project: make_owner(w.unit(project)).occupancies.get(),
+        payload=lambda w, home, refs: {"unit": w.unit(home).pk, "customer": w.customer(refs).pk, "role": "tenant"},
+        patch={"notes": "长租"},
+    ),
+    Vehicle: Spec(
+        make=lambda w, project: make_vehicle(project),
+        payload=lambda w, home, refs: {"project": home.pk, "customer": w.customer(refs).pk, "plate": make_plate(),
+                                       "parking_space": w.parking_space(refs).pk},
+        patch={"color": "白色"},
+    ),
+    User: Spec(
+        make=lambda w, project: make_staff(project.company, "service", projects=[project]),
+        payload=lambda w, home, refs: {"username": unique("api"), "password": "Qiyu2026pass",
+                                       "display_name": "新员工", "roles": [w.role(home.company).pk],
+                                       "projects": [refs.pk]},
+        patch={"display_name": "改名"},
+    ),
+    ObjectChange: Spec(make=_object_change),
+}
+
+
+def spec_for(route):
+    return SPECS[route_model(route)]
+
+
+def full_admin_role(company):
+    return make_role(company, all_register_permissions(), name="全权限")
+
+
+def staff_with_role(company, role, projects=()):
+    user = make_staff(company, "guard", projects=projects)
+    user.roles.set([role])
+    return user
+
+
+def list_url(route):
+    return f"/api/v1/{route[0]}/"
+
+
+def detail_url(route, obj):
+    return f"/api/v1/{route[0]}/{obj.pk}/"
+
+
+def listed_ids(response):
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+def company_admin(world):
+    """A staff member of ``world.company`` with every register permission and all projects."""
+    return staff_with_role(world.company, full_admin_role(world.company))
+
+
+def crud_routes(app):
+    return [route for route in registered_routes(app) if SPECS[route_model(route)].payload is not None]
+
+
+def assert_crud_round_trip(client, route, world):
+    """Create, read, patch, put and delete one object through the endpoint."""
+    spec = spec_for(route)
+    home = world.company if spec.company_level else world.project_a
+    body = spec.payload(world, home, home)
+
+    created = client.post(list_url(route), body, format="json")
+    assert created.status_code == 201, created.content
+    url = f"{list_url(route)}{created.json()['id']}/"
+    assert client.get(url).json() == created.json()
+
+    patched = client.patch(url, spec.patch, format="json")
+    assert patched.status_code == 200, patched.content
+    assert {key: patched.json()[key] for key in spec.patch} == spec.patch
+
+    replaced = client.put(url, body, format="json")
+    assert replaced.status_code == 200, replaced.content
+
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404
+    return created.json()["id"]

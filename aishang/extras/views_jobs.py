@@ -1,0 +1,53 @@
+"""后台任务 pages: my jobs, and one job's progress (polled by htmx), result or errors."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+
+from .importing import import_errors_response
+from .models import Job
+
+RESULT_LABELS = {
+    "units": "导入房屋", "customers": "新建客户", "reused_customers": "关联已有客户", "occupancies": "业主关系",
+    "buildings": "新建楼栋", "entrances": "新建单元",
+}
+# Where "导入下一个文件" and "查看结果" lead for each kind of job.
+FOLLOW_UP = {"unit_import": ("estate:unit_import", "estate:unit_list")}
+
+
+def _my_jobs(user):
+    return Job.objects.restrict(user, action=None).select_related("project")
+
+
+def _url(name):
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+def job_list(request):
+    page = Paginator(_my_jobs(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "extras/job_list.html", {"title": "后台任务", "page": page})
+
+
+@login_required
+def job_detail(request, pk):
+    job = get_object_or_404(_my_jobs(request.user), pk=pk)
+    again_name, results_name = FOLLOW_UP.get(job.kind, (None, None))
+    context = {
+        "job": job, "title": job.title,
+        "result_items": [(RESULT_LABELS.get(key, key), value) for key, value in (job.result or {}).items()],
+        "again_url": _url(again_name) if again_name else None,
+        "results_url": _url(results_name) if results_name else None,
+    }
+    polled = request.htmx and request.htmx.target == "job-status"
+    template = "extras/_job_status.html" if polled else "extras/job_detail.html"
+    return render(request, template, context)
+
+
+@login_required
+def job_errors_download(request, pk):
+    return import_errors_response(get_object_or_404(_my_jobs(request.user), pk=pk))
