@@ -20,8 +20,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views import View
 
+from aishang.core.forms import style_widgets
 from aishang.extras.audit import audit_record
-from aishang.extras.choices import AuditKind
+from aishang.extras.choices import AuditKind, CustomFieldTarget
 from aishang.extras.customfields import filter_by_custom_fields, form_field_for
 from aishang.extras.exports import xlsx_response
 from aishang.extras.models import CustomField, ObjectChange
@@ -317,21 +318,22 @@ class ObjectEditView(ScopedObjectMixin, View):
 
     def add_custom_fields(self, form, instance):
         form.custom_field_names = []
-        if getattr(instance, "custom_field_target", None) is None or not self.request.user.company_id:
+        target = getattr(instance, "custom_field_target", None)
+        company_id = instance.get_scope_ids()[0] if instance.pk else self.request.user.company_id
+        if target is None or not company_id:
             return
+        fields = CustomField.objects.for_target(company_id, target)
+        if target == CustomFieldTarget.UNIT:
+            # The fields follow the property type being submitted, which may differ from the stored one.
+            submitted = form.data.get("property_type") if form.is_bound else None
+            property_type_id = submitted or getattr(instance, "property_type_id", None)
+            fields = fields.filter(Q(property_type__isnull=True) | Q(property_type_id=property_type_id or None))
         values = instance.custom_field_data or {}
-        if instance.pk:
-            fields = custom_fields_for(instance)
-        else:
-            fields = CustomField.objects.for_target(self.request.user.company_id, instance.custom_field_target)
-            property_type_id = (form.data.get("property_type") if form.is_bound else None) or None
-            if instance.custom_field_target == "unit":
-                fields = fields.filter(Q(property_type__isnull=True) | Q(property_type_id=property_type_id))
-        form.custom_field_names = []
         for custom_field in fields:
             name = f"cf_{custom_field.name}"
             form.fields[name] = form_field_for(custom_field, initial=values.get(custom_field.name))
             form.custom_field_names.append(name)
+        style_widgets(form)
 
     def get(self, request, *args, **kwargs):
         instance = self.get_instance()

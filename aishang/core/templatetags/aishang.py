@@ -60,4 +60,10 @@ def get_item(mapping, key):
 
 @register.inclusion_tag("includes/form_field.html")
 def form_field(field, inline=False):
+    if field.errors:
+        attrs = field.field.widget.attrs
+        classes = attrs.get("class", "").split()
+        if "is-invalid" not in classes:
+            attrs["class"] = " ".join([*classes, "is-invalid"])
+        attrs["aria-invalid"] = "true"
     return {"field": field, "inline": inline}
