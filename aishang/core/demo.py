@@ -210,8 +210,6 @@ class _Builder:
         self.ids, self.mobiles, self.plates, self.org_names = set(), set(), set(), set()
         self.customers, self.occupancies = [], []
 
-    # People -----------------------------------------------------------------------------
-
     def name(self, gender, surname=None):
         rng = self.rng
         if surname is None:
@@ -307,8 +305,6 @@ class _Builder:
         if rng.random() < 0.05:
             data["special_needs"] = rng.choice(SPECIAL_NEEDS)
         customer.custom_field_data = data
-
-    # The company --------------------------------------------------------------------------
 
     def build(self):
         rng = self.rng

@@ -183,6 +183,8 @@ class ObjectListView(ScopedObjectMixin, View):
         return self.columns
 
     def get(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.perm("view")):
+            raise PermissionDenied("没有查看权限")
         queryset = self.filter_queryset(self.get_queryset())
         if request.GET.get("export") == "xlsx":
             return self.export(queryset)

@@ -47,6 +47,7 @@ NAVIGATION = [
         NavItem("角色", "users:role_list", "person-lock", "users.view_role"),
         NavItem("自定义字段", "extras:customfield_list", "ui-checks", "extras.view_customfield"),
         NavItem("变更记录", "extras:objectchange_list", "clock-history", "extras.view_objectchange"),
+        NavItem("审计日志", "extras:auditevent_list", "shield-lock", "extras.view_auditevent"),
         NavItem("后台任务", "extras:job_list", "hourglass-split", None),
     ]),
 ]

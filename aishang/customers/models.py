@@ -27,6 +27,9 @@ class Customer(CustomFieldsModel, ChangeLoggedModel, ScopedModel):
 
     scope_project_path = "project"
     custom_field_target = CustomFieldTarget.CUSTOMER
+    pii_permission = "customers.view_customer_pii"
+    pii_fields = {"mobile": mask_phone, "id_number": mask_id_number, "phone": mask_phone,
+                  "emergency_phone": mask_phone}
 
     project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="customers")
     kind = models.CharField("客户类型", max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON)

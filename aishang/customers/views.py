@@ -166,23 +166,12 @@ class CustomerListView(ObjectListView):
         return response
 
 
-def masked_changes(page, *, show_pii):
-    """Mask personal data in the change log for users who may not see it; say whether any was shown."""
-    masks = {str(Customer._meta.get_field(name).verbose_name): name for name in PII_FIELDS}
-    page.object_list = list(page.object_list)
-    shown = False
-    for change in page.object_list:
-        rows = change.diff()
-        has_pii = any(label in masks and (before, after) != ("--", "--") for label, before, after in rows)
-        shown = shown or has_pii
-        if has_pii and not show_pii:
-            # The shared change-log template reads ``change.diff``; this page's rows carry masked values instead.
-            change.diff = [
-                (label, *(value if value == "--" else mask_pii(masks[label], value) for value in (before, after)))
-                if label in masks else (label, before, after)
-                for label, before, after in rows
-            ]
-    return show_pii and shown
+def changes_reveal_pii(page):
+    """Whether any change on the page carries personal data (shown unmasked to this viewer)."""
+    return any((data or {}).get(name)
+               for change in page.object_list
+               for data in (change.prechange_data, change.postchange_data)
+               for name in PII_FIELDS)
 
 
 class CustomerDetailView(ObjectDetailView):
@@ -212,7 +201,7 @@ class CustomerDetailView(ObjectDetailView):
         elif active_tab == "changelog":
             page = Paginator(object_changes(user, obj), 25).get_page(self.request.GET.get("page"))
             context["changes_page"] = page
-            if masked_changes(page, show_pii=show_pii):
+            if show_pii and changes_reveal_pii(page):
                 services.customer_pii_viewed(actor=user, customer_ids=[obj.pk],
                                              detail={"path": self.request.path, "tab": "changelog",
                                                      "page": page.number})

@@ -74,10 +74,14 @@ def record_bulk_create(objects):
     )
 
 
-def diff_rows(change):
+def diff_rows(change, viewer=None):
+    """Rows of (label, before, after). Personal data is masked unless the viewer may see it."""
     before = change.prechange_data or {}
     after = change.postchange_data or {}
     model = change.object_type.model_class()
+    masks = {}
+    if model is not None and viewer is not None and not viewer.has_perm(getattr(model, "pii_permission", "")):
+        masks = getattr(model, "pii_fields", {})
     labels, displays = {}, {}
     if model is not None:
         for field in (*model._meta.concrete_fields, *model._meta.many_to_many):
@@ -92,6 +96,8 @@ def diff_rows(change):
             continue
         label = labels.get(key) or _custom_field_label(change, key)
         mapping = displays.get(key, {})
+        if key in masks:
+            old, new = (masks[key](str(value)) if value else value for value in (old, new))
         rows.append((label, _display(old, mapping), _display(new, mapping)))
     return rows
 

@@ -1,7 +1,7 @@
 import django_filters
 from django.apps import apps
 
-from aishang.estate.filters import StyledFilterSet
+from aishang.core.filters import StyledFilterSet
 
 from .choices import AuditKind, ChangeAction, CustomFieldTarget, CustomFieldType
 from .features import ChangeLoggedModel

@@ -55,11 +55,11 @@ class ObjectChange(models.Model):
     def __str__(self):
         return f"{self.get_action_display()} {self.object_repr}"
 
-    def diff(self):
+    def diff(self, viewer=None):
         """[(label, before, after)] for every field whose value changed, in the model's order."""
         from .changelog import diff_rows
 
-        return diff_rows(self)
+        return diff_rows(self, viewer=viewer)
 
 
 class AuditEvent(models.Model):

@@ -238,10 +238,10 @@ def _diff_keys(change):
     return keys
 
 
-def diff_table(change):
+def diff_table(change, viewer):
     """Rows of (label, before, after, added, removed); added/removed only for list values such as roles."""
     before, after = change.prechange_data or {}, change.postchange_data or {}
-    rows = change.diff()
+    rows = change.diff(viewer=viewer)
     keys = _diff_keys(change)
     if len(keys) != len(rows):
         return [(*row, None, None) for row in rows]
@@ -280,7 +280,8 @@ class ObjectChangeDetailView(ScopedObjectMixin, View):
                             .filter(request_id=change.request_id).count())
         return TemplateResponse(request, "extras/objectchange_detail.html", {
             "change": change, "title": f"{change.get_action_display()} {change.object_repr}",
-            "rows": diff_table(change), "actor": _actor(change, self), "object_type": _object_type(change, self),
+            "rows": diff_table(change, request.user), "actor": _actor(change, self),
+            "object_type": _object_type(change, self),
             "source": SOURCES.get(change.source, change.source), "object_url": object_url(request.user, change),
             "same_request": same_request, "tone": ACTION_TONES.get(change.action, "secondary"),
         })

@@ -1,6 +1,6 @@
 import django_filters
 
-from aishang.estate.filters import StyledFilterSet
+from aishang.core.filters import StyledFilterSet
 
 from .models import Role, User
 

@@ -23,7 +23,7 @@ EXTRA = {
     "import": ["estate.import_unit"],
     "changelog": ["extras.view_objectchange"],
     "staff": ["users.view_user", "users.add_user", "users.change_user",
-              "users.view_role", "users.add_role", "users.change_role"],
+              "users.view_role", "users.add_role", "users.change_role", "users.delete_role"],
     "customfields": ["extras.view_customfield", "extras.add_customfield", "extras.change_customfield",
                      "extras.delete_customfield"],
     "audit": ["extras.view_auditevent"],

@@ -67,3 +67,9 @@ def form_field(field, inline=False):
             attrs["class"] = " ".join([*classes, "is-invalid"])
         attrs["aria-invalid"] = "true"
     return {"field": field, "inline": inline}
+
+
+@register.filter
+def diff_for(change, viewer):
+    """A change's rows as this viewer may see them (personal data masked without permission)."""
+    return change.diff(viewer=viewer)
