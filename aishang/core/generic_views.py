@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.views import View
 
@@ -194,7 +195,10 @@ class ObjectListView(ScopedObjectMixin, View):
         self.after_rows(page.object_list)
         context = self.get_context_data(page=page, rows=rows, columns=columns)
         template = self.table_template if request.htmx and request.htmx.target == "list-table" else self.template_name
-        return TemplateResponse(request, template, context)
+        response = TemplateResponse(request, template, context)
+        # One URL answers a partial to htmx and a whole page otherwise; Back must not get the partial from cache.
+        patch_vary_headers(response, ("HX-Request", "HX-Target"))
+        return response
 
     def after_rows(self, objects):
         """Hook for audit of what a page showed (unmasked personal data)."""
