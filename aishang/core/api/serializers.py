@@ -4,6 +4,7 @@ DRF checks types and shapes; business rules and custom fields are checked by
 ``register_object_save``, the same service the web forms and imports use.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
@@ -72,11 +73,8 @@ class RegisterSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         return self.save_object(instance, validated_data)
 
-    def before_save(self, obj, data):
-        """Set values the model computes itself before it is validated."""
-
-    def after_save(self, obj, data):
-        """Write related rows (many-to-many) inside the same transaction."""
+    def before_save(self, obj):
+        """Set values the model computes itself, so validation sees them."""
 
     def save_object(self, obj, validated_data):
         data = dict(validated_data)
@@ -84,7 +82,7 @@ class RegisterSerializer(serializers.ModelSerializer):
         many = {name: data.pop(name) for name in list(data) if _is_many_to_many(obj, name)}
         for name, value in data.items():
             setattr(obj, name, value)
-        self.before_save(obj, data)
+        self.before_save(obj)
         if custom_values is not None:
             custom_values = normalize_custom_values(obj, custom_values)
         creating = obj._state.adding
@@ -97,14 +95,13 @@ class RegisterSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(api_errors(exc)) from None
             for name, values in many.items():
                 getattr(obj, name).set(values)
-            self.after_save(obj, data)
         return obj
 
 
 def _is_many_to_many(obj, name):
     try:
         return obj._meta.get_field(name).many_to_many
-    except Exception:
+    except FieldDoesNotExist:
         return False
 
 

@@ -4,7 +4,6 @@ The generic CRUD tests and the access sweep walk the routers and look each model
 an endpoint without a spec fails ``test_every_registered_endpoint_is_covered_by_the_sweep``.
 """
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,28 +64,28 @@ class World:
         self.project_b = make_project(self.company)
         self.other_company = make_company()
         self.other_project = make_project(self.other_company)
+        self._made = {}
 
-    @functools.cache  # noqa: B019 - one World per test
+    def _once(self, kind, project, factory):
+        key = (kind, project.pk)
+        if key not in self._made:
+            self._made[key] = factory(project)
+        return self._made[key]
+
     def building(self, project):
-        return make_building(project)
+        return self._once("building", project, make_building)
 
-    @functools.cache  # noqa: B019
     def unit(self, project):
-        return make_unit(project, building=self.building(project))
+        return self._once("unit", project, lambda p: make_unit(p, building=self.building(p)))
 
-    @functools.cache  # noqa: B019
     def customer(self, project):
-        return make_customer(project)
+        return self._once("customer", project, make_customer)
 
-    @functools.cache  # noqa: B019
     def parking_space(self, project):
-        return make_parking_space(project)
+        return self._once("parking_space", project, make_parking_space)
 
     def residential(self, company):
         return property_type(company, "住宅")
-
-    def company_of(self, project):
-        return project.company
 
     def role(self, company, code="service"):
         return company.roles.get(code=code)

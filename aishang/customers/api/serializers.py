@@ -1,14 +1,13 @@
 from rest_framework import serializers
 
 from aishang.core.api.serializers import CustomFieldDataField, RegisterSerializer, ScopedPrimaryKeyRelatedField
-from aishang.core.masking import mask_id_number, mask_phone
 from aishang.core.validators import validate_mobile
 from aishang.customers.models import Customer, Occupancy, Vehicle
 from aishang.estate.models import ParkingSpace, Project, Unit
 
 TIMESTAMPS = ("created_at", "updated_at")
-PII_PERMISSION = "customers.view_customer_pii"
-PII_FIELDS = ("mobile", "phone", "id_number", "emergency_phone")
+PII_PERMISSION = Customer.pii_permission
+PII_FIELDS = tuple(Customer.pii_fields)
 
 
 class MaskedCharField(serializers.CharField):
@@ -45,10 +44,12 @@ class MaskedCharField(serializers.CharField):
 
 class CustomerSerializer(RegisterSerializer):
     project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
-    mobile = MaskedCharField(mask=mask_phone, max_length=11, validators=[validate_mobile], label="手机号")
-    phone = MaskedCharField(mask=mask_phone, max_length=30, label="其他电话")
-    id_number = MaskedCharField(mask=mask_id_number, max_length=30, label="证件号码")
-    emergency_phone = MaskedCharField(mask=mask_phone, max_length=30, label="紧急联系电话")
+    mobile = MaskedCharField(mask=Customer.pii_fields["mobile"], max_length=11, validators=[validate_mobile],
+                             label="手机号")
+    phone = MaskedCharField(mask=Customer.pii_fields["phone"], max_length=30, label="其他电话")
+    id_number = MaskedCharField(mask=Customer.pii_fields["id_number"], max_length=30, label="证件号码")
+    emergency_phone = MaskedCharField(mask=Customer.pii_fields["emergency_phone"], max_length=30,
+                                      label="紧急联系电话")
     tags = serializers.ListField(child=serializers.CharField(max_length=30), required=False, label="标签")
     custom_field_data = CustomFieldDataField(required=False, label="自定义字段", help_text="键为字段编码")
 

@@ -101,7 +101,7 @@ class UnitSerializer(RegisterSerializer):
                   "custom_field_data", *TIMESTAMPS)
         read_only_fields = TIMESTAMPS
 
-    def before_save(self, obj, data):
+    def before_save(self, obj):
         if obj.building_id and obj.number:
             obj.code = obj.compose_code()
             taken = Unit.objects.filter(project_id=obj.project_id, code=obj.code).exclude(pk=obj.pk)

@@ -8,12 +8,8 @@ from aishang.core.api.serializers import (
     RegisterSerializer,
     ScopedPrimaryKeyRelatedField,
 )
-from aishang.core.masking import mask_id_number, mask_phone
 from aishang.estate.models import Company, PropertyType
 from aishang.extras.models import CustomField, ObjectChange
-
-CUSTOMER_PII_MASKS = {"mobile": mask_phone, "phone": mask_phone, "emergency_phone": mask_phone,
-                      "id_number": mask_id_number}
 
 
 class CustomFieldSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
@@ -71,7 +67,9 @@ class ObjectChangeSerializer(serializers.ModelSerializer):
 
     def _masked(self, change, data):
         # The log keeps what was saved; callers without the PII permission must not read it here either.
-        if not data or self.context.get("can_view_pii") or self.get_object_type(change) != "customers.customer":
+        model = change.object_type.model_class()
+        masks = getattr(model, "pii_fields", None)
+        if not data or not masks or self.context["request"].user.has_perm(model.pii_permission):
             return data
-        return {key: CUSTOMER_PII_MASKS[key](value) if key in CUSTOMER_PII_MASKS and isinstance(value, str)
-                else value for key, value in data.items()}
+        return {key: masks[key](value) if key in masks and isinstance(value, str) else value
+                for key, value in data.items()}

@@ -23,9 +23,3 @@ class ObjectChangeViewSet(ReadOnlyScopedModelViewSet):
     search_fields = ("object_repr", "user_name")
     ordering_fields = ("id", "time", "object_id")
     select_related = ("object_type",)
-
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        user = self.request.user
-        context["can_view_pii"] = user.is_authenticated and user.has_perm("customers.view_customer_pii")
-        return context

@@ -26,7 +26,7 @@ def test_the_change_log_masks_phone_numbers_for_staff_without_the_personal_data_
 
 
 def test_the_change_log_shows_phone_numbers_to_staff_with_the_permission(mobile_change):
-    company, project, change = mobile_change
+    company, _, change = mobile_change
     admin = make_staff(company, "admin")
 
     assert change.diff(viewer=admin) == [("手机号", "13812345678", "13987654321")]

@@ -119,7 +119,7 @@ class UserSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
         self._new_password = data.pop("password", None)
         return super().save_object(obj, data)
 
-    def before_save(self, obj, data):
+    def before_save(self, obj):
         if self._new_password:
             try:
                 validate_password(self._new_password, obj)
