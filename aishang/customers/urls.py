@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import views, views_import
 
 app_name = "customers"
 urlpatterns = [
@@ -22,4 +22,8 @@ urlpatterns = [
     path("vehicles/<int:pk>/", views.VehicleDetailView.as_view(), name="vehicle_detail"),
     path("vehicles/<int:pk>/edit/", views.VehicleEditView.as_view(), name="vehicle_edit"),
     path("vehicles/<int:pk>/delete/", views.VehicleDeleteView.as_view(), name="vehicle_delete"),
+]
+urlpatterns += [
+    path("import/units/", views_import.unit_import, name="unit_import"),
+    path("import/units/template/", views_import.unit_import_template_download, name="unit_import_template"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_import
+from . import views
 
 app_name = "estate"
 urlpatterns = [
@@ -38,8 +38,4 @@ urlpatterns = [
     path("parking/<int:pk>/", views.ParkingSpaceDetailView.as_view(), name="parkingspace_detail"),
     path("parking/<int:pk>/edit/", views.ParkingSpaceEditView.as_view(), name="parkingspace_edit"),
     path("parking/<int:pk>/delete/", views.ParkingSpaceDeleteView.as_view(), name="parkingspace_delete"),
-]
-urlpatterns += [
-    path("import/units/", views_import.unit_import, name="unit_import"),
-    path("import/units/template/", views_import.unit_import_template_download, name="unit_import_template"),
 ]

@@ -466,7 +466,7 @@ class UnitListView(SeveralProjectsMixin, ObjectListView):
     def get_context_data(self, **context):
         context = super().get_context_data(**context)
         context["search_fields"] = True
-        import_url = optional_url("estate:unit_import")
+        import_url = optional_url("customers:unit_import")
         if import_url and self.request.user.has_perm("estate.import_unit"):
             context["extra_buttons"] = [*context["extra_buttons"], ("导入", import_url, "upload")]
         return context

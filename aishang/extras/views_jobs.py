@@ -13,7 +13,7 @@ RESULT_LABELS = {
     "buildings": "新建楼栋", "entrances": "新建单元",
 }
 # Where "导入下一个文件" and "查看结果" lead for each kind of job.
-FOLLOW_UP = {"unit_import": ("estate:unit_import", "estate:unit_list")}
+FOLLOW_UP = {"unit_import": ("customers:unit_import", "estate:unit_list")}
 
 
 def _my_jobs(user):

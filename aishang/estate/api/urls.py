@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import imports, views
+from . import views
 
 router = DefaultRouter()
 router.register("companies", views.CompanyViewSet)
@@ -11,4 +11,3 @@ router.register("entrances", views.EntranceViewSet)
 router.register("units", views.UnitViewSet)
 router.register("parking-spaces", views.ParkingSpaceViewSet)
 urlpatterns = router.urls
-urlpatterns += imports.urlpatterns

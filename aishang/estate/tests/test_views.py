@@ -442,7 +442,7 @@ def test_bulk_delete_removes_the_chosen_units_and_refuses_units_with_residents(a
 def test_the_list_offers_import_when_the_import_page_exists(admin_client):
     content = admin_client.get(url("unit_list")).content.decode()
 
-    assert reverse("estate:unit_import") in content
+    assert reverse("customers:unit_import") in content
 
 
 # Units: detail

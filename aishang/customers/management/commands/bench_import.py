@@ -11,7 +11,7 @@ from django.test.utils import override_settings
 from openpyxl import Workbook
 
 from aishang.core.validators import id_check_char
-from aishang.estate.imports import COLUMNS, UnitImport
+from aishang.customers.imports import COLUMNS, UnitImport
 from aishang.estate.models import Project, Unit
 from aishang.estate.services import company_create
 

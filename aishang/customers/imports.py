@@ -19,6 +19,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from aishang.core.validators import validate_mobile, validate_resident_id
 from aishang.customers.choices import CustomerKind, IdType, OccupancyRole, Relation
 from aishang.customers.models import Customer, Occupancy
+from aishang.estate.choices import UnitStatus
+from aishang.estate.models import Building, Entrance, Project, PropertyType, Unit, unit_code
 from aishang.extras.audit import audit_record
 from aishang.extras.changelog import record_bulk_create
 from aishang.extras.choices import AuditKind, CustomFieldTarget, CustomFieldType
@@ -33,9 +35,6 @@ from aishang.extras.importing import (
 )
 from aishang.extras.jobs import JobFailed, job_enqueue, job_progress, job_runner
 from aishang.extras.models import CustomField, Job
-
-from .choices import UnitStatus
-from .models import Building, Entrance, Project, PropertyType, Unit, unit_code
 
 JOB_KIND = "unit_import"
 BATCH_SIZE = 2000

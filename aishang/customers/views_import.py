@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from aishang.core.forms import style_widgets
+from aishang.estate.models import Project
 from aishang.extras.importing import MAX_UPLOAD_BYTES, xlsx_download
 from aishang.extras.models import Job
 
 from .imports import JOB_KIND, unit_import_start, unit_import_template
-from .models import Project
 
 IMPORT_PERMISSION = "estate.import_unit"
 
@@ -54,8 +54,8 @@ def unit_import(request):
             project = _permitted_project(user, user.permitted_project_ids()[0])
         form = UnitImportForm(user=user, initial={"project": project})
     recent = Job.objects.restrict(user, action=None).filter(kind=JOB_KIND).select_related("project")[:5]
-    return render(request, "estate/unit_import.html", {"form": form, "title": "导入房屋及业主", "recent_jobs": recent,
-                                                        "template_project": project})
+    context = {"form": form, "title": "导入房屋及业主", "recent_jobs": recent, "template_project": project}
+    return render(request, "customers/unit_import.html", context)
 
 
 @login_required
@@ -64,5 +64,5 @@ def unit_import_template_download(request):
     project = _permitted_project(request.user, request.GET.get("project"))
     if project is None:
         messages.warning(request, "请先选择项目，再下载该项目的导入模板")
-        return redirect("estate:unit_import")
+        return redirect("customers:unit_import")
     return xlsx_download(unit_import_template(project), f"房屋及业主导入模板-{project.name}")

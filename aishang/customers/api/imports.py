@@ -13,11 +13,11 @@ from rest_framework.views import APIView
 
 from aishang.core.api.exceptions import api_errors
 from aishang.core.context import set_actor
+from aishang.estate.models import Project
 from aishang.extras.api.jobs import JobDetailSerializer
 from aishang.extras.importing import XLSX_CONTENT_TYPE, xlsx_download
 
 from ..imports import unit_import_start, unit_import_template
-from ..models import Project
 
 MAX_ID = 2**63 - 1
 IMPORT_PERMISSION = "estate.import_unit"

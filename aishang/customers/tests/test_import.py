@@ -21,9 +21,9 @@ from aishang.core.testing import (
     make_unit,
 )
 from aishang.customers.choices import IdType, OccupancyRole
+from aishang.customers.imports import COLUMNS, UnitImport, unit_import, unit_import_start, unit_import_template
 from aishang.customers.models import Customer, Occupancy
 from aishang.estate.choices import UnitStatus
-from aishang.estate.imports import COLUMNS, UnitImport, unit_import, unit_import_start, unit_import_template
 from aishang.estate.models import Building, Entrance, Unit
 from aishang.extras.choices import ChangeAction, JobStatus
 from aishang.extras.importing import ImportRejected, import_errors_xlsx
@@ -473,14 +473,14 @@ def test_the_import_page_lists_the_permitted_projects_and_links_the_template(pro
     client = Client()
     client.force_login(clerk)
 
-    page = client.get("/estate/import/units/").content.decode()
+    page = client.get("/customers/import/units/").content.decode()
 
     assert project.name in page and other.name not in page
-    assert f"/estate/import/units/template/?project={project.pk}" in page
+    assert f"/customers/import/units/template/?project={project.pk}" in page
 
 
 def test_uploading_on_the_page_starts_the_job_and_redirects_to_its_progress(project, browser):
-    response = browser.post("/estate/import/units/", {"project": project.pk,
+    response = browser.post("/customers/import/units/", {"project": project.pk,
                                                       "file": xlsx_file([unit_row("301", 业主名称="张三")])})
 
     job = Job.objects.get()
@@ -491,7 +491,7 @@ def test_uploading_on_the_page_starts_the_job_and_redirects_to_its_progress(proj
 
 
 def test_a_file_that_is_not_xlsx_is_refused_on_the_page(project, browser):
-    response = browser.post("/estate/import/units/", {"project": project.pk,
+    response = browser.post("/customers/import/units/", {"project": project.pk,
                                                       "file": SimpleUploadedFile("房屋.xls", b"\xd0\xcf\x11\xe0")})
 
     assert response.status_code == 200
@@ -536,7 +536,7 @@ def test_another_users_job_page_is_not_found(project, admin):
 def test_the_import_page_needs_the_import_permission(project, client):
     client.force_login(make_staff(project.company, "steward", projects=[project]))
 
-    assert client.get("/estate/import/units/").status_code == 403
+    assert client.get("/customers/import/units/").status_code == 403
 
 
 def test_the_template_download_page_stays_within_the_users_projects(project):
@@ -544,10 +544,10 @@ def test_the_template_download_page_stays_within_the_users_projects(project):
     client = Client()
     client.force_login(make_staff(project.company, "admin", projects=[project]))
 
-    refused = client.get("/estate/import/units/template/", {"project": other.pk})
-    served = client.get("/estate/import/units/template/", {"project": project.pk})
+    refused = client.get("/customers/import/units/template/", {"project": other.pk})
+    served = client.get("/customers/import/units/template/", {"project": project.pk})
 
-    assert refused.status_code == 302 and refused["Location"] == "/estate/import/units/"
+    assert refused.status_code == 302 and refused["Location"] == "/customers/import/units/"
     assert served.status_code == 200
     assert [c.value for c in load_workbook(io.BytesIO(served.content)).worksheets[0][1]][:14] == HEADERS
 
