@@ -8,6 +8,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in another language activates it for the worker thread; every test starts in the default."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium through Playwright's sync API, shared by the session's browser tests."""

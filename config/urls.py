@@ -13,7 +13,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", include("aishang.core.urls")),
+    path("", include("aishang.analytics.urls")),
     path("accounts/", include("aishang.users.urls")),
     path("estate/", include("aishang.estate.urls")),
     path("customers/", include("aishang.customers.urls")),

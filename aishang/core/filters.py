@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.utils.translation import gettext
 
 from .forms import style_widgets
 
@@ -21,5 +22,5 @@ class StyledFilterSet(django_filters.FilterSet):
         form = super().form
         for field in form.fields.values():
             if isinstance(field.widget, forms.Select) and field.widget.choices:
-                field.empty_label = "全部"
+                field.empty_label = gettext("全部")
         return form

@@ -19,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aishang.core.forms import style_widgets
@@ -68,7 +70,7 @@ class Column:
         if value is None or value == "" or value == []:
             return "--"
         if isinstance(value, bool):
-            return "是" if value else "否"
+            return gettext("是") if value else gettext("否")
         if hasattr(value, "all"):
             return "、".join(str(v) for v in value.all()) or "--"
         if self.link and hasattr(obj, "get_absolute_url"):
@@ -135,7 +137,7 @@ class ObjectListView(ScopedObjectMixin, View):
     columns: list[Column] = []
     filterset_class = None
     search_fields: tuple = ()
-    search_placeholder = "搜索"
+    search_placeholder = _("搜索")
     ordering = None
     paginate_by = 50
     template_name = "generic/object_list.html"
@@ -185,7 +187,7 @@ class ObjectListView(ScopedObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         if not request.user.has_perm(self.perm("view")):
-            raise PermissionDenied("没有查看权限")
+            raise PermissionDenied(gettext("没有查看权限"))
         queryset = self.filter_queryset(self.get_queryset())
         if request.GET.get("export") == "xlsx":
             return self.export(queryset)
@@ -226,7 +228,7 @@ class ObjectListView(ScopedObjectMixin, View):
 
     def export(self, queryset):
         if not self.export_permission or not self.request.user.has_perm(self.export_permission):
-            raise PermissionDenied("没有导出权限")
+            raise PermissionDenied(gettext("没有导出权限"))
         columns = [c for c in self.visible_columns() if c.export]
         objects = queryset.iterator(chunk_size=2000) if not self.prefetch_related else queryset
         ids = []
@@ -237,7 +239,7 @@ class ObjectListView(ScopedObjectMixin, View):
                 yield [export_cell(column.raw(obj, self)) for column in columns]
 
         response = xlsx_response(self.export_filename or str(self.model._meta.verbose_name_plural),
-                                 [c.label for c in columns], rows())
+                                 [str(c.label) for c in columns], rows())
         audit_record(kind=AuditKind.EXPORT, user=self.request.user, model=self.model, object_ids=ids[:10000],
                      detail={"count": len(ids), "query": self.request.GET.urlencode()})
         return response
@@ -246,14 +248,14 @@ class ObjectListView(ScopedObjectMixin, View):
         action_name = request.POST.get("action")
         action = next((a for a in self.bulk_actions if a.name == action_name), None)
         if action is None or not request.user.has_perm(action.permission):
-            raise PermissionDenied("没有执行该操作的权限")
+            raise PermissionDenied(gettext("没有执行该操作的权限"))
         queryset = self.base_queryset("change")
         if request.POST.get("select_all_matching"):
             queryset = self.filter_queryset(queryset)
         else:
             queryset = queryset.filter(pk__in=[pk for pk in request.POST.getlist("pk") if pk.isdigit()])
         if not queryset.exists():
-            messages.warning(request, "请先勾选要处理的记录")
+            messages.warning(request, gettext("请先勾选要处理的记录"))
         else:
             try:
                 messages.success(request, action.handler(self, queryset))
@@ -266,14 +268,14 @@ class ObjectDetailView(ScopedObjectMixin, View):
     """A detail page with tabs; ``?tab=changelog`` shows the object's 变更记录."""
 
     template_name = None
-    tabs = (("info", "基本信息"),)
+    tabs = (("info", _("基本信息")),)
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
         user = request.user
         tabs = list(self.tabs)
         if user.has_perm("extras.view_objectchange"):
-            tabs.append(("changelog", "变更记录"))
+            tabs.append(("changelog", gettext("变更记录")))
         active_tab = request.GET.get("tab", tabs[0][0])
         if active_tab not in dict(tabs):
             active_tab = tabs[0][0]
@@ -308,7 +310,7 @@ class ObjectEditView(ScopedObjectMixin, View):
 
     form_class = None
     template_name = "generic/object_form.html"
-    success_message = "已保存"
+    success_message = _("已保存")
 
     def get_instance(self):
         if "pk" in self.kwargs:
@@ -361,7 +363,8 @@ class ObjectEditView(ScopedObjectMixin, View):
                         form.add_error(target, error)
             else:
                 form.save_m2m()
-                messages.success(request, f"{self.model._meta.verbose_name}「{obj}」{self.success_message}")
+                messages.success(request, gettext("%(model)s「%(object)s」%(done)s") % {
+                    "model": self.model._meta.verbose_name, "object": obj, "done": self.success_message})
                 return redirect(self.get_success_url(obj))
         return self.render(form, instance, status=400)
 
@@ -370,7 +373,10 @@ class ObjectEditView(ScopedObjectMixin, View):
 
     def render(self, form, instance, status=200):
         meta = self.model._meta
-        title = f"编辑{meta.verbose_name}：{instance}" if instance.pk else f"新增{meta.verbose_name}"
+        if instance.pk:
+            title = gettext("编辑%(model)s：%(object)s") % {"model": meta.verbose_name, "object": instance}
+        else:
+            title = gettext("新增%(model)s") % {"model": meta.verbose_name}
         return TemplateResponse(self.request, self.template_name,
                                 {"form": form, "object": instance, "title": title, "view": self,
                                  "cancel_url": instance.get_absolute_url() if instance.pk else self.list_url()},
@@ -386,7 +392,8 @@ class ObjectDeleteView(ScopedObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object("delete")
-        return TemplateResponse(request, self.template_name, {"object": obj, "title": f"删除 {obj}"})
+        title = gettext("删除 %(object)s") % {"object": obj}
+        return TemplateResponse(request, self.template_name, {"object": obj, "title": title})
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object("delete")
@@ -396,5 +403,6 @@ class ObjectDeleteView(ScopedObjectMixin, View):
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return redirect(obj.get_absolute_url())
-        messages.success(request, f"已删除{meta.verbose_name}「{obj}」")
+        messages.success(request, gettext("已删除%(model)s「%(object)s」")
+                         % {"model": meta.verbose_name, "object": obj})
         return redirect(reverse(f"{meta.app_label}:{meta.model_name}_list"))

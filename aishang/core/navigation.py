@@ -7,6 +7,8 @@ the shape users will work in.
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -18,37 +20,37 @@ class NavItem:
 
 
 NAVIGATION = [
-    ("资源管理", [
-        NavItem("项目", "estate:project_list", "buildings", "estate.view_project"),
-        NavItem("楼栋", "estate:building_list", "building", "estate.view_building"),
-        NavItem("房屋", "estate:unit_list", "house-door", "estate.view_unit"),
-        NavItem("车位", "estate:parkingspace_list", "p-square", "estate.view_parkingspace"),
-        NavItem("业态", "estate:propertytype_list", "grid", "estate.view_propertytype"),
+    (_("资源管理"), [
+        NavItem(pgettext_lazy("plural", "项目"), "estate:project_list", "buildings", "estate.view_project"),
+        NavItem(pgettext_lazy("plural", "楼栋"), "estate:building_list", "building", "estate.view_building"),
+        NavItem(pgettext_lazy("plural", "房屋"), "estate:unit_list", "house-door", "estate.view_unit"),
+        NavItem(pgettext_lazy("plural", "车位"), "estate:parkingspace_list", "p-square", "estate.view_parkingspace"),
+        NavItem(pgettext_lazy("plural", "业态"), "estate:propertytype_list", "grid", "estate.view_propertytype"),
     ]),
-    ("客户管理", [
-        NavItem("客户", "customers:customer_list", "people", "customers.view_customer"),
-        NavItem("车辆", "customers:vehicle_list", "car-front", "customers.view_vehicle"),
+    (_("客户管理"), [
+        NavItem(pgettext_lazy("plural", "客户"), "customers:customer_list", "people", "customers.view_customer"),
+        NavItem(pgettext_lazy("plural", "车辆"), "customers:vehicle_list", "car-front", "customers.view_vehicle"),
     ]),
-    ("收费管理", [
-        NavItem("收银台", None, "cash-coin"),
-        NavItem("收费设置", None, "sliders"),
-        NavItem("账单", None, "receipt"),
-        NavItem("抄表", None, "speedometer2"),
-        NavItem("统计台账", None, "journal-text"),
+    (_("收费管理"), [
+        NavItem(_("收银台"), None, "cash-coin"),
+        NavItem(_("收费设置"), None, "sliders"),
+        NavItem(_("账单"), None, "receipt"),
+        NavItem(_("抄表"), None, "speedometer2"),
+        NavItem(_("统计台账"), None, "journal-text"),
     ]),
-    ("客服工单", [NavItem("报事报修", None, "tools"), NavItem("投诉建议", None, "chat-left-text")]),
-    ("运营", [
-        NavItem("仓库", None, "box-seam"),
-        NavItem("设备", None, "gear"),
-        NavItem("安防巡更", None, "shield-check"),
+    (_("客服工单"), [NavItem(_("报事报修"), None, "tools"), NavItem(_("投诉建议"), None, "chat-left-text")]),
+    (_("运营"), [
+        NavItem(_("仓库"), None, "box-seam"),
+        NavItem(_("设备"), None, "gear"),
+        NavItem(_("安防巡更"), None, "shield-check"),
     ]),
-    ("系统设置", [
-        NavItem("员工", "users:user_list", "person-badge", "users.view_user"),
-        NavItem("角色", "users:role_list", "person-lock", "users.view_role"),
-        NavItem("自定义字段", "extras:customfield_list", "ui-checks", "extras.view_customfield"),
-        NavItem("变更记录", "extras:objectchange_list", "clock-history", "extras.view_objectchange"),
-        NavItem("审计日志", "extras:auditevent_list", "shield-lock", "extras.view_auditevent"),
-        NavItem("后台任务", "extras:job_list", "hourglass-split", None),
+    (_("系统设置"), [
+        NavItem(_("员工"), "users:user_list", "person-badge", "users.view_user"),
+        NavItem(pgettext_lazy("plural", "角色"), "users:role_list", "person-lock", "users.view_role"),
+        NavItem(_("自定义字段"), "extras:customfield_list", "ui-checks", "extras.view_customfield"),
+        NavItem(_("变更记录"), "extras:objectchange_list", "clock-history", "extras.view_objectchange"),
+        NavItem(_("审计日志"), "extras:auditevent_list", "shield-lock", "extras.view_auditevent"),
+        NavItem(_("后台任务"), "extras:job_list", "hourglass-split", None),
     ]),
 ]
 

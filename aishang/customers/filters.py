@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.filters import StyledFilterSet
 from aishang.estate.models import Building, Project
@@ -28,13 +29,13 @@ class ProjectAwareFilterSet(StyledFilterSet):
 
 
 class CustomerFilter(ProjectAwareFilterSet):
-    project = django_filters.ModelChoiceFilter(label="项目", queryset=Project.objects.all(), empty_label="全部")
-    kind = django_filters.ChoiceFilter(label="客户类型", choices=CustomerKind.choices, empty_label="全部")
-    role = django_filters.ChoiceFilter(label="身份", choices=OccupancyRole.choices, empty_label="全部",
+    project = django_filters.ModelChoiceFilter(label=_("项目"), queryset=Project.objects.all(), empty_label=_("全部"))
+    kind = django_filters.ChoiceFilter(label=_("客户类型"), choices=CustomerKind.choices, empty_label=_("全部"))
+    role = django_filters.ChoiceFilter(label=_("身份"), choices=OccupancyRole.choices, empty_label=_("全部"),
                                        method="filter_role")
-    building = django_filters.ModelChoiceFilter(label="楼栋", queryset=Building.objects.all(), empty_label="全部",
+    building = django_filters.ModelChoiceFilter(label=_("楼栋"), queryset=Building.objects.all(), empty_label=_("全部"),
                                                 method="filter_building")
-    tag = django_filters.CharFilter(label="标签", method="filter_tag")
+    tag = django_filters.CharFilter(label=_("标签"), method="filter_tag")
 
     class Meta:
         model = Customer
@@ -63,10 +64,11 @@ class CustomerFilter(ProjectAwareFilterSet):
 
 
 class VehicleFilter(ProjectAwareFilterSet):
-    project = django_filters.ModelChoiceFilter(label="项目", queryset=Project.objects.all(), empty_label="全部")
-    kind = django_filters.ChoiceFilter(label="车辆类型", choices=VehicleKind.choices, empty_label="全部")
-    has_parking_space = django_filters.ChoiceFilter(label="车位", choices=(("yes", "有车位"), ("no", "无车位")),
-                                                    empty_label="全部", method="filter_has_parking_space")
+    project = django_filters.ModelChoiceFilter(label=_("项目"), queryset=Project.objects.all(), empty_label=_("全部"))
+    kind = django_filters.ChoiceFilter(label=_("车辆类型"), choices=VehicleKind.choices, empty_label=_("全部"))
+    has_parking_space = django_filters.ChoiceFilter(label=_("车位"),
+                                                    choices=(("yes", _("有车位")), ("no", _("无车位"))),
+                                                    empty_label=_("全部"), method="filter_has_parking_space")
 
     class Meta:
         model = Vehicle

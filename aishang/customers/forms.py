@@ -2,6 +2,8 @@ import re
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, style_widgets
 from aishang.estate.models import Unit
@@ -35,10 +37,11 @@ class TagsField(forms.CharField):
     def validate(self, value):
         super().validate(value)
         if len(value) > MAX_TAGS:
-            raise forms.ValidationError(f"标签最多 {MAX_TAGS} 个")
+            raise forms.ValidationError(gettext("标签最多 %(max)s 个") % {"max": MAX_TAGS})
         too_long = [tag for tag in value if len(tag) > MAX_TAG_LENGTH]
         if too_long:
-            raise forms.ValidationError(f"每个标签不超过 {MAX_TAG_LENGTH} 个字：{'、'.join(too_long)}")
+            raise forms.ValidationError(gettext("每个标签不超过 %(max)s 个字：%(tags)s")
+                                        % {"max": MAX_TAG_LENGTH, "tags": "、".join(too_long)})
 
 
 def only_project(user):
@@ -47,7 +50,7 @@ def only_project(user):
 
 
 class CustomerForm(ScopedModelForm):
-    tags = TagsField(label="标签", required=False, help_text="多个标签用逗号或顿号分隔，如 VIP、老人独居")
+    tags = TagsField(label=_("标签"), required=False, help_text=_("多个标签用逗号或顿号分隔，如 VIP、老人独居"))
 
     class Meta:
         model = Customer
@@ -73,7 +76,7 @@ class CustomerForm(ScopedModelForm):
                 self.initial[name] = mask_pii(name, stored)
                 fields[name].disabled = True
                 fields[name].validators = []
-                fields[name].help_text = "无权查看明文，保存时保持原值" if stored else ""
+                fields[name].help_text = gettext("无权查看明文，保存时保持原值") if stored else ""
                 self.masked_fields.append(name)
 
     def clean(self):
@@ -132,8 +135,8 @@ class VehicleForm(ScopedModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         fields = self.fields
-        fields["plate"].widget.attrs.update({"autocomplete": "off", "placeholder": "如 粤B12345"})
-        fields["plate"].help_text = "新能源车为 8 位，如 粤BD12345"
+        fields["plate"].widget.attrs.update({"autocomplete": "off", "placeholder": gettext("如 粤B12345")})
+        fields["plate"].help_text = gettext("新能源车为 8 位，如 粤BD12345")
         if self.instance.pk:
             fields["project"].disabled = True
             project_id = self.instance.project_id
@@ -156,11 +159,11 @@ class VehicleForm(ScopedModelForm):
 
 
 class TransferOwnershipForm(forms.Form):
-    new_owner = forms.ModelChoiceField(label="新业主", queryset=Customer.objects.none(),
-                                       help_text="新业主须先登记为本项目的客户")
-    on_date = forms.DateField(label="过户日期", help_text="原业主的入住关系截止到前一天")
-    is_payer = forms.BooleanField(label="新业主为缴费人", required=False, initial=True)
-    notes = forms.CharField(label="备注", required=False, max_length=200)
+    new_owner = forms.ModelChoiceField(label=_("新业主"), queryset=Customer.objects.none(),
+                                       help_text=_("新业主须先登记为本项目的客户"))
+    on_date = forms.DateField(label=_("过户日期"), help_text=_("原业主的入住关系截止到前一天"))
+    is_payer = forms.BooleanField(label=_("新业主为缴费人"), required=False, initial=True)
+    notes = forms.CharField(label=_("备注"), required=False, max_length=200)
 
     def __init__(self, *args, unit, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.masking import mask_id_number, mask_phone
 from aishang.core.models import ScopedModel
@@ -31,28 +33,29 @@ class Customer(CustomFieldsModel, ChangeLoggedModel, ScopedModel):
     pii_fields = {"mobile": mask_phone, "id_number": mask_id_number, "phone": mask_phone,
                   "emergency_phone": mask_phone}
 
-    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="customers")
-    kind = models.CharField("客户类型", max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON)
-    name = models.CharField("姓名/名称", max_length=100, db_index=True)
-    mobile = models.CharField("手机号", max_length=11, blank=True, db_index=True, validators=[validate_mobile])
-    phone = models.CharField("其他电话", max_length=30, blank=True)
-    id_type = models.CharField("证件类型", max_length=20, choices=IdType.choices, blank=True)
-    id_number = models.CharField("证件号码", max_length=30, blank=True)
-    gender = models.CharField("性别", max_length=10, choices=Gender.choices, default=Gender.UNKNOWN)
-    birth_date = models.DateField("出生日期", null=True, blank=True)
-    occupation = models.CharField("职业", max_length=50, blank=True)
-    employer = models.CharField("工作单位", max_length=100, blank=True)
-    move_in_date = models.DateField("入住时间", null=True, blank=True)
-    emergency_contact = models.CharField("紧急联系人", max_length=30, blank=True)
-    emergency_phone = models.CharField("紧急联系电话", max_length=30, blank=True)
-    email = models.EmailField("电子邮箱", blank=True)
-    tags = models.JSONField("标签", default=list, blank=True)
-    notes = models.TextField("备注", blank=True)
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="customers")
+    kind = models.CharField(_("客户类型"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.PERSON)
+    name = models.CharField(_("姓名/名称"), max_length=100, db_index=True)
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True, validators=[validate_mobile])
+    phone = models.CharField(_("其他电话"), max_length=30, blank=True)
+    id_type = models.CharField(_("证件类型"), max_length=20, choices=IdType.choices, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=30, blank=True)
+    gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    occupation = models.CharField(_("职业"), max_length=50, blank=True)
+    employer = models.CharField(_("工作单位"), max_length=100, blank=True)
+    move_in_date = models.DateField(_("入住时间"), null=True, blank=True)
+    emergency_contact = models.CharField(_("紧急联系人"), max_length=30, blank=True)
+    emergency_phone = models.CharField(_("紧急联系电话"), max_length=30, blank=True)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    tags = models.JSONField(_("标签"), default=list, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "客户"
+        verbose_name = _("客户")
+        verbose_name_plural = pgettext_lazy("plural", "客户")
         ordering = ["project", "name", "id"]
-        permissions = [("view_customer_pii", "查看客户手机号、证件号明文"), ("export_customer", "导出客户")]
+        permissions = [("view_customer_pii", _("查看客户手机号、证件号明文")), ("export_customer", _("导出客户"))]
         indexes = [models.Index(fields=["project", "mobile"])]
 
     def __str__(self):
@@ -72,7 +75,7 @@ class Customer(CustomFieldsModel, ChangeLoggedModel, ScopedModel):
     def clean(self):
         errors = {}
         if self.id_number and not self.id_type:
-            errors["id_type"] = "填写证件号码时须选择证件类型"
+            errors["id_type"] = gettext("填写证件号码时须选择证件类型")
         if self.id_type == IdType.RESIDENT_ID and self.id_number:
             self.id_number = self.id_number.strip().upper()
             try:
@@ -80,9 +83,9 @@ class Customer(CustomFieldsModel, ChangeLoggedModel, ScopedModel):
             except ValidationError as exc:
                 errors["id_number"] = exc.messages
         if self.id_type == IdType.BUSINESS_LICENSE and self.id_number and len(self.id_number) != 18:
-            errors["id_number"] = "统一社会信用代码应为 18 位"
+            errors["id_number"] = gettext("统一社会信用代码应为 18 位")
         if not isinstance(self.tags, list) or not all(isinstance(t, str) for t in self.tags):
-            errors["tags"] = "标签应为文字列表"
+            errors["tags"] = gettext("标签应为文字列表")
         if errors:
             raise ValidationError(errors)
 
@@ -100,19 +103,20 @@ class Occupancy(ChangeLoggedModel, ScopedModel):
 
     scope_project_path = "unit__project"
 
-    unit = models.ForeignKey(Unit, verbose_name="房屋", on_delete=models.PROTECT, related_name="occupancies")
-    customer = models.ForeignKey(Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="occupancies")
-    role = models.CharField("身份", max_length=20, choices=OccupancyRole.choices)
-    relation = models.CharField("与业主关系", max_length=20, choices=Relation.choices, default=Relation.SELF)
-    start_date = models.DateField("开始日期", null=True, blank=True)
-    end_date = models.DateField("结束日期", null=True, blank=True)
-    is_payer = models.BooleanField("缴费人", default=False)
-    notes = models.CharField("备注", max_length=200, blank=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="occupancies")
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="occupancies")
+    role = models.CharField(_("身份"), max_length=20, choices=OccupancyRole.choices)
+    relation = models.CharField(_("与业主关系"), max_length=20, choices=Relation.choices, default=Relation.SELF)
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    is_payer = models.BooleanField(_("缴费人"), default=False)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
 
     objects = OccupancyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = verbose_name_plural = "入住关系"
+        verbose_name = _("入住关系")
+        verbose_name_plural = pgettext_lazy("plural", "入住关系")
         ordering = ["unit", "role", "-start_date", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(start_date__isnull=True)
@@ -134,9 +138,9 @@ class Occupancy(ChangeLoggedModel, ScopedModel):
     def clean(self):
         errors = {}
         if self.unit_id and self.customer_id and self.unit.project_id != self.customer.project_id:
-            errors["customer"] = "客户与房屋不属于同一项目"
+            errors["customer"] = gettext("客户与房屋不属于同一项目")
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            errors["end_date"] = "结束日期不能早于开始日期"
+            errors["end_date"] = gettext("结束日期不能早于开始日期")
         if errors:
             raise ValidationError(errors)
 
@@ -144,19 +148,20 @@ class Occupancy(ChangeLoggedModel, ScopedModel):
 class Vehicle(ChangeLoggedModel, ScopedModel):
     scope_project_path = "project"
 
-    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="vehicles")
-    customer = models.ForeignKey(Customer, verbose_name="车主", null=True, blank=True, on_delete=models.PROTECT,
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="vehicles")
+    customer = models.ForeignKey(Customer, verbose_name=_("车主"), null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="vehicles")
-    plate = models.CharField("车牌号", max_length=10)
-    kind = models.CharField("车辆类型", max_length=20, choices=VehicleKind.choices, default=VehicleKind.FUEL)
-    brand = models.CharField("品牌型号", max_length=50, blank=True)
-    color = models.CharField("颜色", max_length=20, blank=True)
-    parking_space = models.ForeignKey(ParkingSpace, verbose_name="车位", null=True, blank=True,
+    plate = models.CharField(_("车牌号"), max_length=10)
+    kind = models.CharField(_("车辆类型"), max_length=20, choices=VehicleKind.choices, default=VehicleKind.FUEL)
+    brand = models.CharField(_("品牌型号"), max_length=50, blank=True)
+    color = models.CharField(_("颜色"), max_length=20, blank=True)
+    parking_space = models.ForeignKey(ParkingSpace, verbose_name=_("车位"), null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="vehicles")
-    notes = models.CharField("备注", max_length=200, blank=True)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "车辆"
+        verbose_name = _("车辆")
+        verbose_name_plural = pgettext_lazy("plural", "车辆")
         ordering = ["project", "plate"]
         constraints = [models.UniqueConstraint(fields=["project", "plate"], name="vehicle_unique_plate")]
 
@@ -170,10 +175,10 @@ class Vehicle(ChangeLoggedModel, ScopedModel):
         errors = {}
         self.plate = (self.plate or "").strip().upper()
         if not PLATE_RE.match(self.plate):
-            errors["plate"] = "车牌号格式不正确，例如 粤B12345 或 粤BD12345"
+            errors["plate"] = gettext("车牌号格式不正确，例如 粤B12345 或 粤BD12345")
         if self.customer_id and self.project_id and self.customer.project_id != self.project_id:
-            errors["customer"] = "车主不属于该项目"
+            errors["customer"] = gettext("车主不属于该项目")
         if self.parking_space_id and self.project_id and self.parking_space.project_id != self.project_id:
-            errors["parking_space"] = "车位不属于该项目"
+            errors["parking_space"] = gettext("车位不属于该项目")
         if errors:
             raise ValidationError(errors)

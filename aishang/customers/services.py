@@ -7,6 +7,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
@@ -29,7 +30,7 @@ def customer_pii_viewed(*, actor, customers=(), customer_ids=(), detail=None):
 def occupancy_end(*, occupancy, end_date, actor=None):
     """End an occupancy on ``end_date`` (the last day it holds); the row stays as history."""
     if end_date is None:
-        raise ValidationError({"end_date": "请填写结束日期"})
+        raise ValidationError({"end_date": gettext("请填写结束日期")})
     occupancy.end_date = end_date
     return register_object_save(obj=occupancy, actor=actor)
 
@@ -41,18 +42,18 @@ def occupancy_transfer_ownership(*, unit, new_owner, on_date, actor=None, is_pay
     Returns the new owner's occupancy. Nothing changes when anything is wrong.
     """
     if on_date is None:
-        raise ValidationError({"on_date": "请填写过户日期"})
+        raise ValidationError({"on_date": gettext("请填写过户日期")})
     if new_owner.project_id != unit.project_id:
-        raise ValidationError({"new_owner": "新业主与房屋不属于同一项目"})
+        raise ValidationError({"new_owner": gettext("新业主与房屋不属于同一项目")})
     owners = list(Occupancy.objects.select_for_update(of=("self",)).current(on_date)
                   .filter(unit=unit, role=OccupancyRole.OWNER).select_related("customer").order_by("pk"))
     if any(o.customer_id == new_owner.pk for o in owners):
-        raise ValidationError({"new_owner": f"「{new_owner}」已是该房屋的业主"})
+        raise ValidationError({"new_owner": gettext("「%(owner)s」已是该房屋的业主") % {"owner": new_owner}})
     last_day = on_date - datetime.timedelta(days=1)
     for occupancy in owners:
         if occupancy.start_date and occupancy.start_date > last_day:
-            raise ValidationError({"on_date": f"过户日期须晚于原业主「{occupancy.customer}」的开始日期"
-                                              f"（{occupancy.start_date:%Y-%m-%d}）"})
+            raise ValidationError({"on_date": gettext("过户日期须晚于原业主「%(owner)s」的开始日期（%(date)s）") % {
+                "owner": occupancy.customer, "date": f"{occupancy.start_date:%Y-%m-%d}"}})
     for occupancy in owners:
         occupancy.end_date = last_day
         register_object_save(obj=occupancy, actor=actor)

@@ -12,6 +12,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aishang.core.generic_views import (
@@ -49,7 +51,7 @@ def _date(value):
 
 
 def _project_column():
-    return Column("project", "项目", accessor="project.name", order_by="project__name")
+    return Column("project", _("项目"), accessor="project.name", order_by="project__name")
 
 
 class QueryInitialMixin:
@@ -102,20 +104,20 @@ def _tags_cell(obj, view):
 class CustomerListView(ObjectListView):
     model = Customer
     filterset_class = CustomerFilter
-    search_placeholder = "姓名、手机尾号、房号、车牌"
+    search_placeholder = _("姓名、手机尾号、房号、车牌")
     add_url_name = "customers:customer_add"
     export_permission = "customers.export_customer"
-    export_filename = "客户"
+    export_filename = _("客户")
     custom_field_target = "customer"
     paginate_by = 30
     columns = [
-        Column("name", "姓名/名称", link=True, order_by="name"),
-        Column("units", "当前房屋", display=_units_cell, export_value=_units_export),
-        Column("mobile", "手机号", display=_pii_cell("mobile")),
-        Column("id_number", "证件号码", display=_pii_cell("id_number")),
-        Column("kind", "客户类型", display=choice_display("kind"), order_by="kind"),
-        Column("tags", "标签", display=_tags_cell, export_value=lambda o, v: "、".join(o.tags) or None),
-        Column("move_in_date", "入住时间", display=lambda o, v: _date(o.move_in_date),
+        Column("name", _("姓名/名称"), link=True, order_by="name"),
+        Column("units", _("当前房屋"), display=_units_cell, export_value=_units_export),
+        Column("mobile", _("手机号"), display=_pii_cell("mobile")),
+        Column("id_number", _("证件号码"), display=_pii_cell("id_number")),
+        Column("kind", _("客户类型"), display=choice_display("kind"), order_by="kind"),
+        Column("tags", _("标签"), display=_tags_cell, export_value=lambda o, v: "、".join(o.tags) or None),
+        Column("move_in_date", _("入住时间"), display=lambda o, v: _date(o.move_in_date),
                export_value=lambda o, v: o.move_in_date, order_by="move_in_date"),
     ]
 
@@ -178,7 +180,8 @@ class CustomerDetailView(ObjectDetailView):
     model = Customer
     template_name = "customers/customer_detail.html"
     select_related = ("project",)
-    tabs = (("info", "基本信息"), ("units", "房屋"), ("vehicles", "车辆"), ("custom", "自定义字段"))
+    tabs = (("info", _("基本信息")), ("units", pgettext_lazy("plural", "房屋")),
+            ("vehicles", pgettext_lazy("plural", "车辆")), ("custom", _("自定义字段")))
 
     def get_extra_context(self, obj, active_tab):
         user = self.request.user
@@ -280,9 +283,11 @@ class OccupancyEndView(LoginRequiredMixin, View):
             end_date = field.clean(request.POST.get("end_date") or None)
             services.occupancy_end(occupancy=occupancy, end_date=end_date, actor=request.user)
         except ValidationError as exc:
-            messages.error(request, f"未能结束「{occupancy}」：{'；'.join(exc.messages)}")
+            messages.error(request, gettext("未能结束「%(occupancy)s」：%(errors)s")
+                           % {"occupancy": occupancy, "errors": "；".join(exc.messages)})
         else:
-            messages.success(request, f"已结束「{occupancy}」，截止 {end_date:%Y-%m-%d}")
+            messages.success(request, gettext("已结束「%(occupancy)s」，截止 %(date)s")
+                             % {"occupancy": occupancy, "date": f"{end_date:%Y-%m-%d}"})
         return redirect(safe_next(request, customer_tab_url(occupancy.customer_id, "units")))
 
 
@@ -317,8 +322,8 @@ class UnitTransferView(LoginRequiredMixin, View):
                     for error in errors:
                         form.add_error(name if name in form.fields else None, error)
             else:
-                messages.success(request, f"房屋 {unit.code} 已过户给「{occupancy.customer}」，"
-                                          f"自 {occupancy.start_date:%Y-%m-%d} 起")
+                messages.success(request, gettext("房屋 %(code)s 已过户给「%(owner)s」，自 %(date)s 起") % {
+                    "code": unit.code, "owner": occupancy.customer, "date": f"{occupancy.start_date:%Y-%m-%d}"})
                 default = selectors.unit_url(unit) or customer_tab_url(occupancy.customer_id, "units")
                 return redirect(safe_next(request, default))
         return self.render(unit, form, status=400)
@@ -327,7 +332,7 @@ class UnitTransferView(LoginRequiredMixin, View):
         owners = (Occupancy.objects.current(timezone.localdate()).filter(unit=unit, role="owner")
                   .select_related("customer"))
         return TemplateResponse(self.request, self.template_name, {
-            "title": f"过户：{unit.code}", "unit": unit, "form": form, "owners": owners,
+            "title": gettext("过户：%(code)s") % {"code": unit.code}, "unit": unit, "form": form, "owners": owners,
             "cancel_url": safe_next(self.request, selectors.unit_url(unit) or reverse("customers:customer_list")),
         }, status=status)
 
@@ -361,18 +366,18 @@ class VehicleListView(ObjectListView):
     model = Vehicle
     filterset_class = VehicleFilter
     search_fields = ("plate__icontains", "customer__name__icontains")
-    search_placeholder = "车牌号或车主姓名"
+    search_placeholder = _("车牌号或车主姓名")
     add_url_name = "customers:vehicle_add"
     select_related = ("project", "customer", "parking_space")
     columns = [
-        Column("plate", "车牌号", display=_plate_cell, export_value=lambda o, v: o.plate, order_by="plate"),
-        Column("kind", "车辆类型", display=choice_display("kind"), order_by="kind"),
-        Column("customer", "车主", display=_owner_cell, export_value=lambda o, v: o.customer and o.customer.name,
+        Column("plate", _("车牌号"), display=_plate_cell, export_value=lambda o, v: o.plate, order_by="plate"),
+        Column("kind", _("车辆类型"), display=choice_display("kind"), order_by="kind"),
+        Column("customer", _("车主"), display=_owner_cell, export_value=lambda o, v: o.customer and o.customer.name,
                order_by="customer__name"),
-        Column("parking_space", "车位", display=_parking_cell, export_value=_parking_text,
+        Column("parking_space", _("车位"), display=_parking_cell, export_value=_parking_text,
                order_by="parking_space__number"),
-        Column("brand", "品牌型号"),
-        Column("color", "颜色"),
+        Column("brand", _("品牌型号")),
+        Column("color", _("颜色")),
     ]
 
     def visible_columns(self):

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EstateConfig(AppConfig):
     name = "aishang.estate"
     label = "estate"
-    verbose_name = "资源管理"
+    verbose_name = _("资源管理")

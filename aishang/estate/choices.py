@@ -1,38 +1,39 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PropertyKind(models.TextChoices):
-    RESIDENTIAL = "residential", "住宅"
-    SHOP = "shop", "商铺"
-    OFFICE = "office", "写字楼"
-    PARK = "park", "园区"
-    PARKING = "parking", "车位"
-    WAREHOUSE = "warehouse", "仓储"
-    OTHER = "other", "其他"
+    RESIDENTIAL = "residential", _("住宅")
+    SHOP = "shop", _("商铺")
+    OFFICE = "office", _("写字楼")
+    PARK = "park", _("园区")
+    PARKING = "parking", _("车位")
+    WAREHOUSE = "warehouse", _("仓储")
+    OTHER = "other", _("其他")
 
 
 class UnitStatus(models.TextChoices):
-    UNDELIVERED = "undelivered", "未交付"
-    VACANT = "vacant", "空置"
-    OWNER_OCCUPIED = "occupied", "自住"
-    RENTED = "rented", "出租"
-    DECORATING = "decorating", "装修中"
+    UNDELIVERED = "undelivered", _("未交付")
+    VACANT = "vacant", _("空置")
+    OWNER_OCCUPIED = "occupied", _("自住")
+    RENTED = "rented", _("出租")
+    DECORATING = "decorating", _("装修中")
 
 
 class ParkingKind(models.TextChoices):
-    OWNED = "owned", "产权"
-    LEASED = "leased", "租赁"
-    TEMPORARY = "temporary", "临停"
+    OWNED = "owned", _("产权")
+    LEASED = "leased", _("租赁")
+    TEMPORARY = "temporary", _("临停")
 
 
 class ParkingStatus(models.TextChoices):
-    FREE = "free", "空闲"
-    SOLD = "sold", "已售"
-    RENTED = "rented", "已租"
-    RESERVED = "reserved", "预留"
+    FREE = "free", _("空闲")
+    SOLD = "sold", _("已售")
+    RENTED = "rented", _("已租")
+    RESERVED = "reserved", _("预留")
 
 
 class ProjectStatus(models.TextChoices):
-    ACTIVE = "active", "在管"
-    PREPARING = "preparing", "筹备中"
-    ENDED = "ended", "已撤场"
+    ACTIVE = "active", _("在管")
+    PREPARING = "preparing", _("筹备中")
+    ENDED = "ended", _("已撤场")

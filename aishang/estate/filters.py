@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.filters import StyledFilterSet
 
@@ -8,10 +9,10 @@ from .selectors import building_phases, parking_zones, units_with_owner
 
 
 class ProjectFilter(StyledFilterSet):
-    status = django_filters.ChoiceFilter(label="状态", choices=ProjectStatus.choices, empty_label="全部")
-    property_types = django_filters.ModelChoiceFilter(label="业态", queryset=PropertyType.objects.all(),
-                                                      empty_label="全部")
-    city = django_filters.CharFilter(label="城市", lookup_expr="icontains")
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=ProjectStatus.choices, empty_label=_("全部"))
+    property_types = django_filters.ModelChoiceFilter(label=_("业态"), queryset=PropertyType.objects.all(),
+                                                      empty_label=_("全部"))
+    city = django_filters.CharFilter(label=_("城市"), lookup_expr="icontains")
 
     class Meta:
         model = Project
@@ -28,7 +29,7 @@ def _selected(data, name):
 
 
 class PropertyTypeFilter(StyledFilterSet):
-    kind = django_filters.ChoiceFilter(label="业态大类", choices=PropertyKind.choices, empty_label="全部")
+    kind = django_filters.ChoiceFilter(label=_("业态大类"), choices=PropertyKind.choices, empty_label=_("全部"))
 
     class Meta:
         model = PropertyType
@@ -36,10 +37,10 @@ class PropertyTypeFilter(StyledFilterSet):
 
 
 class BuildingFilter(StyledFilterSet):
-    project = django_filters.ModelChoiceFilter(label="项目", queryset=Project.objects.all(), empty_label="全部")
-    property_type = django_filters.ModelChoiceFilter(label="业态", queryset=PropertyType.objects.all(),
-                                                     empty_label="全部")
-    phase = django_filters.ChoiceFilter(label="期数", choices=[], empty_label="全部")
+    project = django_filters.ModelChoiceFilter(label=_("项目"), queryset=Project.objects.all(), empty_label=_("全部"))
+    property_type = django_filters.ModelChoiceFilter(label=_("业态"), queryset=PropertyType.objects.all(),
+                                                     empty_label=_("全部"))
+    phase = django_filters.ChoiceFilter(label=_("期数"), choices=[], empty_label=_("全部"))
 
     class Meta:
         model = Building
@@ -53,18 +54,18 @@ class BuildingFilter(StyledFilterSet):
 class UnitFilter(StyledFilterSet):
     """Everything a unit list is narrowed by; the building and entrance choices follow the chosen project."""
 
-    project = django_filters.ModelChoiceFilter(label="项目", queryset=Project.objects.all(), empty_label="全部")
-    building = django_filters.ModelChoiceFilter(label="楼栋", queryset=Building.objects.all(), empty_label="全部")
-    entrance = django_filters.ModelChoiceFilter(label="单元", queryset=Entrance.objects.all(), empty_label="全部")
-    property_type = django_filters.ModelChoiceFilter(label="业态", queryset=PropertyType.objects.all(),
-                                                     empty_label="全部")
-    status = django_filters.ChoiceFilter(label="房屋状态", choices=UnitStatus.choices, empty_label="全部")
-    floor_min = django_filters.NumberFilter(label="楼层从", field_name="floor", lookup_expr="gte")
-    floor_max = django_filters.NumberFilter(label="楼层至", field_name="floor", lookup_expr="lte")
-    area_min = django_filters.NumberFilter(label="建筑面积从(㎡)", field_name="building_area", lookup_expr="gte")
-    area_max = django_filters.NumberFilter(label="建筑面积至(㎡)", field_name="building_area", lookup_expr="lte")
-    has_owner = django_filters.ChoiceFilter(label="有无业主", choices=[("yes", "有业主"), ("no", "无业主")],
-                                            empty_label="全部", method="filter_has_owner")
+    project = django_filters.ModelChoiceFilter(label=_("项目"), queryset=Project.objects.all(), empty_label=_("全部"))
+    building = django_filters.ModelChoiceFilter(label=_("楼栋"), queryset=Building.objects.all(), empty_label=_("全部"))
+    entrance = django_filters.ModelChoiceFilter(label=_("单元"), queryset=Entrance.objects.all(), empty_label=_("全部"))
+    property_type = django_filters.ModelChoiceFilter(label=_("业态"), queryset=PropertyType.objects.all(),
+                                                     empty_label=_("全部"))
+    status = django_filters.ChoiceFilter(label=_("房屋状态"), choices=UnitStatus.choices, empty_label=_("全部"))
+    floor_min = django_filters.NumberFilter(label=_("楼层从"), field_name="floor", lookup_expr="gte")
+    floor_max = django_filters.NumberFilter(label=_("楼层至"), field_name="floor", lookup_expr="lte")
+    area_min = django_filters.NumberFilter(label=_("建筑面积从(㎡)"), field_name="building_area", lookup_expr="gte")
+    area_max = django_filters.NumberFilter(label=_("建筑面积至(㎡)"), field_name="building_area", lookup_expr="lte")
+    has_owner = django_filters.ChoiceFilter(label=_("有无业主"), choices=[("yes", _("有业主")), ("no", _("无业主"))],
+                                            empty_label=_("全部"), method="filter_has_owner")
 
     class Meta:
         model = Unit
@@ -95,10 +96,10 @@ class UnitFilter(StyledFilterSet):
 
 
 class ParkingSpaceFilter(StyledFilterSet):
-    project = django_filters.ModelChoiceFilter(label="项目", queryset=Project.objects.all(), empty_label="全部")
-    kind = django_filters.ChoiceFilter(label="车位类型", choices=ParkingKind.choices, empty_label="全部")
-    status = django_filters.ChoiceFilter(label="状态", choices=ParkingStatus.choices, empty_label="全部")
-    zone = django_filters.ChoiceFilter(label="区域", choices=[], empty_label="全部")
+    project = django_filters.ModelChoiceFilter(label=_("项目"), queryset=Project.objects.all(), empty_label=_("全部"))
+    kind = django_filters.ChoiceFilter(label=_("车位类型"), choices=ParkingKind.choices, empty_label=_("全部"))
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=ParkingStatus.choices, empty_label=_("全部"))
+    zone = django_filters.ChoiceFilter(label=_("区域"), choices=[], empty_label=_("全部"))
 
     class Meta:
         model = ParkingSpace

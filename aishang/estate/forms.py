@@ -1,5 +1,6 @@
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from aishang.core.forms import ScopedModelForm
 
@@ -43,13 +44,13 @@ class RegisterForm(ScopedModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if getattr(field, "empty_label", None) == "---------" and field.required:
-                field.empty_label = f"请选择{field.label}"
+                field.empty_label = gettext("请选择%(field)s") % {"field": field.label}
         project = self.fields.get("project")
         if project is None:
             return
         if self.instance.pk:
             project.disabled = True
-            project.help_text = "创建后不能更换项目"
+            project.help_text = gettext("创建后不能更换项目")
         elif not self.initial.get("project"):
             self.initial["project"] = only_project(self.user)
 
@@ -79,7 +80,7 @@ class PropertyTypeForm(ScopedModelForm):
         name = self.cleaned_data["name"]
         others = PropertyType.objects.filter(company_id=self.instance.company_id, name=name)
         if others.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(f"业态「{name}」已存在")
+            raise forms.ValidationError(gettext("业态「%(name)s」已存在") % {"name": name})
         return name
 
 
@@ -93,14 +94,14 @@ class BuildingForm(RegisterForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.units.exists():
             self.fields["code"].disabled = True
-            self.fields["code"].help_text = "已有房屋，楼栋编号不能修改（房屋编码由它生成）"
+            self.fields["code"].help_text = gettext("已有房屋，楼栋编号不能修改（房屋编码由它生成）")
 
     def clean(self):
         cleaned = super().clean()
         project, code = cleaned.get("project"), cleaned.get("code")
         if project and code:
             self.duplicate(Building.objects.filter(project=project, code=code), "code",
-                           f"楼栋编号「{code}」在该项目中已存在")
+                           gettext("楼栋编号「%(code)s」在该项目中已存在") % {"code": code})
         return cleaned
 
 
@@ -111,16 +112,16 @@ class EntranceForm(ScopedModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].widget.attrs["placeholder"] = "如 1"
+        self.fields["code"].widget.attrs["placeholder"] = gettext("如 1")
         if self.instance.pk and self.instance.units.exists():
             self.fields["code"].disabled = True
-            self.fields["code"].help_text = "已有房屋，单元编号不能修改（房屋编码由它生成）"
+            self.fields["code"].help_text = gettext("已有房屋，单元编号不能修改（房屋编码由它生成）")
 
     def clean_code(self):
         code = self.cleaned_data["code"]
         if self.instance.building_id and (Entrance.objects.filter(building_id=self.instance.building_id, code=code)
                                           .exclude(pk=self.instance.pk).exists()):
-            raise forms.ValidationError(f"单元编号「{code}」在该楼栋中已存在")
+            raise forms.ValidationError(gettext("单元编号「%(code)s」在该楼栋中已存在") % {"code": code})
         return code
 
 
@@ -145,9 +146,9 @@ class UnitForm(RegisterForm):
             fields["building"].label_from_instance = lambda b: f"{b.project.name} · {b}"
         fields["building"].queryset = buildings
         fields["entrance"].queryset = entrances.filter(building_id=building_id) if building_id else entrances.none()
-        fields["entrance"].empty_label = "无单元" if building_id else "请先选择楼栋"
-        fields["entrance"].label_from_instance = lambda e: e.name or f"{e.code}单元"
-        fields["number"].widget.attrs.update({"placeholder": "如 301", "autocomplete": "off"})
+        fields["entrance"].empty_label = gettext("无单元") if building_id else gettext("请先选择楼栋")
+        fields["entrance"].label_from_instance = lambda e: e.name or gettext("%(code)s单元") % {"code": e.code}
+        fields["number"].widget.attrs.update({"placeholder": gettext("如 301"), "autocomplete": "off"})
         fields["floor"].widget.attrs["inputmode"] = "numeric"
         for name in ("building_area", "inner_area"):
             fields[name].widget.attrs.update({"inputmode": "decimal", "step": "0.01", "min": 0})
@@ -185,7 +186,7 @@ class UnitForm(RegisterForm):
         if building and number and "entrance" not in self.errors:
             code = unit_code(building.code, entrance.code if entrance else "", number)
             self.duplicate(Unit.objects.filter(project_id=building.project_id, code=code), "number",
-                           f"房屋编码「{code}」在该项目中已存在")
+                           gettext("房屋编码「%(code)s」在该项目中已存在") % {"code": code})
         return cleaned
 
 
@@ -208,5 +209,5 @@ class ParkingSpaceForm(RegisterForm):
         project, number = cleaned.get("project"), cleaned.get("number")
         if project and number:
             self.duplicate(ParkingSpace.objects.filter(project=project, number=number), "number",
-                           f"车位编号「{number}」在该项目中已存在")
+                           gettext("车位编号「%(number)s」在该项目中已存在") % {"number": number})
         return cleaned

@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.models import ScopedModel
 from aishang.extras.choices import CustomFieldTarget
@@ -17,14 +19,15 @@ class Company(ChangeLoggedModel, ScopedModel):
 
     scope_company_path = ""
 
-    name = models.CharField("企业名称", max_length=100, unique=True)
-    short_name = models.CharField("简称", max_length=30, blank=True)
-    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
-    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
-    address = models.CharField("地址", max_length=200, blank=True)
+    name = models.CharField(_("企业名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "物业企业"
+        verbose_name = _("物业企业")
+        verbose_name_plural = pgettext_lazy("plural", "物业企业")
         ordering = ["id"]
 
     def __str__(self):
@@ -39,15 +42,16 @@ class PropertyType(ChangeLoggedModel, ScopedModel):
 
     scope_company_path = "company"
 
-    company = models.ForeignKey(Company, verbose_name="企业", on_delete=models.CASCADE,
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.CASCADE,
                                 related_name="property_types")
-    name = models.CharField("业态名称", max_length=30)
-    kind = models.CharField("业态大类", max_length=20, choices=PropertyKind.choices, default=PropertyKind.OTHER)
-    description = models.CharField("说明", max_length=200, blank=True)
-    weight = models.PositiveSmallIntegerField("排序", default=100)
+    name = models.CharField(_("业态名称"), max_length=30)
+    kind = models.CharField(_("业态大类"), max_length=20, choices=PropertyKind.choices, default=PropertyKind.OTHER)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    weight = models.PositiveSmallIntegerField(_("排序"), default=100)
 
     class Meta:
-        verbose_name = verbose_name_plural = "业态"
+        verbose_name = _("业态")
+        verbose_name_plural = pgettext_lazy("plural", "业态")
         ordering = ["weight", "id"]
         constraints = [models.UniqueConstraint(fields=["company", "name"], name="property_type_unique_name")]
 
@@ -63,23 +67,24 @@ class Project(ChangeLoggedModel, ScopedModel):
 
     scope_project_path = ""
 
-    company = models.ForeignKey(Company, verbose_name="企业", on_delete=models.PROTECT, related_name="projects")
-    code = models.CharField("项目编码", max_length=30)
-    name = models.CharField("项目名称", max_length=100)
-    status = models.CharField("状态", max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE)
-    property_types = models.ManyToManyField(PropertyType, verbose_name="业态", blank=True, related_name="projects")
-    province = models.CharField("省", max_length=20, blank=True)
-    city = models.CharField("市", max_length=20, blank=True)
-    district = models.CharField("区", max_length=20, blank=True)
-    address = models.CharField("地址", max_length=200, blank=True)
-    total_area = models.DecimalField("总建筑面积(㎡)", null=True, blank=True, **AREA)
-    manager_name = models.CharField("项目经理", max_length=30, blank=True)
-    service_phone = models.CharField("服务电话", max_length=30, blank=True)
-    delivered_on = models.DateField("交付日期", null=True, blank=True)
-    notes = models.TextField("备注", blank=True)
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="projects")
+    code = models.CharField(_("项目编码"), max_length=30)
+    name = models.CharField(_("项目名称"), max_length=100)
+    status = models.CharField(_("状态"), max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE)
+    property_types = models.ManyToManyField(PropertyType, verbose_name=_("业态"), blank=True, related_name="projects")
+    province = models.CharField(_("省"), max_length=20, blank=True)
+    city = models.CharField(_("市"), max_length=20, blank=True)
+    district = models.CharField(_("区"), max_length=20, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    total_area = models.DecimalField(_("总建筑面积(㎡)"), null=True, blank=True, **AREA)
+    manager_name = models.CharField(_("项目经理"), max_length=30, blank=True)
+    service_phone = models.CharField(_("服务电话"), max_length=30, blank=True)
+    delivered_on = models.DateField(_("交付日期"), null=True, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "项目"
+        verbose_name = _("项目")
+        verbose_name_plural = pgettext_lazy("plural", "项目")
         ordering = ["company", "code"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="project_unique_code")]
 
@@ -101,20 +106,21 @@ class ProjectOwnedModel(ChangeLoggedModel, ScopedModel):
 
 
 class Building(ProjectOwnedModel):
-    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="buildings")
-    code = models.CharField("楼栋编号", max_length=20, help_text="房屋编码的第一段，如 1")
-    name = models.CharField("楼栋名称", max_length=50, blank=True)
-    property_type = models.ForeignKey(PropertyType, verbose_name="业态", null=True, blank=True,
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="buildings")
+    code = models.CharField(_("楼栋编号"), max_length=20, help_text=_("房屋编码的第一段，如 1"))
+    name = models.CharField(_("楼栋名称"), max_length=50, blank=True)
+    property_type = models.ForeignKey(PropertyType, verbose_name=_("业态"), null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+")
-    floors_above = models.SmallIntegerField("地上层数", null=True, blank=True, validators=[MinValueValidator(0)])
-    floors_below = models.SmallIntegerField("地下层数", null=True, blank=True, validators=[MinValueValidator(0)])
-    phase = models.CharField("期数", max_length=20, blank=True, help_text="如 一期、二期")
-    height_class = models.CharField("楼型", max_length=20, blank=True, help_text="如 高层、多层、别墅")
-    completed_on = models.DateField("竣工日期", null=True, blank=True)
-    weight = models.PositiveIntegerField("排序", default=0)
+    floors_above = models.SmallIntegerField(_("地上层数"), null=True, blank=True, validators=[MinValueValidator(0)])
+    floors_below = models.SmallIntegerField(_("地下层数"), null=True, blank=True, validators=[MinValueValidator(0)])
+    phase = models.CharField(_("期数"), max_length=20, blank=True, help_text=_("如 一期、二期"))
+    height_class = models.CharField(_("楼型"), max_length=20, blank=True, help_text=_("如 高层、多层、别墅"))
+    completed_on = models.DateField(_("竣工日期"), null=True, blank=True)
+    weight = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = verbose_name_plural = "楼栋"
+        verbose_name = _("楼栋")
+        verbose_name_plural = pgettext_lazy("plural", "楼栋")
         ordering = ["project", "weight", "id"]
         constraints = [models.UniqueConstraint(fields=["project", "code"], name="building_unique_code")]
 
@@ -123,14 +129,15 @@ class Building(ProjectOwnedModel):
 
 
 class Entrance(ProjectOwnedModel):
-    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="+")
-    building = models.ForeignKey(Building, verbose_name="楼栋", on_delete=models.PROTECT, related_name="entrances")
-    code = models.CharField("单元编号", max_length=20)
-    name = models.CharField("单元名称", max_length=50, blank=True)
-    has_elevator = models.BooleanField("有电梯", default=True)
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    building = models.ForeignKey(Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="entrances")
+    code = models.CharField(_("单元编号"), max_length=20)
+    name = models.CharField(_("单元名称"), max_length=50, blank=True)
+    has_elevator = models.BooleanField(_("有电梯"), default=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "单元"
+        verbose_name = _("单元")
+        verbose_name_plural = pgettext_lazy("plural", "单元")
         ordering = ["building", "code"]
         constraints = [models.UniqueConstraint(fields=["building", "code"], name="entrance_unique_code")]
 
@@ -139,7 +146,7 @@ class Entrance(ProjectOwnedModel):
 
     def clean(self):
         if self.building_id and self.project_id and self.building.project_id != self.project_id:
-            raise ValidationError({"building": "楼栋不属于该项目"})
+            raise ValidationError({"building": gettext("楼栋不属于该项目")})
 
 
 def unit_code(building_code, entrance_code, number):
@@ -151,26 +158,27 @@ class Unit(CustomFieldsModel, ProjectOwnedModel):
 
     custom_field_target = CustomFieldTarget.UNIT
 
-    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="units")
-    building = models.ForeignKey(Building, verbose_name="楼栋", on_delete=models.PROTECT, related_name="units")
-    entrance = models.ForeignKey(Entrance, verbose_name="单元", null=True, blank=True, on_delete=models.PROTECT,
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="units")
+    building = models.ForeignKey(Building, verbose_name=_("楼栋"), on_delete=models.PROTECT, related_name="units")
+    entrance = models.ForeignKey(Entrance, verbose_name=_("单元"), null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="units")
-    number = models.CharField("房号", max_length=20)
-    code = models.CharField("房屋编码", max_length=60, editable=False, db_index=True)
-    floor = models.SmallIntegerField("楼层")
-    property_type = models.ForeignKey(PropertyType, verbose_name="业态", on_delete=models.PROTECT,
+    number = models.CharField(_("房号"), max_length=20)
+    code = models.CharField(_("房屋编码"), max_length=60, editable=False, db_index=True)
+    floor = models.SmallIntegerField(_("楼层"))
+    property_type = models.ForeignKey(PropertyType, verbose_name=_("业态"), on_delete=models.PROTECT,
                                       related_name="units")
-    building_area = models.DecimalField("建筑面积(㎡)", **AREA)
-    inner_area = models.DecimalField("套内面积(㎡)", null=True, blank=True, **AREA)
-    layout = models.CharField("户型", max_length=30, blank=True, help_text="如 三室两厅")
-    decoration = models.CharField("装修标准", max_length=30, blank=True, help_text="如 毛坯、简装、精装")
-    status = models.CharField("房屋状态", max_length=20, choices=UnitStatus.choices, default=UnitStatus.VACANT)
-    delivered_on = models.DateField("交付日期", null=True, blank=True)
-    notes = models.TextField("备注", blank=True)
+    building_area = models.DecimalField(_("建筑面积(㎡)"), **AREA)
+    inner_area = models.DecimalField(_("套内面积(㎡)"), null=True, blank=True, **AREA)
+    layout = models.CharField(_("户型"), max_length=30, blank=True, help_text=_("如 三室两厅"))
+    decoration = models.CharField(_("装修标准"), max_length=30, blank=True, help_text=_("如 毛坯、简装、精装"))
+    status = models.CharField(_("房屋状态"), max_length=20, choices=UnitStatus.choices, default=UnitStatus.VACANT)
+    delivered_on = models.DateField(_("交付日期"), null=True, blank=True)
+    notes = models.TextField(_("备注"), blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "房屋"
-        permissions = [("export_unit", "导出房屋"), ("import_unit", "导入房屋及业主")]
+        verbose_name = _("房屋")
+        verbose_name_plural = pgettext_lazy("plural", "房屋")
+        permissions = [("export_unit", _("导出房屋")), ("import_unit", _("导入房屋及业主"))]
         ordering = ["project", "building__weight", "building_id", "entrance__code", "floor", "number"]
         constraints = [
             models.UniqueConstraint(fields=["project", "code"], name="unit_unique_code"),
@@ -192,13 +200,13 @@ class Unit(CustomFieldsModel, ProjectOwnedModel):
     def clean(self):
         errors = {}
         if self.building_id and self.project_id and self.building.project_id != self.project_id:
-            errors["building"] = "楼栋不属于该项目"
+            errors["building"] = gettext("楼栋不属于该项目")
         if self.entrance_id and self.building_id and self.entrance.building_id != self.building_id:
-            errors["entrance"] = "单元不属于该楼栋"
+            errors["entrance"] = gettext("单元不属于该楼栋")
         if self.inner_area is not None and self.building_area is not None and self.inner_area > self.building_area:
-            errors["inner_area"] = "套内面积不能大于建筑面积"
+            errors["inner_area"] = gettext("套内面积不能大于建筑面积")
         if self.property_type_id and self.project_id and self.property_type.company_id != self.project.company_id:
-            errors["property_type"] = "业态不属于该企业"
+            errors["property_type"] = gettext("业态不属于该企业")
         if errors:
             raise ValidationError(errors)
 
@@ -209,16 +217,18 @@ class Unit(CustomFieldsModel, ProjectOwnedModel):
 
 
 class ParkingSpace(ProjectOwnedModel):
-    project = models.ForeignKey(Project, verbose_name="项目", on_delete=models.PROTECT, related_name="parking_spaces")
-    number = models.CharField("车位编号", max_length=30)
-    zone = models.CharField("区域", max_length=30, blank=True, help_text="如 地下一层 B 区")
-    area = models.DecimalField("面积(㎡)", null=True, blank=True, **AREA)
-    kind = models.CharField("车位类型", max_length=20, choices=ParkingKind.choices, default=ParkingKind.OWNED)
-    status = models.CharField("状态", max_length=20, choices=ParkingStatus.choices, default=ParkingStatus.FREE)
-    notes = models.CharField("备注", max_length=200, blank=True)
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT,
+                                related_name="parking_spaces")
+    number = models.CharField(_("车位编号"), max_length=30)
+    zone = models.CharField(_("区域"), max_length=30, blank=True, help_text=_("如 地下一层 B 区"))
+    area = models.DecimalField(_("面积(㎡)"), null=True, blank=True, **AREA)
+    kind = models.CharField(_("车位类型"), max_length=20, choices=ParkingKind.choices, default=ParkingKind.OWNED)
+    status = models.CharField(_("状态"), max_length=20, choices=ParkingStatus.choices, default=ParkingStatus.FREE)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "车位"
+        verbose_name = _("车位")
+        verbose_name_plural = pgettext_lazy("plural", "车位")
         ordering = ["project", "zone", "number"]
         constraints = [models.UniqueConstraint(fields=["project", "number"], name="parking_unique_number")]
 

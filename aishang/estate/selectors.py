@@ -4,11 +4,12 @@ import re
 
 from django.apps import apps
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aishang.core.masking import mask_phone
+from aishang.core.queries import count_related
 from aishang.extras.models import CustomField
 
 from .choices import ParkingKind, ParkingStatus, UnitStatus
@@ -60,12 +61,6 @@ def current_occupancies(on=None):
                                     Q(end_date__isnull=True) | Q(end_date__gte=on))
 
 
-def _count_of(queryset, link):
-    """A correlated count (no join fan-out when a row counts several relations)."""
-    counted = queryset.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
-
-
 def natural_key(text):
     """'2-1-902' before '2-1-1001': numbers in a code compare as numbers."""
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text or "") if part]
@@ -77,8 +72,8 @@ def natural_key(text):
 def property_type_list_queryset(user):
     units = Unit.objects.filter(project_id__in=user.permitted_project_ids())
     return (PropertyType.objects.restrict(user, "view")
-            .annotate(unit_count=_count_of(units, "property_type"),
-                      custom_field_count=_count_of(CustomField.objects.all(), "property_type")))
+            .annotate(unit_count=count_related(units, "property_type"),
+                      custom_field_count=count_related(CustomField.objects.all(), "property_type")))
 
 
 def property_type_custom_fields(property_type):
@@ -94,8 +89,8 @@ def property_type_custom_fields(property_type):
 def building_list_queryset(user):
     return (Building.objects.restrict(user, "view")
             .select_related("project", "property_type")
-            .annotate(unit_count=_count_of(Unit.objects.all(), "building"),
-                      entrance_count=_count_of(Entrance.objects.all(), "building")))
+            .annotate(unit_count=count_related(Unit.objects.all(), "building"),
+                      entrance_count=count_related(Entrance.objects.all(), "building")))
 
 
 def building_phases(user):
@@ -133,9 +128,9 @@ def building_tile_grid(building):
                  .only("id", "code", "number", "floor", "status", "entrance_id", "building_area"))
     entrances = list(Entrance.objects.filter(building=building).order_by("code"))
     entrances.sort(key=lambda e: natural_key(e.code))
-    columns = [(e.pk, e.name or f"{e.code}单元") for e in entrances]
+    columns = [(e.pk, e.name or gettext("%(code)s单元") % {"code": e.code}) for e in entrances]
     if any(u.entrance_id is None for u in units) or not columns:
-        columns.append((None, "未分单元" if columns else "房屋"))
+        columns.append((None, gettext("未分单元") if columns else gettext("房屋")))
     position = {key: index for index, (key, _) in enumerate(columns)}
     cells = {}
     for unit in sorted(units, key=lambda u: natural_key(u.number)):
@@ -266,8 +261,8 @@ def project_buildings(project):
     area = (Unit.objects.filter(building=OuterRef("pk")).order_by().values("building")
             .annotate(total=Sum("building_area")).values("total"))
     return list(Building.objects.filter(project=project).select_related("property_type")
-                .annotate(unit_count=_count_of(Unit.objects.all(), "building"),
-                          entrance_count=_count_of(Entrance.objects.all(), "building"), area=Subquery(area)))
+                .annotate(unit_count=count_related(Unit.objects.all(), "building"),
+                          entrance_count=count_related(Entrance.objects.all(), "building"), area=Subquery(area)))
 
 
 def project_parking_summary(project):

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aishang.core.forms import style_widgets
@@ -97,7 +99,7 @@ def tab_url(obj, tab):
     return f"{obj.get_absolute_url()}?tab={tab}"
 
 
-PROJECT_COLUMN = Column("project", "项目", accessor="project.name", order_by="project__name")
+PROJECT_COLUMN = Column("project", _("项目"), accessor="project.name", order_by="project__name")
 
 
 class SeveralProjectsMixin:
@@ -133,25 +135,26 @@ class ProjectListView(ObjectListView):
     model = Project
     filterset_class = ProjectFilter
     search_fields = ("name__icontains", "code__icontains", "address__icontains")
-    search_placeholder = "项目名称、编码或地址"
+    search_placeholder = _("项目名称、编码或地址")
     add_url_name = "estate:project_add"
     prefetch_related = ("property_types",)
     columns = [
-        Column("code", "项目编码", order_by="code"),
-        Column("name", "项目名称", link=True, order_by="name"),
-        Column("status", "状态", display=choice_display("status"), order_by="status"),
-        Column("property_types", "业态"),
-        Column("city", "城市", order_by="city"),
-        Column("address", "地址"),
-        Column("manager_name", "项目经理"),
-        Column("service_phone", "服务电话"),
+        Column("code", _("项目编码"), order_by="code"),
+        Column("name", _("项目名称"), link=True, order_by="name"),
+        Column("status", _("状态"), display=choice_display("status"), order_by="status"),
+        Column("property_types", pgettext_lazy("plural", "业态")),
+        Column("city", _("城市"), order_by="city"),
+        Column("address", _("地址")),
+        Column("manager_name", _("项目经理")),
+        Column("service_phone", _("服务电话")),
     ]
 
 
 class ProjectDetailView(ObjectDetailView):
     model = Project
     template_name = "estate/project_detail.html"
-    tabs = (("info", "基本信息"), ("buildings", "楼栋"), ("parking", "车位"))
+    tabs = (("info", _("基本信息")), ("buildings", pgettext_lazy("plural", "楼栋")),
+            ("parking", pgettext_lazy("plural", "车位")))
 
     def get_extra_context(self, obj, active_tab):
         user = self.request.user
@@ -193,16 +196,16 @@ class PropertyTypeListView(ObjectListView):
     model = PropertyType
     filterset_class = PropertyTypeFilter
     search_fields = ("name__icontains", "description__icontains")
-    search_placeholder = "业态名称或说明"
+    search_placeholder = _("业态名称或说明")
     add_url_name = "estate:propertytype_add"
     ordering = ("weight", "id")
     columns = [
-        Column("name", "业态名称", link=True, order_by="name"),
-        Column("kind", "业态大类", display=choice_display("kind"), order_by="kind"),
-        Column("description", "说明"),
-        Column("unit_count", "房屋数", numeric=True, order_by="unit_count"),
-        Column("custom_field_count", "专属自定义字段", numeric=True, order_by="custom_field_count"),
-        Column("weight", "排序", numeric=True, order_by="weight"),
+        Column("name", _("业态名称"), link=True, order_by="name"),
+        Column("kind", _("业态大类"), display=choice_display("kind"), order_by="kind"),
+        Column("description", _("说明")),
+        Column("unit_count", _("房屋数"), numeric=True, order_by="unit_count"),
+        Column("custom_field_count", _("专属自定义字段"), numeric=True, order_by="custom_field_count"),
+        Column("weight", _("排序"), numeric=True, order_by="weight"),
     ]
 
     def get_queryset(self):
@@ -212,7 +215,7 @@ class PropertyTypeListView(ObjectListView):
 class PropertyTypeDetailView(ObjectDetailView):
     model = PropertyType
     template_name = "estate/propertytype_detail.html"
-    tabs = (("info", "基本信息"), ("fields", "自定义字段"))
+    tabs = (("info", _("基本信息")), ("fields", _("自定义字段")))
 
     def get_extra_context(self, obj, active_tab):
         own, common = selectors.property_type_custom_fields(obj)
@@ -238,19 +241,19 @@ class BuildingListView(SeveralProjectsMixin, ObjectListView):
     model = Building
     filterset_class = BuildingFilter
     search_fields = ("code__icontains", "name__icontains")
-    search_placeholder = "楼栋编号或名称"
+    search_placeholder = _("楼栋编号或名称")
     add_url_name = "estate:building_add"
     columns = [
-        Column("code", "楼栋编号", order_by="code"),
-        Column("name", "楼栋名称", link=True, display=lambda o, v: str(o), order_by="name"),
-        Column("phase", "期数", order_by="phase"),
-        Column("property_type", "业态", accessor="property_type.name", order_by="property_type__weight"),
-        Column("height_class", "楼型"),
-        Column("floors_above", "地上层数", numeric=True, order_by="floors_above"),
-        Column("floors_below", "地下层数", numeric=True),
-        Column("entrance_count", "单元数", numeric=True, order_by="entrance_count"),
-        Column("unit_count", "房屋数", numeric=True, order_by="unit_count"),
-        Column("completed_on", "竣工日期", display=date_cell("completed_on"),
+        Column("code", _("楼栋编号"), order_by="code"),
+        Column("name", _("楼栋名称"), link=True, display=lambda o, v: str(o), order_by="name"),
+        Column("phase", _("期数"), order_by="phase"),
+        Column("property_type", _("业态"), accessor="property_type.name", order_by="property_type__weight"),
+        Column("height_class", _("楼型")),
+        Column("floors_above", _("地上层数"), numeric=True, order_by="floors_above"),
+        Column("floors_below", _("地下层数"), numeric=True),
+        Column("entrance_count", _("单元数"), numeric=True, order_by="entrance_count"),
+        Column("unit_count", _("房屋数"), numeric=True, order_by="unit_count"),
+        Column("completed_on", _("竣工日期"), display=date_cell("completed_on"),
                export_value=lambda o, v: o.completed_on, order_by="completed_on"),
     ]
 
@@ -262,7 +265,8 @@ class BuildingDetailView(ObjectDetailView):
     model = Building
     template_name = "estate/building_detail.html"
     select_related = ("project", "property_type")
-    tabs = (("info", "基本信息"), ("entrances", "单元"), ("units", "房屋"), ("tiles", "楼盘图"))
+    tabs = (("info", _("基本信息")), ("entrances", pgettext_lazy("plural", "单元")),
+            ("units", pgettext_lazy("plural", "房屋")), ("tiles", _("楼盘图")))
 
     def get_extra_context(self, obj, active_tab):
         user = self.request.user
@@ -339,7 +343,7 @@ class EntranceEditView(ObjectEditView):
         self.building = instance.building
         response = super().render(form, instance, status)
         if not instance.pk:
-            response.context_data["title"] = f"新增单元：{instance.building}"
+            response.context_data["title"] = gettext("新增单元：%(building)s") % {"building": instance.building}
         return response
 
 
@@ -354,7 +358,7 @@ class EntranceDeleteView(ObjectDeleteView):
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
-            messages.success(request, f"已删除单元「{entrance}」")
+            messages.success(request, gettext("已删除单元「%(entrance)s」") % {"entrance": entrance})
         return redirect(tab_url(entrance.building, "entrances"))
 
 
@@ -392,7 +396,7 @@ def custom_cell(field):
 def bulk_set_status(view, queryset):
     status = view.request.POST.get("status", "")
     if status not in UnitStatus.values:
-        raise ValidationError("请先在批量操作栏选择新的房屋状态")
+        raise ValidationError(gettext("请先在批量操作栏选择新的房屋状态"))
     label = UnitStatus(status).label
     units = queryset.exclude(status=status).select_related("project", "building", "entrance", "property_type")
     count = 0
@@ -402,9 +406,11 @@ def bulk_set_status(view, queryset):
             try:
                 register_object_save(obj=unit, partial_custom=True, actor=view.request.user)
             except ValidationError as exc:
-                raise ValidationError(f"{unit.code}：{'；'.join(exc.messages)}（全部未修改）") from None
+                raise ValidationError(gettext("%(code)s：%(errors)s（全部未修改）")
+                                      % {"code": unit.code, "errors": "；".join(exc.messages)}) from None
             count += 1
-    return f"已将 {count} 套房屋的状态改为「{label}」"
+    return ngettext("已将 %(count)s 套房屋的状态改为「%(status)s」", "已将 %(count)s 套房屋的状态改为「%(status)s」",
+                    count) % {"count": count, "status": label}
 
 
 def bulk_delete(view, queryset):
@@ -412,41 +418,41 @@ def bulk_delete(view, queryset):
     with transaction.atomic():
         for unit in units:
             register_object_delete(obj=unit, actor=view.request.user)
-    return f"已删除 {len(units)} 套房屋"
+    return ngettext("已删除 %(count)s 套房屋", "已删除 %(count)s 套房屋", len(units)) % {"count": len(units)}
 
 
 class UnitListView(SeveralProjectsMixin, ObjectListView):
     model = Unit
     filterset_class = UnitFilter
-    search_placeholder = "房屋编码、房号或业主姓名"
+    search_placeholder = _("房屋编码、房号或业主姓名")
     add_url_name = "estate:unit_add"
     export_permission = "estate.export_unit"
-    export_filename = "房屋"
+    export_filename = _("房屋")
     custom_field_target = "unit"
     project_column_after = 1
     bulk_actions = [
-        BulkAction("set_status", "修改状态", "estate.change_unit", bulk_set_status, tone="outline-primary",
-                   extra={"field": "status", "label": "新状态", "choices": UnitStatus.choices}),
-        BulkAction("delete", "删除", "estate.delete_unit", bulk_delete, tone="outline-danger",
-                   confirm="确定删除所选房屋吗？删除后不可恢复，已有住户关系的房屋不能删除。"),
+        BulkAction("set_status", _("修改状态"), "estate.change_unit", bulk_set_status, tone="outline-primary",
+                   extra={"field": "status", "label": _("新状态"), "choices": UnitStatus.choices}),
+        BulkAction("delete", _("删除"), "estate.delete_unit", bulk_delete, tone="outline-danger",
+                   confirm=_("确定删除所选房屋吗？删除后不可恢复，已有住户关系的房屋不能删除。")),
     ]
     columns = [
-        Column("code", "房屋编码", link=True, order_by="code"),
-        Column("building", "楼栋", display=lambda o, v: str(o.building), order_by="building__code"),
-        Column("entrance", "单元", display=lambda o, v: o.entrance.code if o.entrance_id else None,
+        Column("code", _("房屋编码"), link=True, order_by="code"),
+        Column("building", _("楼栋"), display=lambda o, v: str(o.building), order_by="building__code"),
+        Column("entrance", _("单元"), display=lambda o, v: o.entrance.code if o.entrance_id else None,
                order_by="entrance__code"),
-        Column("floor", "楼层", numeric=True, order_by="floor"),
-        Column("number", "房号", order_by="number"),
-        Column("property_type", "业态", accessor="property_type.name", order_by="property_type__weight"),
-        Column("building_area", "建筑面积(㎡)", numeric=True, display=area_cell("building_area"),
+        Column("floor", _("楼层"), numeric=True, order_by="floor"),
+        Column("number", _("房号"), order_by="number"),
+        Column("property_type", _("业态"), accessor="property_type.name", order_by="property_type__weight"),
+        Column("building_area", _("建筑面积(㎡)"), numeric=True, display=area_cell("building_area"),
                export_value=lambda o, v: o.building_area, order_by="building_area"),
-        Column("inner_area", "套内面积(㎡)", numeric=True, display=area_cell("inner_area"),
+        Column("inner_area", _("套内面积(㎡)"), numeric=True, display=area_cell("inner_area"),
                export_value=lambda o, v: o.inner_area, order_by="inner_area"),
-        Column("status", "房屋状态", display=unit_status_badge, export_value=lambda o, v: o.get_status_display(),
+        Column("status", _("房屋状态"), display=unit_status_badge, export_value=lambda o, v: o.get_status_display(),
                order_by="status"),
-        Column("owners", "业主", display=lambda o, v: selectors.owner_names(o)),
-        Column("layout", "户型", export=True),
-        Column("delivered_on", "交付日期", display=date_cell("delivered_on"),
+        Column("owners", _("业主"), display=lambda o, v: selectors.owner_names(o)),
+        Column("layout", _("户型"), export=True),
+        Column("delivered_on", _("交付日期"), display=date_cell("delivered_on"),
                export_value=lambda o, v: o.delivered_on, order_by="delivered_on"),
     ]
 
@@ -468,7 +474,7 @@ class UnitListView(SeveralProjectsMixin, ObjectListView):
         context["search_fields"] = True
         import_url = optional_url("customers:unit_import")
         if import_url and self.request.user.has_perm("estate.import_unit"):
-            context["extra_buttons"] = [*context["extra_buttons"], ("导入", import_url, "upload")]
+            context["extra_buttons"] = [*context["extra_buttons"], (gettext("导入"), import_url, "upload")]
         return context
 
 
@@ -476,7 +482,7 @@ class UnitDetailView(ObjectDetailView):
     model = Unit
     template_name = "estate/unit_detail.html"
     select_related = ("project", "building", "entrance", "property_type")
-    tabs = (("info", "基本信息"), ("residents", "住户"), ("custom", "自定义字段"))
+    tabs = (("info", _("基本信息")), ("residents", pgettext_lazy("plural", "住户")), ("custom", _("自定义字段")))
 
     def get_extra_context(self, obj, active_tab):
         user = self.request.user
@@ -542,20 +548,20 @@ class ParkingSpaceListView(SeveralProjectsMixin, ObjectListView):
     model = ParkingSpace
     filterset_class = ParkingSpaceFilter
     search_fields = ("number__icontains", "zone__icontains", "notes__icontains")
-    search_placeholder = "车位编号、区域或备注"
+    search_placeholder = _("车位编号、区域或备注")
     add_url_name = "estate:parkingspace_add"
     project_column_after = 1
     columns = [
-        Column("number", "车位编号", link=True, order_by="number"),
-        Column("zone", "区域", order_by="zone"),
-        Column("kind", "车位类型", display=choice_display("kind"), order_by="kind"),
-        Column("status", "状态", display=parking_status_badge, export_value=lambda o, v: o.get_status_display(),
+        Column("number", _("车位编号"), link=True, order_by="number"),
+        Column("zone", _("区域"), order_by="zone"),
+        Column("kind", _("车位类型"), display=choice_display("kind"), order_by="kind"),
+        Column("status", _("状态"), display=parking_status_badge, export_value=lambda o, v: o.get_status_display(),
                order_by="status"),
-        Column("area", "面积(㎡)", numeric=True, display=area_cell("area"), export_value=lambda o, v: o.area,
+        Column("area", _("面积(㎡)"), numeric=True, display=area_cell("area"), export_value=lambda o, v: o.area,
                order_by="area"),
-        Column("vehicles", "车辆", display=lambda o, v: "、".join(x.plate for x in o.vehicles.all())
-               if hasattr(o, "vehicles") else None),
-        Column("notes", "备注"),
+        Column("vehicles", pgettext_lazy("plural", "车辆"),
+               display=lambda o, v: "、".join(x.plate for x in o.vehicles.all()) if hasattr(o, "vehicles") else None),
+        Column("notes", _("备注")),
     ]
 
     def get_queryset(self):
@@ -566,7 +572,7 @@ class ParkingSpaceDetailView(ObjectDetailView):
     model = ParkingSpace
     template_name = "estate/parkingspace_detail.html"
     select_related = ("project",)
-    tabs = (("info", "基本信息"), ("vehicles", "车辆"))
+    tabs = (("info", _("基本信息")), ("vehicles", pgettext_lazy("plural", "车辆")))
 
     def get_extra_context(self, obj, active_tab):
         context = {"status_badge": parking_status_badge(obj), "vehicles": selectors.parking_vehicles(obj)}

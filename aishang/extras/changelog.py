@@ -2,11 +2,19 @@
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext
 
 from aishang.core.context import current_context
 
 from .choices import ChangeAction
 from .models import ObjectChange, json_safe
+
+
+def _source_language_str(obj):
+    """The log stores text in the source language, whatever language the editor uses."""
+    with translation.override(None):
+        return str(obj)
 
 
 def serialize_object(obj):
@@ -22,7 +30,7 @@ def serialize_object(obj):
             continue
         if isinstance(field, models.ForeignKey):
             related_id = getattr(obj, field.attname)
-            data[field.name] = str(getattr(obj, field.name)) if related_id is not None else None
+            data[field.name] = _source_language_str(getattr(obj, field.name)) if related_id is not None else None
         else:
             data[field.name] = json_safe(field.value_from_object(obj))
     for name, value in (getattr(obj, "custom_field_data", None) or {}).items():
@@ -50,7 +58,7 @@ def build_change(obj, action, before, after):
         project_id=project_id,
         object_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
         object_id=obj.pk,
-        object_repr=str(obj)[:200],
+        object_repr=_source_language_str(obj)[:200],
         prechange_data=before,
         postchange_data=after,
         **_actor_fields(),
@@ -115,7 +123,7 @@ def _display(value, mapping):
     if value is None or value == "" or value == []:
         return "--"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     return mapping.get(str(value), str(value))

@@ -5,6 +5,7 @@ import decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from .choices import CustomFieldType
 
@@ -20,13 +21,13 @@ def clean_custom_value(field, raw):
     label = field.label
     if _is_empty(raw):
         if field.required:
-            raise ValidationError(f"「{label}」为必填项")
+            raise ValidationError(gettext("「%(label)s」为必填项") % {"label": label})
         return None
     kind = field.field_type
     if kind == CustomFieldType.TEXT:
         value = str(raw).strip()
         if len(value) > 500:
-            raise ValidationError(f"「{label}」不能超过 500 个字")
+            raise ValidationError(gettext("「%(label)s」不能超过 500 个字") % {"label": label})
         return value
     if kind == CustomFieldType.INTEGER:
         try:
@@ -34,14 +35,14 @@ def clean_custom_value(field, raw):
                 raise ValueError
             return int(str(raw).strip().removesuffix(".0")) if not isinstance(raw, bool) else _fail()
         except (ValueError, TypeError):
-            raise ValidationError(f"「{label}」应为整数") from None
+            raise ValidationError(gettext("「%(label)s」应为整数") % {"label": label}) from None
     if kind == CustomFieldType.DECIMAL:
         try:
             value = decimal.Decimal(str(raw).strip())
         except decimal.InvalidOperation:
-            raise ValidationError(f"「{label}」应为数字") from None
+            raise ValidationError(gettext("「%(label)s」应为数字") % {"label": label}) from None
         if not value.is_finite():
-            raise ValidationError(f"「{label}」应为数字")
+            raise ValidationError(gettext("「%(label)s」应为数字") % {"label": label})
         return str(value)
     if kind == CustomFieldType.DATE:
         if isinstance(raw, datetime.datetime):
@@ -52,7 +53,7 @@ def clean_custom_value(field, raw):
         try:
             return datetime.date.fromisoformat(text).isoformat()
         except ValueError:
-            raise ValidationError(f"「{label}」应为日期，格式如 2026-11-23") from None
+            raise ValidationError(gettext("「%(label)s」应为日期，格式如 2026-11-23") % {"label": label}) from None
     if kind == CustomFieldType.BOOLEAN:
         if isinstance(raw, bool):
             return raw
@@ -61,11 +62,12 @@ def clean_custom_value(field, raw):
             return True
         if text in FALSE_WORDS:
             return False
-        raise ValidationError(f"「{label}」应为“是”或“否”")
+        raise ValidationError(gettext("「%(label)s」应为“是”或“否”") % {"label": label})
     if kind == CustomFieldType.CHOICE:
         value = str(raw).strip()
         if value not in field.choices:
-            raise ValidationError(f"「{label}」的值“{value}”不在可选项中（{'、'.join(field.choices)}）")
+            raise ValidationError(gettext("「%(label)s」的值“%(value)s”不在可选项中（%(choices)s）")
+                                  % {"label": label, "value": value, "choices": "、".join(field.choices)})
         return value
     if kind == CustomFieldType.MULTI_CHOICE:
         if isinstance(raw, str):
@@ -74,9 +76,10 @@ def clean_custom_value(field, raw):
             values = [str(v).strip() for v in raw]
         unknown = [v for v in values if v not in field.choices]
         if unknown:
-            raise ValidationError(f"「{label}」的值“{'、'.join(unknown)}”不在可选项中（{'、'.join(field.choices)}）")
+            raise ValidationError(gettext("「%(label)s」的值“%(value)s”不在可选项中（%(choices)s）")
+                                  % {"label": label, "value": "、".join(unknown), "choices": "、".join(field.choices)})
         return [c for c in field.choices if c in values]
-    raise ValidationError(f"「{label}」的类型未知")
+    raise ValidationError(gettext("「%(label)s」的类型未知") % {"label": label})
 
 
 def _fail():
@@ -87,7 +90,7 @@ def display_custom_value(field, value):
     if _is_empty(value):
         return "--"
     if field.field_type == CustomFieldType.BOOLEAN:
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if field.field_type == CustomFieldType.MULTI_CHOICE:
         return "、".join(value)
     return str(value)
@@ -103,8 +106,8 @@ def form_field_for(field, initial=None):
     if kind == CustomFieldType.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == CustomFieldType.BOOLEAN:
-        return forms.NullBooleanField(widget=forms.Select(choices=[("", "--"), ("true", "是"), ("false", "否")]),
-                                      **common)
+        choices = [("", "--"), ("true", gettext("是")), ("false", gettext("否"))]
+        return forms.NullBooleanField(widget=forms.Select(choices=choices), **common)
     if kind == CustomFieldType.CHOICE:
         return forms.ChoiceField(choices=[("", "--"), *[(c, c) for c in field.choices]], **common)
     if kind == CustomFieldType.MULTI_CHOICE:
@@ -122,10 +125,10 @@ def clean_custom_data(fields, raw_values, *, partial=False, existing=None):
     errors = {}
     raw_values = raw_values or {}
     if not isinstance(raw_values, dict):
-        raise ValidationError({"custom_field_data": "自定义字段应为对象（键为字段编码）"})
+        raise ValidationError({"custom_field_data": gettext("自定义字段应为对象（键为字段编码）")})
     for name in raw_values:
         if name not in by_name:
-            errors[name] = f"没有编码为“{name}”的自定义字段"
+            errors[name] = gettext("没有编码为“%(name)s”的自定义字段") % {"name": name}
     data = dict(existing or {}) if partial else {}
     for name, field in by_name.items():
         if partial and name not in raw_values:

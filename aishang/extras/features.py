@@ -4,6 +4,7 @@ Kept free of concrete models so that any domain app can compose them.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ChangeLoggedModel(models.Model):
@@ -26,7 +27,7 @@ class CustomFieldsModel(models.Model):
     """Values of the company's own fields (个性化字段), validated by ``CustomField``."""
 
     custom_field_target = None
-    custom_field_data = models.JSONField("自定义字段", default=dict, blank=True)
+    custom_field_data = models.JSONField(_("自定义字段"), default=dict, blank=True)
 
     class Meta:
         abstract = True

@@ -1,5 +1,6 @@
 import django_filters
 from django.apps import apps
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.filters import StyledFilterSet
 
@@ -35,9 +36,9 @@ def _permitted_projects(request):
 
 
 class CustomFieldFilter(StyledFilterSet):
-    target = django_filters.ChoiceFilter(label="适用对象", choices=CustomFieldTarget.choices, empty_label="全部")
-    property_type = django_filters.ModelChoiceFilter(label="业态", queryset=_company_property_types)
-    field_type = django_filters.ChoiceFilter(label="类型", choices=CustomFieldType.choices, empty_label="全部")
+    target = django_filters.ChoiceFilter(label=_("适用对象"), choices=CustomFieldTarget.choices, empty_label=_("全部"))
+    property_type = django_filters.ModelChoiceFilter(label=_("业态"), queryset=_company_property_types)
+    field_type = django_filters.ChoiceFilter(label=_("类型"), choices=CustomFieldType.choices, empty_label=_("全部"))
 
     class Meta:
         model = CustomField
@@ -45,17 +46,17 @@ class CustomFieldFilter(StyledFilterSet):
 
 
 class DateRangeMixin(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(label="开始日期", field_name="time", lookup_expr="date__gte")
-    date_to = django_filters.DateFilter(label="结束日期", field_name="time", lookup_expr="date__lte")
+    date_from = django_filters.DateFilter(label=_("开始日期"), field_name="time", lookup_expr="date__gte")
+    date_to = django_filters.DateFilter(label=_("结束日期"), field_name="time", lookup_expr="date__lte")
 
 
 class ObjectChangeFilter(DateRangeMixin, StyledFilterSet):
-    object_type = django_filters.ChoiceFilter(label="对象类型", choices=[], method="filter_object_type",
-                                              empty_label="全部")
-    action = django_filters.ChoiceFilter(label="操作", choices=ChangeAction.choices, empty_label="全部")
-    user = django_filters.ModelChoiceFilter(label="操作人", queryset=_colleagues)
-    project = django_filters.ModelChoiceFilter(label="项目", queryset=_permitted_projects)
-    request_id = django_filters.UUIDFilter(label="请求编号")
+    object_type = django_filters.ChoiceFilter(label=_("对象类型"), choices=[], method="filter_object_type",
+                                              empty_label=_("全部"))
+    action = django_filters.ChoiceFilter(label=_("操作"), choices=ChangeAction.choices, empty_label=_("全部"))
+    user = django_filters.ModelChoiceFilter(label=_("操作人"), queryset=_colleagues)
+    project = django_filters.ModelChoiceFilter(label=_("项目"), queryset=_permitted_projects)
+    request_id = django_filters.UUIDFilter(label=_("请求编号"))
 
     class Meta:
         model = ObjectChange
@@ -74,8 +75,8 @@ class ObjectChangeFilter(DateRangeMixin, StyledFilterSet):
 
 
 class AuditEventFilter(DateRangeMixin, StyledFilterSet):
-    kind = django_filters.ChoiceFilter(label="类型", choices=AuditKind.choices, empty_label="全部")
-    user = django_filters.ModelChoiceFilter(label="操作人", queryset=_colleagues)
+    kind = django_filters.ChoiceFilter(label=_("类型"), choices=AuditKind.choices, empty_label=_("全部"))
+    user = django_filters.ModelChoiceFilter(label=_("操作人"), queryset=_colleagues)
 
     class Meta:
         model = AuditEvent

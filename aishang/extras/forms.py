@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm
 
@@ -11,16 +13,16 @@ CHOICE_TYPES = (CustomFieldType.CHOICE, CustomFieldType.MULTI_CHOICE)
 class CustomFieldForm(ScopedModelForm):
     """自定义字段. The code and the target are fixed once created: stored values are keyed by them."""
 
-    choices = forms.CharField(label="选项", required=False, widget=forms.Textarea(attrs={"rows": 5}),
-                              help_text="单选、多选字段必填，每行一个选项")
+    choices = forms.CharField(label=_("选项"), required=False, widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text=_("单选、多选字段必填，每行一个选项"))
 
     class Meta:
         model = CustomField
         fields = ["target", "property_type", "label", "name", "field_type", "choices", "help_text", "weight",
                   "required", "filterable"]
-        help_texts = {"name": "小写字母开头，只含小写字母、数字和下划线，如 pet_count；创建后不能修改",
-                      "property_type": "仅房屋字段可按业态区分；留空表示适用于所有业态",
-                      "weight": "数字小的排在前面"}
+        help_texts = {"name": _("小写字母开头，只含小写字母、数字和下划线，如 pet_count；创建后不能修改"),
+                      "property_type": _("仅房屋字段可按业态区分；留空表示适用于所有业态"),
+                      "weight": _("数字小的排在前面")}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -30,15 +32,15 @@ class CustomFieldForm(ScopedModelForm):
         from aishang.estate.models import PropertyType
 
         self.fields["property_type"].queryset = PropertyType.objects.filter(company_id=instance.company_id)
-        self.fields["property_type"].empty_label = "所有业态"
+        self.fields["property_type"].empty_label = gettext("所有业态")
         self.fields["target"].choices = CustomFieldTarget.choices
         self.initial["choices"] = "\n".join(instance.choices or [])
         if instance.pk:
             for name in ("target", "name"):
                 self.fields[name].disabled = True
-            self.fields["target"].help_text = "创建后不能修改"
-            self.fields["name"].help_text = "创建后不能修改：已保存的值以编码存放"
-        self.fields["choices"].widget.attrs["placeholder"] = "例如：\n已养宠物\n未养宠物"
+            self.fields["target"].help_text = gettext("创建后不能修改")
+            self.fields["name"].help_text = gettext("创建后不能修改：已保存的值以编码存放")
+        self.fields["choices"].widget.attrs["placeholder"] = gettext("例如：\n已养宠物\n未养宠物")
         self.fields["choices"].widget.attrs.pop("required", None)
 
     def clean_choices(self):
@@ -46,10 +48,10 @@ class CustomFieldForm(ScopedModelForm):
         values = list(dict.fromkeys(line for line in lines if line))
         too_long = [v for v in values if len(v) > 50]
         if too_long:
-            raise forms.ValidationError(f"选项不能超过 50 个字：{too_long[0][:20]}…")
+            raise forms.ValidationError(gettext("选项不能超过 50 个字：%(option)s…") % {"option": too_long[0][:20]})
         if self.cleaned_data.get("field_type") in CHOICE_TYPES and not values:
             # Also checked by the model, which stops at its first error; here it shows with the others.
-            raise forms.ValidationError("单选、多选字段至少需要一个选项")
+            raise forms.ValidationError(gettext("单选、多选字段至少需要一个选项"))
         return values
 
     def _post_clean(self):
@@ -66,12 +68,13 @@ class CustomFieldForm(ScopedModelForm):
         if "name" not in self.errors and name and (
                 CustomField.objects.filter(company_id=self.instance.company_id, target=target, name=name)
                 .exclude(pk=self.instance.pk).exists()):
-            self.add_error("name", f"{CustomFieldTarget(target).label}已有编码为“{name}”的字段")
+            self.add_error("name", gettext("%(target)s已有编码为“%(name)s”的字段")
+                           % {"target": CustomFieldTarget(target).label, "name": name})
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("property_type") and cleaned.get("target") != CustomFieldTarget.UNIT:
-            self.add_error("property_type", "只有房屋字段可以按业态区分")
+            self.add_error("property_type", gettext("只有房屋字段可以按业态区分"))
         if cleaned.get("field_type") not in CHOICE_TYPES:
             # Options of a type without options would only confuse the next editor.
             cleaned["choices"] = []

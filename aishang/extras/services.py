@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .customfields import clean_custom_data
 from .models import CustomField
@@ -49,4 +50,5 @@ def register_object_delete(*, obj, actor=None):
             obj.delete()
     except (ProtectedError, RestrictedError) as exc:
         names = sorted({str(o._meta.verbose_name) for o in exc.protected_objects if hasattr(o, "_meta")})
-        raise ValidationError(f"「{obj}」仍有关联的{'、'.join(names)}，不能删除") from None
+        raise ValidationError(gettext("「%(object)s」仍有关联的%(related)s，不能删除")
+                              % {"object": obj, "related": "、".join(names)}) from None

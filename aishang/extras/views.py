@@ -7,6 +7,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aishang.core.generic_views import (
@@ -26,7 +28,7 @@ from .forms import CustomFieldForm
 from .models import AuditEvent, CustomField, ObjectChange
 from .services import register_object_delete, register_object_save
 
-SOURCES = {"web": "网页", "api": "API", "system": "系统", "import": "导入"}
+SOURCES = {"web": _("网页"), "api": "API", "system": _("系统"), "import": _("导入")}
 ACTION_TONES = {ChangeAction.CREATE: "success", ChangeAction.UPDATE: "primary", ChangeAction.DELETE: "danger"}
 
 
@@ -35,7 +37,7 @@ class ViewPermissionRequiredMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.has_perm(self.perm("view")):
-            raise PermissionDenied("没有查看权限")
+            raise PermissionDenied(gettext("没有查看权限"))
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -70,34 +72,34 @@ def _custom_field_actions(obj, view):
     user = view.request.user
     links = []
     if user.has_perm("extras.change_customfield"):
-        links.append((reverse("extras:customfield_edit", args=[obj.pk]), "编辑", "link-primary"))
+        links.append((reverse("extras:customfield_edit", args=[obj.pk]), gettext("编辑"), "link-primary"))
     if user.has_perm("extras.delete_customfield"):
-        links.append((reverse("extras:customfield_delete", args=[obj.pk]), "删除", "link-danger"))
+        links.append((reverse("extras:customfield_delete", args=[obj.pk]), gettext("删除"), "link-danger"))
     return format_html_join(" ", '<a class="{2} me-2" href="{0}">{1}</a>', links) or None
 
 
 class CustomFieldListView(ViewPermissionRequiredMixin, ObjectListView):
     model = CustomField
-    title = "自定义字段"
+    title = _("自定义字段")
     filterset_class = CustomFieldFilter
     search_fields = ("label__icontains", "name__icontains")
-    search_placeholder = "字段名称或编码"
+    search_placeholder = _("字段名称或编码")
     add_url_name = "extras:customfield_add"
     select_related = ("property_type",)
     ordering = ("target", "weight", "id")
     columns = [
-        Column("label", "字段名称", display=_custom_field_label, export_value=lambda obj, view: obj.label,
+        Column("label", _("字段名称"), display=_custom_field_label, export_value=lambda obj, view: obj.label,
                order_by="label"),
-        Column("name", "字段编码", order_by="name"),
-        Column("target", "适用对象", display=choice_display("target"), order_by="target"),
-        Column("property_type", "业态", display=lambda obj, view: str(obj.property_type) if obj.property_type
-               else ("所有业态" if obj.target == CustomFieldTarget.UNIT else None)),
-        Column("field_type", "类型", display=choice_display("field_type"), order_by="field_type"),
-        Column("choices", "选项", display=lambda obj, view: "、".join(obj.choices or [])),
-        Column("required", "必填"),
-        Column("filterable", "可筛选"),
-        Column("weight", "排序", numeric=True, order_by="weight"),
-        Column("actions", "操作", display=_custom_field_actions, export=False),
+        Column("name", _("字段编码"), order_by="name"),
+        Column("target", _("适用对象"), display=choice_display("target"), order_by="target"),
+        Column("property_type", _("业态"), display=lambda obj, view: str(obj.property_type) if obj.property_type
+               else (gettext("所有业态") if obj.target == CustomFieldTarget.UNIT else None)),
+        Column("field_type", _("类型"), display=choice_display("field_type"), order_by="field_type"),
+        Column("choices", _("选项"), display=lambda obj, view: "、".join(obj.choices or [])),
+        Column("required", _("必填")),
+        Column("filterable", _("可筛选")),
+        Column("weight", _("排序"), numeric=True, order_by="weight"),
+        Column("actions", _("操作"), display=_custom_field_actions, export=False),
     ]
 
 
@@ -119,18 +121,21 @@ class CustomFieldEditView(ObjectEditView):
                     for error in errors:
                         form.add_error(name if name in form.fields else None, error)
             else:
-                messages.success(request, f"自定义字段「{field}」已保存")
+                messages.success(request, gettext("自定义字段「%(field)s」已保存") % {"field": field})
                 new_type = field.get_field_type_display()
                 count = stored_value_count(field) if old_type and old_type != new_type else 0
                 if count:
-                    messages.warning(request, f"已有 {count} 条{field.get_target_display()}填写了「{field}」。"
-                                              f"类型由“{old_type}”改为“{new_type}”后，不符合新类型的旧值"
-                                              f"在编辑这些{field.get_target_display()}时需要重新填写。")
+                    messages.warning(request, gettext(
+                        "已有 %(count)s 条%(target)s填写了「%(field)s」。类型由“%(old)s”改为“%(new)s”后，"
+                        "不符合新类型的旧值在编辑这些%(target)s时需要重新填写。") % {
+                        "count": count, "target": field.get_target_display(), "field": field,
+                        "old": old_type, "new": new_type})
                 return redirect(self.list_url())
         return self.render(form, instance, status=400)
 
     def render(self, form, instance, status=200):
-        title = f"编辑自定义字段：{instance}" if instance.pk else "新增自定义字段"
+        title = (gettext("编辑自定义字段：%(field)s") % {"field": instance} if instance.pk
+                 else gettext("新增自定义字段"))
         return TemplateResponse(self.request, self.template_name,
                                 {"form": form, "object": instance, "title": title, "view": self,
                                  "cancel_url": self.list_url(),
@@ -145,7 +150,7 @@ class CustomFieldDeleteView(ObjectDeleteView):
     def get(self, request, *args, **kwargs):
         field = self.get_object("delete")
         return TemplateResponse(request, self.template_name,
-                                {"object": field, "title": f"删除自定义字段 {field}",
+                                {"object": field, "title": gettext("删除自定义字段 %(field)s") % {"field": field},
                                  "value_count": stored_value_count(field),
                                  "cancel_url": reverse("extras:customfield_list")})
 
@@ -156,7 +161,7 @@ class CustomFieldDeleteView(ObjectDeleteView):
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
-            messages.success(request, f"已删除自定义字段「{field}」，已保存的值不再显示")
+            messages.success(request, gettext("已删除自定义字段「%(field)s」，已保存的值不再显示") % {"field": field})
         return redirect(reverse("extras:customfield_list"))
 
 
@@ -170,7 +175,8 @@ def _actor(obj, view):
     if obj.user_id and obj.user is not None:
         name = obj.user.display_name
         return f"{name}（{obj.user.username}）" if name else obj.user.username
-    return obj.user_name or "系统"
+    # The log stores "系统" (system) as the actor of changes nobody signed in made.
+    return gettext("系统") if obj.user_name in ("", "系统") else obj.user_name
 
 
 def _action_badge(obj, view):
@@ -192,39 +198,42 @@ def _changed_fields(obj, view):
         return None
     labels = [label for label, _, _ in obj.diff()]
     shown = "、".join(labels[:4])
-    return f"{shown} 等 {len(labels)} 项" if len(labels) > 4 else shown
+    if len(labels) > 4:
+        return gettext("%(fields)s 等 %(count)s 项") % {"fields": shown, "count": len(labels)}
+    return shown
 
 
 def _request_link(obj, view):
     if not obj.request_id:
         return None
-    return format_html('<a class="font-monospace small" href="{}?request_id={}" title="同一请求的全部变更">{}</a>',
-                       reverse("extras:objectchange_list"), obj.request_id, str(obj.request_id)[:8])
+    return format_html('<a class="font-monospace small" href="{}?request_id={}" title="{}">{}</a>',
+                       reverse("extras:objectchange_list"), obj.request_id, gettext("同一请求的全部变更"),
+                       str(obj.request_id)[:8])
 
 
 class ObjectChangeListView(ViewPermissionRequiredMixin, ObjectListView):
     model = ObjectChange
-    title = "变更记录"
+    title = _("变更记录")
     filterset_class = ObjectChangeFilter
     search_fields = ("object_repr__icontains",)
-    search_placeholder = "对象名称，如 1-2-301"
+    search_placeholder = _("对象名称，如 1-2-301")
     select_related = ("user", "object_type", "project")
     ordering = ("-time", "-id")
     export_permission = "extras.view_objectchange"
-    export_filename = "变更记录"
-    extra_buttons = (("审计日志", "extras:auditevent_list", "shield-lock", "extras.view_auditevent"),)
+    export_filename = _("变更记录")
+    extra_buttons = ((_("审计日志"), "extras:auditevent_list", "shield-lock", "extras.view_auditevent"),)
     columns = [
-        Column("time", "时间", display=_time, order_by="time", export_value=lambda obj, view: obj.time),
-        Column("user", "操作人", display=_actor),
-        Column("action", "操作", display=_action_badge, export_value=lambda obj, view: obj.get_action_display(),
+        Column("time", _("时间"), display=_time, order_by="time", export_value=lambda obj, view: obj.time),
+        Column("user", _("操作人"), display=_actor),
+        Column("action", _("操作"), display=_action_badge, export_value=lambda obj, view: obj.get_action_display(),
                order_by="action"),
-        Column("object_type", "对象类型", display=_object_type),
-        Column("object_repr", "对象", display=_object_link, export_value=lambda obj, view: obj.object_repr,
+        Column("object_type", _("对象类型"), display=_object_type),
+        Column("object_repr", _("对象"), display=_object_link, export_value=lambda obj, view: obj.object_repr,
                order_by="object_repr"),
-        Column("project", "项目"),
-        Column("fields", "变更字段", display=_changed_fields),
-        Column("source", "来源", display=lambda obj, view: SOURCES.get(obj.source, obj.source)),
-        Column("request_id", "请求编号", display=_request_link,
+        Column("project", _("项目")),
+        Column("fields", _("变更字段"), display=_changed_fields),
+        Column("source", _("来源"), display=lambda obj, view: SOURCES.get(obj.source, obj.source)),
+        Column("request_id", _("请求编号"), display=_request_link,
                export_value=lambda obj, view: str(obj.request_id or "")),
     ]
 
@@ -289,9 +298,11 @@ class ObjectChangeDetailView(ScopedObjectMixin, View):
 
 # -- audit events --------------------------------------------------------------------------------
 
-DETAIL_LABELS = {"count": "数量", "query": "筛选条件", "path": "地址", "action": "操作", "project_id": "项目编号",
-                 "units": "房屋", "customers": "客户", "buildings": "楼栋", "entrances": "单元",
-                 "occupancies": "入住关系", "reused_customers": "沿用已有客户", "field": "字段"}
+DETAIL_LABELS = {"count": _("数量"), "query": _("筛选条件"), "path": _("地址"), "action": _("操作"),
+                 "project_id": _("项目编号"), "units": pgettext_lazy("plural", "房屋"),
+                 "customers": pgettext_lazy("plural", "客户"), "buildings": pgettext_lazy("plural", "楼栋"),
+                 "entrances": pgettext_lazy("plural", "单元"), "occupancies": pgettext_lazy("plural", "入住关系"),
+                 "reused_customers": _("沿用已有客户"), "field": _("字段")}
 
 
 def audit_events_for(user):
@@ -316,7 +327,7 @@ def _audit_detail(obj, view):
     for key, value in (obj.detail or {}).items():
         if key == "query":
             pairs = [(k, v) for k, v in parse_qsl(value or "") if k not in ("export", "page") and v]
-            value = "，".join(f"{k}={v}" for k, v in pairs) or "无"
+            value = "，".join(f"{k}={v}" for k, v in pairs) or gettext("无")
         parts.append(f"{DETAIL_LABELS.get(key, key)}：{value}")
     return "；".join(parts) or None
 
@@ -328,22 +339,23 @@ def _audit_objects(obj, view):
     model = obj.object_type.model_class() if obj.object_type_id else None
     name = str(model._meta.verbose_name) if model is not None else ""
     shown = "、".join(f"#{i}" for i in ids[:5])
-    return f"{name} {len(ids)} 条（{shown}{' …' if len(ids) > 5 else ''}）"
+    return gettext("%(model)s %(count)s 条（%(ids)s）") % {"model": name, "count": len(ids),
+                                                         "ids": f"{shown}{' …' if len(ids) > 5 else ''}"}
 
 
 class AuditEventListView(ViewPermissionRequiredMixin, ObjectListView):
     model = AuditEvent
-    title = "审计日志"
+    title = _("审计日志")
     filterset_class = AuditEventFilter
     select_related = ("user", "object_type")
     ordering = ("-time", "-id")
     columns = [
-        Column("time", "时间", display=_time, order_by="time", export_value=lambda obj, view: obj.time),
-        Column("user", "操作人", display=_actor),
-        Column("kind", "类型", display=choice_display("kind"), order_by="kind"),
-        Column("object_type", "对象", display=_audit_objects),
-        Column("detail", "详情", display=_audit_detail),
-        Column("remote_addr", "IP 地址"),
+        Column("time", _("时间"), display=_time, order_by="time", export_value=lambda obj, view: obj.time),
+        Column("user", _("操作人"), display=_actor),
+        Column("kind", _("类型"), display=choice_display("kind"), order_by="kind"),
+        Column("object_type", _("对象"), display=_audit_objects),
+        Column("detail", _("详情"), display=_audit_detail),
+        Column("remote_addr", _("IP 地址")),
     ]
 
     def base_queryset(self, action="view"):

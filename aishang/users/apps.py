@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class UsersConfig(AppConfig):
     name = "aishang.users"
     label = "users"
-    verbose_name = "员工与权限"
+    verbose_name = _("员工与权限")

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.filters import StyledFilterSet
 
@@ -16,12 +17,13 @@ def _permitted_projects(request):
 
 
 class StaffFilter(StyledFilterSet):
-    roles = django_filters.ModelChoiceFilter(label="角色", queryset=_company_roles, distinct=True)
-    projects = django_filters.ModelChoiceFilter(label="负责项目", queryset=_permitted_projects, distinct=True)
-    is_active = django_filters.ChoiceFilter(label="状态", choices=[("1", "启用"), ("0", "已停用")],
-                                            method="filter_active", empty_label="全部")
-    scope = django_filters.ChoiceFilter(label="数据范围", choices=[("all", "全部项目"), ("selected", "指定项目")],
-                                        method="filter_scope", empty_label="全部")
+    roles = django_filters.ModelChoiceFilter(label=_("角色"), queryset=_company_roles, distinct=True)
+    projects = django_filters.ModelChoiceFilter(label=_("负责项目"), queryset=_permitted_projects, distinct=True)
+    is_active = django_filters.ChoiceFilter(label=_("状态"), choices=[("1", _("启用")), ("0", _("已停用"))],
+                                            method="filter_active", empty_label=_("全部"))
+    scope = django_filters.ChoiceFilter(label=_("数据范围"),
+                                        choices=[("all", _("全部项目")), ("selected", _("指定项目"))],
+                                        method="filter_scope", empty_label=_("全部"))
 
     class Meta:
         model = User
@@ -35,8 +37,8 @@ class StaffFilter(StyledFilterSet):
 
 
 class RoleFilter(StyledFilterSet):
-    is_system = django_filters.ChoiceFilter(label="类型", choices=[("1", "系统内置"), ("0", "自定义")],
-                                            method="filter_system", empty_label="全部")
+    is_system = django_filters.ChoiceFilter(label=_("类型"), choices=[("1", _("系统内置")), ("0", _("自定义"))],
+                                            method="filter_system", empty_label=_("全部"))
 
     class Meta:
         model = Role

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.models import Permission
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, style_widgets
 from aishang.core.validators import validate_mobile
@@ -21,14 +23,14 @@ SCOPE_ALL, SCOPE_SELECTED = "all", "selected"
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": "用户名或密码错误，请重新输入。",
-        "inactive": "该账号已停用，请联系管理员。",
+        "invalid_login": _("用户名或密码错误，请重新输入。"),
+        "inactive": _("该账号已停用，请联系管理员。"),
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "用户名"
-        self.fields["password"].label = "密码"
+        self.fields["username"].label = gettext("用户名")
+        self.fields["password"].label = gettext("密码")
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         style_widgets(self)
         for field in self.fields.values():
@@ -44,9 +46,9 @@ class StyledPasswordChangeForm(PasswordChangeForm):
 class NewPasswordMixin(forms.Form):
     """Two password inputs checked by the deployment's password rules, errors at the field."""
 
-    password1 = forms.CharField(label="密码", strip=False,
+    password1 = forms.CharField(label=_("密码"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label="确认密码", strip=False,
+    password2 = forms.CharField(label=_("确认密码"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def __init__(self, *args, **kwargs):
@@ -59,7 +61,7 @@ class NewPasswordMixin(forms.Form):
     def clean_password2(self):
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
         if first and second and first != second:
-            raise forms.ValidationError("两次输入的密码不一致")
+            raise forms.ValidationError(gettext("两次输入的密码不一致"))
         return second
 
     def _post_clean(self):
@@ -75,16 +77,17 @@ class NewPasswordMixin(forms.Form):
 class StaffForm(NewPasswordMixin, ScopedModelForm):
     """员工: roles of the company, a scope no wider than the editor's own; the password only when adding."""
 
-    scope = forms.ChoiceField(label="数据范围", choices=[(SCOPE_ALL, "全部项目"), (SCOPE_SELECTED, "指定项目")],
+    scope = forms.ChoiceField(label=_("数据范围"),
+                              choices=[(SCOPE_ALL, _("全部项目")), (SCOPE_SELECTED, _("指定项目"))],
                               widget=forms.RadioSelect, initial=SCOPE_SELECTED)
 
     class Meta:
         model = User
         fields = ["company", "username", "display_name", "mobile", "email", "roles", "projects", "is_active"]
         widgets = {"roles": forms.CheckboxSelectMultiple, "projects": forms.CheckboxSelectMultiple}
-        labels = {"username": "用户名", "email": "电子邮箱", "is_active": "启用"}
-        help_texts = {"username": "登录用，只能含字母、数字、汉字及 @ . + - _",
-                      "is_active": "停用后不能登录，历史记录保留"}
+        labels = {"username": _("用户名"), "email": _("电子邮箱"), "is_active": _("启用")}
+        help_texts = {"username": _("登录用，只能含字母、数字、汉字及 @ . + - _"),
+                      "is_active": _("停用后不能登录，历史记录保留")}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -105,15 +108,15 @@ class StaffForm(NewPasswordMixin, ScopedModelForm):
         self.fields["roles"].queryset = roles.filter(company_id=company_id) if company_id else roles
         self.fields["roles"].label_from_instance = self.role_label
         self.fields["projects"].queryset = assignable_projects(user, company_id)
-        self.fields["projects"].label = "指定项目"
+        self.fields["projects"].label = gettext("指定项目")
         self.fields["projects"].help_text = ""
         self.fields["display_name"].required = True
         for name in ("roles", "projects", "scope"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
         self.fields["roles"].widget.attrs["class"] = "form-check-input flex-shrink-0 mt-1"
         if not user.is_superuser and not user.scope_all_projects:
-            self.fields["scope"].choices = [(SCOPE_SELECTED, "指定项目")]
-            self.fields["scope"].help_text = "你只能访问部分项目，只能授予其中的项目"
+            self.fields["scope"].choices = [(SCOPE_SELECTED, gettext("指定项目"))]
+            self.fields["scope"].help_text = gettext("你只能访问部分项目，只能授予其中的项目")
         if instance.pk:
             self.initial["scope"] = SCOPE_ALL if instance.scope_all_projects else SCOPE_SELECTED
         elif user.scope_all_projects or user.is_superuser:
@@ -143,7 +146,7 @@ class StaffForm(NewPasswordMixin, ScopedModelForm):
     def clean_is_active(self):
         active = self.cleaned_data.get("is_active")
         if not active and self.instance.pk == self.user.pk:
-            raise forms.ValidationError("不能停用自己的账号")
+            raise forms.ValidationError(gettext("不能停用自己的账号"))
         return active
 
     def clean(self):
@@ -152,20 +155,21 @@ class StaffForm(NewPasswordMixin, ScopedModelForm):
         company_id = company.pk if company else self.instance.company_id
         roles = cleaned.get("roles") or []
         if company_id and any(role.company_id != company_id for role in roles):
-            self.add_error("roles", "只能选择本企业的角色")
+            self.add_error("roles", gettext("只能选择本企业的角色"))
         elif roles:
             exceeding = exceeding_permissions(self.user, [p for r in roles for p in r.permissions.all()])
             if exceeding:
-                self.add_error("roles", f"不能分配含有你自己没有的权限的角色（{'、'.join(exceeding[:5])}"
-                                        f"{' 等' if len(exceeding) > 5 else ''}）")
+                names = f"{'、'.join(exceeding[:5])}{gettext(' 等') if len(exceeding) > 5 else ''}"
+                self.add_error("roles", gettext("不能分配含有你自己没有的权限的角色（%(permissions)s）")
+                               % {"permissions": names})
         scope = cleaned.get("scope")
         projects = list(cleaned.get("projects") or [])
         if scope == SCOPE_ALL and not (self.user.is_superuser or self.user.scope_all_projects):
-            self.add_error("scope", "只有可访问企业全部项目的员工可以授予“全部项目”")
+            self.add_error("scope", gettext("只有可访问企业全部项目的员工可以授予“全部项目”"))
         if company_id and any(project.company_id != company_id for project in projects):
-            self.add_error("projects", "只能选择本企业的项目")
+            self.add_error("projects", gettext("只能选择本企业的项目"))
         if scope == SCOPE_SELECTED and not projects and not self.hidden_project_ids:
-            self.add_error("projects", "选择“指定项目”时请至少勾选一个项目")
+            self.add_error("projects", gettext("选择“指定项目”时请至少勾选一个项目"))
         return cleaned
 
     def _post_clean(self):
@@ -189,8 +193,8 @@ class StaffPasswordForm(NewPasswordMixin):
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
         self.staff = staff
-        self.fields["password1"].label = "新密码"
-        self.fields["password2"].label = "确认新密码"
+        self.fields["password1"].label = gettext("新密码")
+        self.fields["password2"].label = gettext("确认新密码")
         style_widgets(self)
 
     def password_user(self):
@@ -200,13 +204,13 @@ class StaffPasswordForm(NewPasswordMixin):
 class RoleForm(ScopedModelForm):
     """角色: name, code and a matrix of the product's permissions the editor may hand out."""
 
-    company = forms.ModelChoiceField(label="企业", queryset=Company.objects.order_by("id"))
-    permissions = forms.ModelMultipleChoiceField(label="权限", queryset=Permission.objects.none(), required=False)
+    company = forms.ModelChoiceField(label=_("企业"), queryset=Company.objects.order_by("id"))
+    permissions = forms.ModelMultipleChoiceField(label=_("权限"), queryset=Permission.objects.none(), required=False)
 
     class Meta:
         model = Role
         fields = ["company", "name", "code", "description"]
-        help_texts = {"code": "字母、数字、下划线或连字符，企业内唯一，如 cashier"}
+        help_texts = {"code": _("字母、数字、下划线或连字符，企业内唯一，如 cashier")}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
@@ -217,7 +221,7 @@ class RoleForm(ScopedModelForm):
             instance.company_id = user.company_id
         if instance.is_system:
             self.fields["code"].disabled = True
-            self.fields["code"].help_text = "系统内置角色的编码不能修改"
+            self.fields["code"].help_text = gettext("系统内置角色的编码不能修改")
         self.offered_ids = {p.pk for p in offered_permissions()}
         self.editable_ids = grantable_permission_ids(user)
         self.fields["permissions"].queryset = Permission.objects.filter(pk__in=self.editable_ids)
@@ -228,14 +232,14 @@ class RoleForm(ScopedModelForm):
         code = self.cleaned_data["code"]
         company_id = self.cleaned_data["company"].pk if self.cleaned_data.get("company") else self.instance.company_id
         if Role.objects.filter(company_id=company_id, code=code).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("该角色编码已被使用")
+            raise forms.ValidationError(gettext("该角色编码已被使用"))
         return code
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         company_id = self.instance.company_id or (self.data.get("company") or None)
         if Role.objects.filter(company_id=company_id, name=name).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("已有同名角色")
+            raise forms.ValidationError(gettext("已有同名角色"))
         return name
 
     def chosen_permissions(self):

@@ -1,6 +1,8 @@
 from django.contrib.auth.models import AbstractUser, Permission, UserManager
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aishang.core.querysets import RestrictedQuerySet
 from aishang.estate.models import Company, Project
@@ -29,17 +31,18 @@ class Role(ChangeLoggedModel, models.Model):
 
     scope_company_path = "company"
 
-    company = models.ForeignKey(Company, verbose_name="企业", on_delete=models.CASCADE, related_name="roles")
-    code = models.SlugField("角色编码", max_length=40)
-    name = models.CharField("角色名称", max_length=40)
-    description = models.CharField("说明", max_length=200, blank=True)
-    is_system = models.BooleanField("系统内置", default=False)
-    permissions = models.ManyToManyField(Permission, verbose_name="权限", blank=True, related_name="+")
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.CASCADE, related_name="roles")
+    code = models.SlugField(_("角色编码"), max_length=40)
+    name = models.CharField(_("角色名称"), max_length=40)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    is_system = models.BooleanField(_("系统内置"), default=False)
+    permissions = models.ManyToManyField(Permission, verbose_name=_("权限"), blank=True, related_name="+")
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = verbose_name_plural = "角色"
+        verbose_name = _("角色")
+        verbose_name_plural = pgettext_lazy("plural", "角色")
         ordering = ["company", "id"]
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="role_unique_code")]
 
@@ -58,19 +61,19 @@ class User(ChangeLoggedModel, AbstractUser):
 
     change_log_exclude = ("password", "last_login", "date_joined")
 
-    company = models.ForeignKey(Company, verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT,
+    company = models.ForeignKey(Company, verbose_name=_("企业"), null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="staff")
-    display_name = models.CharField("姓名", max_length=30, blank=True)
-    mobile = models.CharField("手机号", max_length=11, blank=True)
-    roles = models.ManyToManyField(Role, verbose_name="角色", blank=True, related_name="users")
-    scope_all_projects = models.BooleanField("全部项目", default=False,
-                                             help_text="勾选后可访问企业的全部项目，否则仅限下方所选项目")
-    projects = models.ManyToManyField(Project, verbose_name="负责项目", blank=True, related_name="staff")
+    display_name = models.CharField(_("姓名"), max_length=30, blank=True)
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True)
+    roles = models.ManyToManyField(Role, verbose_name=_("角色"), blank=True, related_name="users")
+    scope_all_projects = models.BooleanField(_("全部项目"), default=False,
+                                             help_text=_("勾选后可访问企业的全部项目，否则仅限下方所选项目"))
+    projects = models.ManyToManyField(Project, verbose_name=_("负责项目"), blank=True, related_name="staff")
 
     objects = StaffManager()
 
     class Meta:
-        verbose_name = verbose_name_plural = "员工"
+        verbose_name = verbose_name_plural = _("员工")
         ordering = ["id"]
 
     def __str__(self):

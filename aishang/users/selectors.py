@@ -7,20 +7,22 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aishang.estate.models import Project
 
 from .models import Role, User
 from .roles import REGISTER_MODELS
 
-ACTIONS = (("view", "查看"), ("add", "新增"), ("change", "修改"), ("delete", "删除"))
-APP_TITLES = {"estate": "资源管理", "customers": "客户管理", "users": "员工与权限", "extras": "扩展"}
+ACTIONS = (("view", _("查看")), ("add", _("新增")), ("change", _("修改")), ("delete", _("删除")))
+APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "users": _("员工与权限"), "extras": _("扩展")}
 MATRIX_MODELS = {**REGISTER_MODELS, "users": ["user", "role"], "extras": ["customfield"]}
 # Company-level or platform-level actions a company's role never holds; staff are deactivated, not deleted.
 NOT_OFFERED = {"estate.add_company", "estate.delete_company", "users.delete_user"}
 # Permissions of log models that are only ever read, offered as single checkboxes.
-READ_ONLY_LABELS = {"extras.view_objectchange": "查看变更记录", "extras.view_auditevent": "查看审计日志"}
+READ_ONLY_LABELS = {"extras.view_objectchange": _("查看变更记录"), "extras.view_auditevent": _("查看审计日志")}
 CRUD_RE = re.compile(r"^(view|add|change|delete)_(\w+)$")
 
 
@@ -71,12 +73,13 @@ def _is_crud(permission):
 def permission_label(permission):
     key = permission_key(permission)
     if key in READ_ONLY_LABELS:
-        return READ_ONLY_LABELS[key]
+        return str(READ_ONLY_LABELS[key])
     model = permission.content_type.model_class()
     if _is_crud(permission) and model is not None:
         action = CRUD_RE.match(permission.codename).group(1)
-        return f"{model._meta.verbose_name}：{dict(ACTIONS)[action]}"
-    return permission.name
+        return gettext("%(model)s：%(action)s") % {"model": model._meta.verbose_name, "action": dict(ACTIONS)[action]}
+    # Names of the models' own permissions (Meta.permissions) are catalogue entries too.
+    return gettext(permission.name) if permission.name else permission.name
 
 
 def offered_permissions():
@@ -180,7 +183,9 @@ def role_relations(role):
     if role.pk is None:
         return {"permissions": []}
     permissions = role.permissions.select_related("content_type")
-    return {"permissions": sorted(permission_label(p) for p in permissions)}
+    # The change log keeps the labels in the source language, whatever the editor's language.
+    with translation.override(None):
+        return {"permissions": sorted(permission_label(p) for p in permissions)}
 
 
 @dataclass

@@ -1,4 +1,5 @@
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext, ngettext
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
 
@@ -7,12 +8,12 @@ def staff_authenticate(request, *, username, password):
     from axes.handlers.proxy import AxesProxyHandler
 
     if AxesProxyHandler.is_locked(request, credentials={"username": username}):
-        raise PermissionDenied("登录失败次数过多，账号已临时锁定，请 30 分钟后再试")
+        raise PermissionDenied(gettext("登录失败次数过多，账号已临时锁定，请 30 分钟后再试"))
     user = authenticate(request, username=username, password=password)
     if user is None:
-        raise AuthenticationFailed("用户名或密码错误")
+        raise AuthenticationFailed(gettext("用户名或密码错误"))
     if not user.is_active:
-        raise AuthenticationFailed("账号已停用")
+        raise AuthenticationFailed(gettext("账号已停用"))
     return user
 
 
@@ -106,7 +107,7 @@ def staff_save(*, staff, roles, projects, password=None, actor=None):
     from .selectors import staff_relations
 
     if staff.pk is None and not password:
-        raise ValidationError({"password": "请设置初始密码"})
+        raise ValidationError({"password": gettext("请设置初始密码")})
     if password:
         try:
             validate_password(password, staff)
@@ -114,7 +115,7 @@ def staff_save(*, staff, roles, projects, password=None, actor=None):
             raise ValidationError({"password": exc.messages}) from None
         staff.set_password(password)
     if actor is not None and staff.pk == actor.pk and not staff.is_active:
-        raise ValidationError({"is_active": "不能停用自己的账号"})
+        raise ValidationError({"is_active": gettext("不能停用自己的账号")})
     with transaction.atomic():
         before = staff_relations(staff) if staff.pk else None
         since_id = _last_change_id(staff)
@@ -132,7 +133,7 @@ def staff_set_active(*, staff, active, actor=None):
     from aishang.extras.services import register_object_save
 
     if not active and actor is not None and staff.pk == actor.pk:
-        raise ValidationError("不能停用自己的账号")
+        raise ValidationError(gettext("不能停用自己的账号"))
     if staff.is_active == active:
         return staff
     staff.is_active = active
@@ -193,8 +194,10 @@ def role_delete(*, role, actor=None):
     from aishang.extras.services import register_object_delete
 
     if role.is_system:
-        raise ValidationError("系统内置角色不能删除，可以修改它的权限")
+        raise ValidationError(gettext("系统内置角色不能删除，可以修改它的权限"))
     count = role.users.count()
     if count:
-        raise ValidationError(f"角色「{role}」仍有 {count} 名员工在用，请先为他们更换角色")
+        raise ValidationError(ngettext("角色「%(role)s」仍有 %(count)s 名员工在用，请先为他们更换角色",
+                                       "角色「%(role)s」仍有 %(count)s 名员工在用，请先为他们更换角色",
+                                       count) % {"role": role, "count": count})
     register_object_delete(obj=role, actor=actor)

@@ -5,7 +5,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aishang.core.generic_views import (
@@ -33,12 +35,12 @@ from .selectors import (
     visible_staff,
 )
 
-LOCKED_MESSAGE = "登录失败次数过多，账号已临时锁定，请 30 分钟后再试"
+LOCKED_MESSAGE = _("登录失败次数过多，账号已临时锁定，请 30 分钟后再试")
 
 
 def lockout_response(request, credentials, *args, **kwargs):
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": LOCKED_MESSAGE}, status=403)
+        return JsonResponse({"detail": str(LOCKED_MESSAGE)}, status=403)
     return render(request, "users/login.html", {"form": LoginForm(request), "locked_message": LOCKED_MESSAGE},
                   status=403)
 
@@ -52,10 +54,10 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "users/password_change.html"
     form_class = StyledPasswordChangeForm
-    success_url = reverse_lazy("core:home")
+    success_url = reverse_lazy("analytics:home")
 
     def form_valid(self, form):
-        messages.success(self.request, "密码已修改")
+        messages.success(self.request, gettext("密码已修改"))
         return super().form_valid(form)
 
 
@@ -75,13 +77,13 @@ def apply_errors(form, exc, aliases=None):
 
 def _status_badge(obj, view):
     if not obj.is_active:
-        return mark_safe('<span class="badge text-bg-secondary">已停用</span>')
-    return mark_safe('<span class="badge text-bg-success">启用</span>')
+        return format_html('<span class="badge text-bg-secondary">{}</span>', gettext("已停用"))
+    return format_html('<span class="badge text-bg-success">{}</span>', gettext("启用"))
 
 
 def _scope(obj, view):
     if obj.scope_all_projects:
-        return "全部项目"
+        return gettext("全部项目")
     return "、".join(p.name for p in obj.projects.all()) or "--"
 
 
@@ -95,36 +97,40 @@ def _staff_set_active(active):
             if staff.is_active != active:
                 services.staff_set_active(staff=staff, active=active, actor=view.request.user)
                 changed += 1
-        verb = "启用" if active else "停用"
-        message = f"已{verb} {changed} 名员工"
+        if active:
+            message = ngettext("已启用 %(count)s 名员工", "已启用 %(count)s 名员工", changed) % {"count": changed}
+        else:
+            message = ngettext("已停用 %(count)s 名员工", "已停用 %(count)s 名员工", changed) % {"count": changed}
         if skipped:
-            message += f"；{'、'.join(skipped[:5])}{' 等' if len(skipped) > 5 else ''}不能由你{verb}，已跳过"
+            names = f"{'、'.join(skipped[:5])}{gettext(' 等') if len(skipped) > 5 else ''}"
+            message += (gettext("；%(names)s不能由你启用，已跳过") if active
+                        else gettext("；%(names)s不能由你停用，已跳过")) % {"names": names}
         return message
     return handler
 
 
 class StaffListView(ViewPermissionRequiredMixin, ObjectListView):
     model = User
-    title = "员工"
+    title = _("员工")
     filterset_class = StaffFilter
     search_fields = ("username__icontains", "display_name__icontains", "mobile__contains")
-    search_placeholder = "用户名、姓名或手机号"
+    search_placeholder = _("用户名、姓名或手机号")
     add_url_name = "users:user_add"
     prefetch_related = ("roles", "projects")
     ordering = ("-is_active", "id")
     columns = [
-        Column("username", "用户名", link=True, order_by="username"),
-        Column("display_name", "姓名", order_by="display_name"),
-        Column("mobile", "手机号", display=lambda obj, view: mask_phone(obj.mobile)),
-        Column("roles", "角色"),
-        Column("scope", "数据范围", display=_scope),
-        Column("is_active", "状态", display=_status_badge, order_by="is_active"),
-        Column("last_login", "最近登录", display=lambda obj, view: _datetime(obj.last_login), order_by="last_login"),
+        Column("username", _("用户名"), link=True, order_by="username"),
+        Column("display_name", _("姓名"), order_by="display_name"),
+        Column("mobile", _("手机号"), display=lambda obj, view: mask_phone(obj.mobile)),
+        Column("roles", _("角色")),
+        Column("scope", _("数据范围"), display=_scope),
+        Column("is_active", _("状态"), display=_status_badge, order_by="is_active"),
+        Column("last_login", _("最近登录"), display=lambda obj, view: _datetime(obj.last_login), order_by="last_login"),
     ]
     bulk_actions = [
-        BulkAction("deactivate", "停用", "users.change_user", _staff_set_active(False),
-                   confirm="停用后这些员工将不能登录，确定停用吗？", tone="outline-danger"),
-        BulkAction("activate", "启用", "users.change_user", _staff_set_active(True)),
+        BulkAction("deactivate", _("停用"), "users.change_user", _staff_set_active(False),
+                   confirm=_("停用后这些员工将不能登录，确定停用吗？"), tone="outline-danger"),
+        BulkAction("activate", pgettext_lazy("verb", "启用"), "users.change_user", _staff_set_active(True)),
     ]
 
 
@@ -141,7 +147,8 @@ class StaffObjectMixin(ScopedObjectMixin):
         """The staff member to change, or a redirect explaining why not."""
         staff = self.get_object("change")
         if not may_manage(self.request.user, staff):
-            messages.error(self.request, f"「{staff}」的权限或数据范围大于你，不能由你修改")
+            messages.error(self.request,
+                           gettext("「%(staff)s」的权限或数据范围大于你，不能由你修改") % {"staff": staff})
             return staff, redirect(staff.get_absolute_url())
         return staff, None
 
@@ -186,7 +193,7 @@ class StaffEditView(StaffObjectMixin, ObjectEditView):
             except ValidationError as exc:
                 apply_errors(form, exc, {"password": "password1"})
             else:
-                messages.success(request, f"员工「{staff}」已保存")
+                messages.success(request, gettext("员工「%(staff)s」已保存") % {"staff": staff})
                 return redirect(staff.get_absolute_url())
         return self.render(form, instance, status=400)
 
@@ -210,7 +217,8 @@ class StaffSetActiveView(StaffObjectMixin, View):
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:
-            messages.success(request, f"已{'启用' if active else '停用'}员工「{staff}」")
+            messages.success(request, (gettext("已启用员工「%(staff)s」") if active
+                                       else gettext("已停用员工「%(staff)s」")) % {"staff": staff})
         return redirect(staff.get_absolute_url())
 
 
@@ -232,13 +240,15 @@ class StaffPasswordView(StaffObjectMixin, View):
             except ValidationError as exc:
                 apply_errors(form, exc, {"password": "password1"})
             else:
-                messages.success(request, f"已重置「{staff}」的密码，请通过安全的方式告知本人")
+                messages.success(request,
+                                 gettext("已重置「%(staff)s」的密码，请通过安全的方式告知本人") % {"staff": staff})
                 return redirect(staff.get_absolute_url())
         return self.render(form, staff, status=400)
 
     def render(self, form, staff, status=200):
+        title = gettext("重置密码：%(staff)s") % {"staff": staff}
         return TemplateResponse(self.request, self.template_name,
-                                {"form": form, "object": staff, "title": f"重置密码：{staff}"}, status=status)
+                                {"form": form, "object": staff, "title": title}, status=status)
 
 
 class StaffUnlockView(StaffObjectMixin, View):
@@ -247,26 +257,27 @@ class StaffUnlockView(StaffObjectMixin, View):
         if refusal:
             return refusal
         services.staff_unlock(staff=staff, actor=request.user)
-        messages.success(request, f"已解除「{staff}」的登录锁定")
+        messages.success(request, gettext("已解除「%(staff)s」的登录锁定") % {"staff": staff})
         return redirect(staff.get_absolute_url())
 
 
 class RoleListView(ViewPermissionRequiredMixin, ObjectListView):
     model = Role
-    title = "角色"
+    title = pgettext_lazy("plural", "角色")
     filterset_class = RoleFilter
     search_fields = ("name__icontains", "code__icontains", "description__icontains")
-    search_placeholder = "角色名称、编码或说明"
+    search_placeholder = _("角色名称、编码或说明")
     add_url_name = "users:role_add"
     ordering = ("id",)
     columns = [
-        Column("name", "角色名称", link=True, order_by="name"),
-        Column("code", "角色编码", order_by="code"),
-        Column("description", "说明"),
-        Column("is_system", "类型", display=lambda obj, view: "系统内置" if obj.is_system else "自定义",
+        Column("name", _("角色名称"), link=True, order_by="name"),
+        Column("code", _("角色编码"), order_by="code"),
+        Column("description", _("说明")),
+        Column("is_system", _("类型"),
+               display=lambda obj, view: gettext("系统内置") if obj.is_system else gettext("自定义"),
                order_by="is_system"),
-        Column("staff_count", "员工数", numeric=True, order_by="staff_count"),
-        Column("permission_count", "权限数", numeric=True, order_by="permission_count"),
+        Column("staff_count", _("员工数"), numeric=True, order_by="staff_count"),
+        Column("permission_count", _("权限数"), numeric=True, order_by="permission_count"),
     ]
 
     def get_queryset(self):
@@ -301,7 +312,7 @@ class RoleEditView(ObjectEditView):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, f"角色「{role}」已保存")
+                messages.success(request, gettext("角色「%(role)s」已保存") % {"role": role})
                 return redirect(role.get_absolute_url())
         return self.render(form, instance, status=400)
 
@@ -332,15 +343,17 @@ class RoleDeleteView(ObjectDeleteView):
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
             return redirect(role.get_absolute_url())
-        messages.success(request, f"已删除角色「{role}」")
+        messages.success(request, gettext("已删除角色「%(role)s」") % {"role": role})
         return redirect(reverse("users:role_list"))
 
     def refusal(self, role):
         count = role.users.count()
         if role.is_system:
-            messages.error(self.request, "系统内置角色不能删除，可以修改它的权限")
+            messages.error(self.request, gettext("系统内置角色不能删除，可以修改它的权限"))
         elif count:
-            messages.error(self.request, f"角色「{role}」仍有 {count} 名员工在用，请先为他们更换角色")
+            messages.error(self.request, ngettext("角色「%(role)s」仍有 %(count)s 名员工在用，请先为他们更换角色",
+                                                  "角色「%(role)s」仍有 %(count)s 名员工在用，请先为他们更换角色",
+                                                  count) % {"role": role, "count": count})
         else:
             return None
         return redirect(role.get_absolute_url())

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "aishang.estate",
     "aishang.users",
     "aishang.customers",
+    "aishang.analytics",
 ]
 
 MIDDLEWARE = [
@@ -114,7 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "aishang.users.validators.LettersAndDigitsValidator"},
 ]
 LOGIN_URL = "users:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "analytics:home"
 LOGOUT_REDIRECT_URL = "users:login"
 
 # Idle timeout: a session left alone for two hours ends; every request renews it.

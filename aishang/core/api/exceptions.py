@@ -2,6 +2,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -10,7 +11,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "请求与数据的当前状态冲突"
+    default_detail = _("请求与数据的当前状态冲突")
     default_code = "conflict"
 
 
@@ -36,9 +37,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         names = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects if hasattr(obj, "_meta")}
                        if hasattr(exc, "protected_objects") else [])
-        return Response({"detail": f"该记录仍被其他数据引用（{'、'.join(names)}），不能删除"},
+        return Response({"detail": _("该记录仍被其他数据引用（{names}），不能删除").format(names="、".join(names))},
                         status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, IntegrityError):
         # A concurrent write won the race past validation (two clerks adding the same code at once).
-        return Response({"detail": "数据与已有记录冲突，请刷新后重试"}, status=status.HTTP_409_CONFLICT)
+        return Response({"detail": _("数据与已有记录冲突，请刷新后重试")}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)

@@ -7,6 +7,7 @@ DRF checks types and shapes; business rules and custom fields are checked by
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -28,8 +29,8 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """
 
     default_error_messages = {
-        "does_not_exist": "对象不存在（编号 {pk_value}）",
-        "incorrect_type": "应为对象编号（整数），收到的是 {data_type}",
+        "does_not_exist": _("对象不存在（编号 {pk_value}）"),
+        "incorrect_type": _("应为对象编号（整数），收到的是 {data_type}"),
     }
 
     def get_queryset(self):
@@ -60,7 +61,7 @@ class CustomFieldDataField(serializers.JSONField):
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
         if not isinstance(data, dict):
-            raise serializers.ValidationError("自定义字段应为对象（键为字段编码）")
+            raise serializers.ValidationError(_("自定义字段应为对象（键为字段编码）"))
         return data
 
 
@@ -115,10 +116,10 @@ def normalize_custom_values(obj, values):
         field = fields.get(name)
         is_multi = field is not None and field.field_type == CustomFieldType.MULTI_CHOICE
         if isinstance(value, dict) or (isinstance(value, list) and not is_multi) or "\x00" in str(value):
-            errors[name] = [f"「{field.label if field else name}」的值格式不正确"]
+            errors[name] = [_("「{label}」的值格式不正确").format(label=field.label if field else name)]
             continue
         if is_multi and isinstance(value, list) and not all(isinstance(v, (str, int, float)) for v in value):
-            errors[name] = [f"「{field.label}」应为选项列表"]
+            errors[name] = [_("「{label}」应为选项列表").format(label=field.label)]
             continue
         if is_multi and value is not None and not isinstance(value, (str, list)):
             value = [value]
@@ -136,10 +137,10 @@ class CompanyOwnedSerializerMixin:
         company = attrs.get("company")
         if self.instance is None:
             if company is None:
-                raise serializers.ValidationError({"company": "请选择企业"})
+                raise serializers.ValidationError({"company": _("请选择企业")})
         elif "company" in attrs:
             if company is None or company.pk == self.instance.company_id:
                 attrs.pop("company")
             else:
-                raise serializers.ValidationError({"company": "不能修改所属企业"})
+                raise serializers.ValidationError({"company": _("不能修改所属企业")})
         return attrs

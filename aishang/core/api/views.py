@@ -3,6 +3,7 @@ import hashlib
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http.request import RawPostDataException
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 
@@ -42,7 +43,7 @@ class ScopedViewMixin:
         if not key or request.method not in IDEMPOTENT_METHODS:
             return None
         if len(key) > 255:
-            raise exceptions.ValidationError({"Idempotency-Key": ["不能超过 255 个字符"]})
+            raise exceptions.ValidationError({"Idempotency-Key": [_("不能超过 255 个字符")]})
         scope = f"{request.user.pk}|{request.method}|{request.path}|{key}"
         cache_key = "idempotency:" + hashlib.sha256(scope.encode()).hexdigest()
         try:
@@ -53,10 +54,10 @@ class ScopedViewMixin:
             return cache_key
         stored = cache.get(cache_key) or {}
         if stored.get("fingerprint") != fingerprint:
-            raise _Replay(Response({"detail": "该 Idempotency-Key 已用于另一个请求"},
+            raise _Replay(Response({"detail": _("该 Idempotency-Key 已用于另一个请求")},
                                    status=status.HTTP_422_UNPROCESSABLE_ENTITY))
         if stored.get("pending"):
-            raise _Replay(Response({"detail": "相同 Idempotency-Key 的请求正在处理，请稍后重试"},
+            raise _Replay(Response({"detail": _("相同 Idempotency-Key 的请求正在处理，请稍后重试")},
                                    status=status.HTTP_409_CONFLICT))
         response = Response(stored["data"], status=stored["status"], headers={"Idempotent-Replayed": "true"})
         raise _Replay(response)

@@ -7,6 +7,8 @@ has a spec in ``api_specs.SPECS``).
 """
 
 import pytest
+from django.urls import URLResolver, get_resolver
+from rest_framework.routers import APIRootView
 
 from aishang.core.testing import api_client
 from aishang.extras.changelog import serialize_object
@@ -30,6 +32,13 @@ pytestmark = pytest.mark.django_db
 
 ROUTES = registered_routes()
 REFUSED = {400, 403, 404}
+# API views outside the register routers, each with the reason the sweep does not walk it.
+NOT_SWEPT = {
+    "aishang.users.api.views.ObtainTokenView": "anonymous exchange of credentials for a token",
+    "aishang.customers.api.imports.UnitImportView": "starts a job for a project; tested with the import",
+    "aishang.customers.api.imports.UnitImportTemplateView": "a blank spreadsheet for a project",
+    "aishang.extras.api.jobs.JobViewSet": "a job is visible only to the user who started it",
+}
 
 
 def _is_company_level(route):
@@ -70,6 +79,23 @@ def assert_create_refused(client, route, body):
     response = client.post(list_url(route), body, format="json")
     assert response.status_code in REFUSED, response.content
     assert model._base_manager.count() == count
+
+
+def api_view_names(patterns=None, prefix=""):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from api_view_names(pattern.url_patterns, route)
+        elif route.startswith("api/v1/"):
+            view = getattr(pattern.callback, "cls", pattern.callback)
+            if not (isinstance(view, type) and issubclass(view, APIRootView)):
+                yield f"{view.__module__}.{view.__qualname__}"
+
+
+def test_every_api_view_is_swept_or_named_as_not_swept():
+    swept = {f"{viewset.__module__}.{viewset.__qualname__}" for _prefix, viewset in ROUTES}
+
+    assert set(api_view_names()) - swept - set(NOT_SWEPT) == set()
 
 
 def test_every_registered_endpoint_is_covered_by_the_sweep():

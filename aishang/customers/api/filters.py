@@ -2,6 +2,7 @@ import datetime
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.api.filters import CustomFieldFilterMixin, IdFilter
 from aishang.customers.models import Customer, Occupancy, Vehicle
@@ -11,9 +12,9 @@ from aishang.extras.choices import CustomFieldTarget
 class CustomerFilterSet(CustomFieldFilterMixin, django_filters.FilterSet):
     custom_field_target = CustomFieldTarget.CUSTOMER
 
-    project = IdFilter(field_name="project_id", label="项目")
-    unit = IdFilter(field_name="occupancies__unit_id", label="房屋", distinct=True)
-    role = django_filters.CharFilter(field_name="occupancies__role", label="身份（业主、租户 ...）", distinct=True)
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    unit = IdFilter(field_name="occupancies__unit_id", label=_("房屋"), distinct=True)
+    role = django_filters.CharFilter(field_name="occupancies__role", label=_("身份（业主、租户 ...）"), distinct=True)
 
     class Meta:
         model = Customer
@@ -21,10 +22,10 @@ class CustomerFilterSet(CustomFieldFilterMixin, django_filters.FilterSet):
 
 
 class OccupancyFilterSet(django_filters.FilterSet):
-    project = IdFilter(field_name="unit__project_id", label="项目")
-    unit = IdFilter(field_name="unit_id", label="房屋")
-    customer = IdFilter(field_name="customer_id", label="客户")
-    current = django_filters.BooleanFilter(method="filter_current", label="仅当前有效")
+    project = IdFilter(field_name="unit__project_id", label=_("项目"))
+    unit = IdFilter(field_name="unit_id", label=_("房屋"))
+    customer = IdFilter(field_name="customer_id", label=_("客户"))
+    current = django_filters.BooleanFilter(method="filter_current", label=_("仅当前有效"))
 
     class Meta:
         model = Occupancy
@@ -40,9 +41,9 @@ class OccupancyFilterSet(django_filters.FilterSet):
 
 
 class VehicleFilterSet(django_filters.FilterSet):
-    project = IdFilter(field_name="project_id", label="项目")
-    customer = IdFilter(field_name="customer_id", label="车主")
-    parking_space = IdFilter(field_name="parking_space_id", label="车位")
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    customer = IdFilter(field_name="customer_id", label=_("车主"))
+    parking_space = IdFilter(field_name="parking_space_id", label=_("车位"))
 
     class Meta:
         model = Vehicle

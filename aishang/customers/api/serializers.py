@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from aishang.core.api.serializers import CustomFieldDataField, RegisterSerializer, ScopedPrimaryKeyRelatedField
@@ -43,15 +44,15 @@ class MaskedCharField(serializers.CharField):
 
 
 class CustomerSerializer(RegisterSerializer):
-    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
     mobile = MaskedCharField(mask=Customer.pii_fields["mobile"], max_length=11, validators=[validate_mobile],
-                             label="手机号")
-    phone = MaskedCharField(mask=Customer.pii_fields["phone"], max_length=30, label="其他电话")
-    id_number = MaskedCharField(mask=Customer.pii_fields["id_number"], max_length=30, label="证件号码")
+                             label=_("手机号"))
+    phone = MaskedCharField(mask=Customer.pii_fields["phone"], max_length=30, label=_("其他电话"))
+    id_number = MaskedCharField(mask=Customer.pii_fields["id_number"], max_length=30, label=_("证件号码"))
     emergency_phone = MaskedCharField(mask=Customer.pii_fields["emergency_phone"], max_length=30,
-                                      label="紧急联系电话")
-    tags = serializers.ListField(child=serializers.CharField(max_length=30), required=False, label="标签")
-    custom_field_data = CustomFieldDataField(required=False, label="自定义字段", help_text="键为字段编码")
+                                      label=_("紧急联系电话"))
+    tags = serializers.ListField(child=serializers.CharField(max_length=30), required=False, label=_("标签"))
+    custom_field_data = CustomFieldDataField(required=False, label=_("自定义字段"), help_text=_("键为字段编码"))
 
     class Meta:
         model = Customer
@@ -69,11 +70,11 @@ class CustomerPIISerializer(serializers.ModelSerializer):
 
 
 class OccupancySerializer(RegisterSerializer):
-    unit = ScopedPrimaryKeyRelatedField(queryset=Unit.objects.all(), label="房屋")
-    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all(), label="客户")
-    unit_code = serializers.CharField(source="unit.code", read_only=True, label="房屋编码")
-    customer_name = serializers.CharField(source="customer.name", read_only=True, label="客户姓名")
-    is_current = serializers.BooleanField(read_only=True, label="当前有效")
+    unit = ScopedPrimaryKeyRelatedField(queryset=Unit.objects.all(), label=_("房屋"))
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all(), label=_("客户"))
+    unit_code = serializers.CharField(source="unit.code", read_only=True, label=_("房屋编码"))
+    customer_name = serializers.CharField(source="customer.name", read_only=True, label=_("客户姓名"))
+    is_current = serializers.BooleanField(read_only=True, label=_("当前有效"))
 
     class Meta:
         model = Occupancy
@@ -83,11 +84,11 @@ class OccupancySerializer(RegisterSerializer):
 
 
 class VehicleSerializer(RegisterSerializer):
-    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
     customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True,
-                                            label="车主")
+                                            label=_("车主"))
     parking_space = ScopedPrimaryKeyRelatedField(queryset=ParkingSpace.objects.all(), required=False,
-                                                 allow_null=True, label="车位")
+                                                 allow_null=True, label=_("车位"))
 
     class Meta:
         model = Vehicle

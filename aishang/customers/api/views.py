@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -33,8 +34,8 @@ class CustomerViewSet(ScopedModelViewSet):
         return context
 
     @extend_schema(responses={200: serializers.CustomerPIISerializer},
-                   description="手机号、证件号明文。需要“查看客户手机号、证件号明文”权限，否则 404；"
-                               "每次查看都记入审计日志。")
+                   description=_("手机号、证件号明文。需要“查看客户手机号、证件号明文”权限，否则 404；"
+                                 "每次查看都记入审计日志。"))
     @action(detail=True, methods=["get"], url_path="pii", filter_backends=[], pagination_class=None)
     def pii(self, request, pk=None):
         if not self.can_view_pii():

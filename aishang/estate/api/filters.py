@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.api.filters import CustomFieldFilterMixin, IdFilter
 from aishang.estate.models import Building, Company, Entrance, ParkingSpace, Project, PropertyType, Unit
@@ -12,7 +13,7 @@ class CompanyFilterSet(django_filters.FilterSet):
 
 
 class PropertyTypeFilterSet(django_filters.FilterSet):
-    company = IdFilter(field_name="company_id", label="企业")
+    company = IdFilter(field_name="company_id", label=_("企业"))
 
     class Meta:
         model = PropertyType
@@ -20,8 +21,8 @@ class PropertyTypeFilterSet(django_filters.FilterSet):
 
 
 class ProjectFilterSet(django_filters.FilterSet):
-    company = IdFilter(field_name="company_id", label="企业")
-    property_type = IdFilter(field_name="property_types", label="业态", distinct=True)
+    company = IdFilter(field_name="company_id", label=_("企业"))
+    property_type = IdFilter(field_name="property_types", label=_("业态"), distinct=True)
 
     class Meta:
         model = Project
@@ -29,8 +30,8 @@ class ProjectFilterSet(django_filters.FilterSet):
 
 
 class BuildingFilterSet(django_filters.FilterSet):
-    project = IdFilter(field_name="project_id", label="项目")
-    property_type = IdFilter(field_name="property_type_id", label="业态")
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    property_type = IdFilter(field_name="property_type_id", label=_("业态"))
 
     class Meta:
         model = Building
@@ -38,8 +39,8 @@ class BuildingFilterSet(django_filters.FilterSet):
 
 
 class EntranceFilterSet(django_filters.FilterSet):
-    project = IdFilter(field_name="project_id", label="项目")
-    building = IdFilter(field_name="building_id", label="楼栋")
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    building = IdFilter(field_name="building_id", label=_("楼栋"))
 
     class Meta:
         model = Entrance
@@ -49,14 +50,14 @@ class EntranceFilterSet(django_filters.FilterSet):
 class UnitFilterSet(CustomFieldFilterMixin, django_filters.FilterSet):
     custom_field_target = CustomFieldTarget.UNIT
 
-    project = IdFilter(field_name="project_id", label="项目")
-    building = IdFilter(field_name="building_id", label="楼栋")
-    entrance = IdFilter(field_name="entrance_id", label="单元")
-    property_type = IdFilter(field_name="property_type_id", label="业态")
-    floor_min = django_filters.NumberFilter(field_name="floor", lookup_expr="gte", label="最低楼层")
-    floor_max = django_filters.NumberFilter(field_name="floor", lookup_expr="lte", label="最高楼层")
-    area_min = django_filters.NumberFilter(field_name="building_area", lookup_expr="gte", label="最小建筑面积")
-    area_max = django_filters.NumberFilter(field_name="building_area", lookup_expr="lte", label="最大建筑面积")
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    building = IdFilter(field_name="building_id", label=_("楼栋"))
+    entrance = IdFilter(field_name="entrance_id", label=_("单元"))
+    property_type = IdFilter(field_name="property_type_id", label=_("业态"))
+    floor_min = django_filters.NumberFilter(field_name="floor", lookup_expr="gte", label=_("最低楼层"))
+    floor_max = django_filters.NumberFilter(field_name="floor", lookup_expr="lte", label=_("最高楼层"))
+    area_min = django_filters.NumberFilter(field_name="building_area", lookup_expr="gte", label=_("最小建筑面积"))
+    area_max = django_filters.NumberFilter(field_name="building_area", lookup_expr="lte", label=_("最大建筑面积"))
 
     class Meta:
         model = Unit
@@ -65,7 +66,7 @@ class UnitFilterSet(CustomFieldFilterMixin, django_filters.FilterSet):
 
 
 class ParkingSpaceFilterSet(django_filters.FilterSet):
-    project = IdFilter(field_name="project_id", label="项目")
+    project = IdFilter(field_name="project_id", label=_("项目"))
 
     class Meta:
         model = ParkingSpace

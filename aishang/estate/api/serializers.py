@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from aishang.core.api.serializers import (
@@ -25,7 +26,7 @@ class CompanySerializer(RegisterSerializer):
 
 class PropertyTypeSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
     company = ScopedPrimaryKeyRelatedField(queryset=Company.objects.all(), default=CurrentCompanyDefault(),
-                                           label="企业", help_text="留空为当前员工所在企业")
+                                           label=_("企业"), help_text=_("留空为当前员工所在企业"))
 
     class Meta:
         model = PropertyType
@@ -35,9 +36,9 @@ class PropertyTypeSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
 
 class ProjectSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
     company = ScopedPrimaryKeyRelatedField(queryset=Company.objects.all(), default=CurrentCompanyDefault(),
-                                           label="企业", help_text="留空为当前员工所在企业")
+                                           label=_("企业"), help_text=_("留空为当前员工所在企业"))
     property_types = ScopedPrimaryKeyRelatedField(queryset=PropertyType.objects.all(), many=True, required=False,
-                                                  label="业态")
+                                                  label=_("业态"))
 
     class Meta:
         model = Project
@@ -50,14 +51,14 @@ class ProjectSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
         company = attrs.get("company") or getattr(self.instance, "company", None)
         types = attrs.get("property_types") or []
         if company is not None and any(t.company_id != company.pk for t in types):
-            raise serializers.ValidationError({"property_types": "业态不属于该企业"})
+            raise serializers.ValidationError({"property_types": _("业态不属于该企业")})
         return attrs
 
 
 class BuildingSerializer(RegisterSerializer):
-    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
     property_type = ScopedPrimaryKeyRelatedField(queryset=PropertyType.objects.all(), required=False,
-                                                 allow_null=True, label="业态")
+                                                 allow_null=True, label=_("业态"))
 
     class Meta:
         model = Building
@@ -70,13 +71,13 @@ class BuildingSerializer(RegisterSerializer):
         project = attrs.get("project") or getattr(self.instance, "project", None)
         property_type = attrs.get("property_type")
         if property_type is not None and project is not None and property_type.company_id != project.company_id:
-            raise serializers.ValidationError({"property_type": "业态不属于该企业"})
+            raise serializers.ValidationError({"property_type": _("业态不属于该企业")})
         return attrs
 
 
 class EntranceSerializer(RegisterSerializer):
-    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
-    building = ScopedPrimaryKeyRelatedField(queryset=Building.objects.all(), label="楼栋")
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
+    building = ScopedPrimaryKeyRelatedField(queryset=Building.objects.all(), label=_("楼栋"))
 
     class Meta:
         model = Entrance
@@ -85,14 +86,14 @@ class EntranceSerializer(RegisterSerializer):
 
 
 class UnitSerializer(RegisterSerializer):
-    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
-    building = ScopedPrimaryKeyRelatedField(queryset=Building.objects.all(), label="楼栋")
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
+    building = ScopedPrimaryKeyRelatedField(queryset=Building.objects.all(), label=_("楼栋"))
     entrance = ScopedPrimaryKeyRelatedField(queryset=Entrance.objects.all(), required=False, allow_null=True,
-                                            label="单元")
-    property_type = ScopedPrimaryKeyRelatedField(queryset=PropertyType.objects.all(), label="业态")
-    code = serializers.CharField(read_only=True, label="房屋编码", help_text="楼栋-单元-房号，自动生成")
-    custom_field_data = CustomFieldDataField(required=False, label="自定义字段",
-                                             help_text="键为字段编码，例如 {\"lease_status\": \"已出租\"}")
+                                            label=_("单元"))
+    property_type = ScopedPrimaryKeyRelatedField(queryset=PropertyType.objects.all(), label=_("业态"))
+    code = serializers.CharField(read_only=True, label=_("房屋编码"), help_text=_("楼栋-单元-房号，自动生成"))
+    custom_field_data = CustomFieldDataField(required=False, label=_("自定义字段"),
+                                             help_text=_("键为字段编码，例如 {\"lease_status\": \"已出租\"}"))
 
     class Meta:
         model = Unit
@@ -106,11 +107,12 @@ class UnitSerializer(RegisterSerializer):
             obj.code = obj.compose_code()
             taken = Unit.objects.filter(project_id=obj.project_id, code=obj.code).exclude(pk=obj.pk)
             if taken.exists():
-                raise serializers.ValidationError({"number": [f"房屋编码“{obj.code}”在该项目中已存在"]})
+                message = _("房屋编码“{code}”在该项目中已存在").format(code=obj.code)
+                raise serializers.ValidationError({"number": [message]})
 
 
 class ParkingSpaceSerializer(RegisterSerializer):
-    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label="项目")
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
 
     class Meta:
         model = ParkingSpace

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
 
 from aishang.core.api.views import ScopedModelViewSet
@@ -17,12 +18,12 @@ class CompanyViewSet(ScopedModelViewSet):
 
     def create(self, request, *args, **kwargs):
         if not request.user.is_superuser:
-            raise PermissionDenied("只有平台管理员可以新增企业")
+            raise PermissionDenied(_("只有平台管理员可以新增企业"))
         return super().create(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         if not self.request.user.is_superuser:
-            raise PermissionDenied("只有平台管理员可以删除企业")
+            raise PermissionDenied(_("只有平台管理员可以删除企业"))
         super().perform_destroy(instance)
 
 
@@ -48,7 +49,7 @@ class ProjectViewSet(ScopedModelViewSet):
 
     def create(self, request, *args, **kwargs):
         if not (request.user.is_superuser or request.user.scope_all_projects):
-            raise PermissionDenied("只有可访问企业全部项目的员工可以新增项目")
+            raise PermissionDenied(_("只有可访问企业全部项目的员工可以新增项目"))
         return super().create(request, *args, **kwargs)
 
 

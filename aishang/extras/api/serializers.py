@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,12 +15,12 @@ from aishang.extras.models import CustomField, ObjectChange
 
 class CustomFieldSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
     company = ScopedPrimaryKeyRelatedField(queryset=Company.objects.all(), default=CurrentCompanyDefault(),
-                                           label="企业", help_text="留空为当前员工所在企业")
+                                           label=_("企业"), help_text=_("留空为当前员工所在企业"))
     property_type = ScopedPrimaryKeyRelatedField(queryset=PropertyType.objects.all(), required=False,
-                                                 allow_null=True, label="业态",
-                                                 help_text="留空表示适用于所有业态（仅对房屋有效）")
-    choices = serializers.ListField(child=serializers.CharField(max_length=100), required=False, label="选项",
-                                    help_text="单选、多选的可选值")
+                                                 allow_null=True, label=_("业态"),
+                                                 help_text=_("留空表示适用于所有业态（仅对房屋有效）"))
+    choices = serializers.ListField(child=serializers.CharField(max_length=100), required=False, label=_("选项"),
+                                    help_text=_("单选、多选的可选值"))
 
     class Meta:
         model = CustomField
@@ -32,20 +33,20 @@ class CustomFieldSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
         if self.instance is not None:
             for name in ("name", "target"):
                 if name in attrs and attrs[name] != getattr(self.instance, name):
-                    errors[name] = "字段编码和适用对象创建后不能修改"
+                    errors[name] = _("字段编码和适用对象创建后不能修改")
         company = attrs.get("company") or getattr(self.instance, "company", None)
         property_type = attrs.get("property_type")
         if property_type is not None and company is not None and property_type.company_id != company.pk:
-            errors["property_type"] = "业态不属于该企业"
+            errors["property_type"] = _("业态不属于该企业")
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
 
 class ObjectChangeSerializer(serializers.ModelSerializer):
-    object_type = serializers.SerializerMethodField(label="对象类型", help_text="app.model，如 estate.unit")
-    prechange_data = serializers.SerializerMethodField(label="修改前")
-    postchange_data = serializers.SerializerMethodField(label="修改后")
+    object_type = serializers.SerializerMethodField(label=_("对象类型"), help_text=_("app.model，如 estate.unit"))
+    prechange_data = serializers.SerializerMethodField(label=_("修改前"))
+    postchange_data = serializers.SerializerMethodField(label=_("修改后"))
 
     class Meta:
         model = ObjectChange

@@ -140,3 +140,12 @@ def test_customer_phone_numbers_in_the_change_log_are_plain_with_the_pii_permiss
     response = api_client(finance).get("/api/v1/object-changes/", {"object_type": "customers.customer"})
 
     assert response.json()["results"][0]["postchange_data"]["mobile"] == "13812345678"
+
+
+def test_a_time_filter_with_an_unusual_utc_offset_is_compared_in_utc(world, client):
+    make_building(world.project_a)
+
+    response = client.get("/api/v1/object-changes/", {"time_after": "2000-01-01T00:00:00-19:32"})
+
+    assert response.status_code == 200
+    assert response.json()["count"] >= 1

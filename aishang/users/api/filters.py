@@ -1,12 +1,13 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from aishang.core.api.filters import IdFilter
 from aishang.users.models import Role, User
 
 
 class UserFilterSet(django_filters.FilterSet):
-    role = IdFilter(field_name="roles", label="角色", distinct=True)
-    project = IdFilter(field_name="projects", label="负责项目", distinct=True)
+    role = IdFilter(field_name="roles", label=_("角色"), distinct=True)
+    project = IdFilter(field_name="projects", label=_("负责项目"), distinct=True)
 
     class Meta:
         model = User
@@ -14,7 +15,7 @@ class UserFilterSet(django_filters.FilterSet):
 
 
 class RoleFilterSet(django_filters.FilterSet):
-    company = IdFilter(field_name="company_id", label="企业")
+    company = IdFilter(field_name="company_id", label=_("企业"))
 
     class Meta:
         model = Role

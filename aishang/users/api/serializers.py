@@ -2,6 +2,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from aishang.core.api.serializers import (
@@ -36,7 +37,8 @@ class PermissionNamesField(serializers.ListField):
         found = {permission_name(p): p for p in Permission.objects.filter(query).select_related("content_type")}
         unknown = [name for name in names if name not in found]
         if unknown:
-            raise serializers.ValidationError(f"权限不存在：{'、'.join(unknown)}（格式如 estate.view_unit）")
+            raise serializers.ValidationError(
+                _("权限不存在：{names}（格式如 estate.view_unit）").format(names="、".join(unknown)))
         return [found[name] for name in names]
 
 
@@ -50,8 +52,8 @@ def exceeding_permissions(user, permissions):
 
 class RoleSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
     company = ScopedPrimaryKeyRelatedField(queryset=Company.objects.all(), default=CurrentCompanyDefault(),
-                                           label="企业", help_text="留空为当前员工所在企业")
-    permissions = PermissionNamesField(required=False, label="权限", help_text="如 [\"estate.view_unit\"]")
+                                           label=_("企业"), help_text=_("留空为当前员工所在企业"))
+    permissions = PermissionNamesField(required=False, label=_("权限"), help_text=_("如 [\"estate.view_unit\"]"))
 
     class Meta:
         model = Role
@@ -62,24 +64,25 @@ class RoleSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
         attrs = super().validate(attrs)
         if self.instance is not None and self.instance.is_system and attrs.get("code", self.instance.code) != (
                 self.instance.code):
-            raise serializers.ValidationError({"code": "系统内置角色的编码不能修改"})
+            raise serializers.ValidationError({"code": _("系统内置角色的编码不能修改")})
         exceeding = exceeding_permissions(self.context["request"].user, attrs.get("permissions", []))
         if exceeding:
-            raise serializers.ValidationError({"permissions": f"不能授予自己没有的权限：{'、'.join(exceeding)}"})
+            raise serializers.ValidationError({"permissions": _("不能授予自己没有的权限：{names}").format(
+                names="、".join(exceeding))})
         return attrs
 
 
 class UserSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
     company = ScopedPrimaryKeyRelatedField(queryset=Company.objects.all(), default=CurrentCompanyDefault(),
-                                           label="企业", help_text="留空为当前员工所在企业")
+                                           label=_("企业"), help_text=_("留空为当前员工所在企业"))
     password = serializers.CharField(write_only=True, required=False, max_length=128, trim_whitespace=False,
-                                     style={"input_type": "password"}, label="密码",
-                                     help_text="新增时必填；修改时填写则重设密码")
+                                     style={"input_type": "password"}, label=_("密码"),
+                                     help_text=_("新增时必填；修改时填写则重设密码"))
     mobile = serializers.CharField(required=False, allow_blank=True, max_length=11, validators=[validate_mobile],
-                                   label="手机号")
-    roles = ScopedPrimaryKeyRelatedField(queryset=Role.objects.all(), many=True, required=False, label="角色")
+                                   label=_("手机号"))
+    roles = ScopedPrimaryKeyRelatedField(queryset=Role.objects.all(), many=True, required=False, label=_("角色"))
     projects = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), many=True, required=False,
-                                            label="负责项目")
+                                            label=_("负责项目"))
 
     class Meta:
         model = User
@@ -92,20 +95,20 @@ class UserSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
         actor = self.context["request"].user
         errors = {}
         if self.instance is None and not attrs.get("password"):
-            errors["password"] = "请设置密码"
+            errors["password"] = _("请设置密码")
         company = attrs.get("company") or getattr(self.instance, "company", None)
         company_id = getattr(company, "pk", None)
         roles, projects = attrs.get("roles", []), attrs.get("projects", [])
         if any(role.company_id != company_id for role in roles):
-            errors["roles"] = "角色不属于该企业"
+            errors["roles"] = _("角色不属于该企业")
         elif roles:
             exceeding = exceeding_permissions(actor, {p for role in roles for p in role.permissions.all()})
             if exceeding:
-                errors["roles"] = f"不能分配含有自己没有的权限的角色：{'、'.join(exceeding)}"
+                errors["roles"] = _("不能分配含有自己没有的权限的角色：{names}").format(names="、".join(exceeding))
         if any(project.company_id != company_id for project in projects):
-            errors["projects"] = "项目不属于该企业"
+            errors["projects"] = _("项目不属于该企业")
         if attrs.get("scope_all_projects") and not (actor.is_superuser or actor.scope_all_projects):
-            errors["scope_all_projects"] = "只有可访问企业全部项目的员工可以授予全部项目权限"
+            errors["scope_all_projects"] = _("只有可访问企业全部项目的员工可以授予全部项目权限")
         if errors:
             raise serializers.ValidationError(errors)
         if self.instance is not None and "projects" in attrs and not actor.is_superuser:

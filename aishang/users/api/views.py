@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -17,8 +18,8 @@ from .serializers import RoleSerializer, UserSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(label="用户名", max_length=150)
-    password = serializers.CharField(label="密码", max_length=128, style={"input_type": "password"})
+    username = serializers.CharField(label=_("用户名"), max_length=150)
+    password = serializers.CharField(label=_("密码"), max_length=128, style={"input_type": "password"})
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -58,9 +59,9 @@ class RoleViewSet(ScopedModelViewSet):
 
     def perform_destroy(self, instance):
         if instance.is_system:
-            raise Conflict("系统内置角色不能删除")
+            raise Conflict(_("系统内置角色不能删除"))
         if instance.users.exists():
-            raise Conflict(f"角色「{instance}」仍有员工在用，不能删除")
+            raise Conflict(_("角色「{role}」仍有员工在用，不能删除").format(role=instance))
         super().perform_destroy(instance)
 
 
@@ -77,12 +78,12 @@ class UserViewSet(ScopedModelViewSet):
     def get_object(self):
         user = super().get_object()
         if self.request.method not in SAFE_METHODS and not _may_manage(self.request.user, user):
-            raise PermissionDenied("不能修改或删除权限范围大于自己的员工")
+            raise PermissionDenied(_("不能修改或删除权限范围大于自己的员工"))
         return user
 
     def perform_destroy(self, instance):
         if instance.pk == self.request.user.pk:
-            raise Conflict("不能删除自己的账号")
+            raise Conflict(_("不能删除自己的账号"))
         super().perform_destroy(instance)
 
 

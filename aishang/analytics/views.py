@@ -6,4 +6,4 @@ from .selectors import project_overview
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"projects": project_overview(request.user)})
+    return render(request, "analytics/home.html", {"projects": project_overview(request.user)})
