@@ -40,3 +40,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "setup: not root, so not installing ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2
     fi
 fi
+
+# The English catalogue (locale/en) is committed compiled; rebuild it when gettext is installed.
+if command -v msgfmt >/dev/null 2>&1; then
+    echo "setup: compiling translations"
+    .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+fi

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
     name = "aishang.analytics"
     label = "analytics"
-    verbose_name = "统计分析"
+    verbose_name = _("统计分析")
