@@ -78,6 +78,14 @@ class Column:
         return value
 
 
+def custom_field_cell(field):
+    def display(obj, view):
+        value = (obj.custom_field_data or {}).get(field.name)
+        return None if value in (None, "", []) else field.display(value)
+
+    return display
+
+
 def choice_display(name):
     return lambda obj, view: getattr(obj, f"get_{name}_display")()
 
@@ -159,6 +167,13 @@ class ObjectListView(ScopedObjectMixin, View):
         return list(CustomField.objects.for_target(self.request.user.company_id, self.custom_field_target)
                     .filter(filterable=True))
 
+    def custom_field_columns(self):
+        """Every custom field of the company as a column, for exports."""
+        if not self.custom_field_target or not self.request.user.company_id:
+            return []
+        fields = CustomField.objects.for_target(self.request.user.company_id, self.custom_field_target)
+        return [Column(f"cf_{field.name}", field.label, display=custom_field_cell(field)) for field in fields]
+
     def filter_queryset(self, queryset):
         params = self.request.GET
         self.filterset = None
@@ -229,7 +244,7 @@ class ObjectListView(ScopedObjectMixin, View):
     def export(self, queryset):
         if not self.export_permission or not self.request.user.has_perm(self.export_permission):
             raise PermissionDenied(gettext("没有导出权限"))
-        columns = [c for c in self.visible_columns() if c.export]
+        columns = [c for c in self.visible_columns() if c.export] + self.custom_field_columns()
         objects = queryset.iterator(chunk_size=2000) if not self.prefetch_related else queryset
         ids = []
 
@@ -309,6 +324,7 @@ class ObjectEditView(ScopedObjectMixin, View):
     """Create (no pk) or update an object through its ModelForm plus its custom fields."""
 
     form_class = None
+    initial_fields = ()
     template_name = "generic/object_form.html"
     success_message = _("已保存")
 
@@ -320,9 +336,16 @@ class ObjectEditView(ScopedObjectMixin, View):
         return self.model()
 
     def get_form(self, instance, data=None):
-        form = self.form_class(data=data, instance=instance, user=self.request.user)
+        form = self.form_class(data=data, instance=instance, user=self.request.user,
+                               initial=self.initial(instance, data))
         self.add_custom_fields(form, instance)
         return form
+
+    def initial(self, instance, data):
+        """New objects start from the query string (?project=..&unit=..), so pages can link prefilled forms."""
+        if data is not None or instance.pk:
+            return {}
+        return {name: self.request.GET[name] for name in self.initial_fields if self.request.GET.get(name)}
 
     def add_custom_fields(self, form, instance):
         form.custom_field_names = []

@@ -54,20 +54,6 @@ def _project_column():
     return Column("project", _("项目"), accessor="project.name", order_by="project__name")
 
 
-class QueryInitialMixin:
-    """New objects start from the query string (?customer=..., ?unit=...), so pages can link prefilled forms."""
-
-    initial_fields = ()
-
-    def get_form(self, instance, data=None):
-        initial = {}
-        if data is None and not instance.pk:
-            initial = {name: self.request.GET[name] for name in self.initial_fields if self.request.GET.get(name)}
-        form = self.form_class(data=data, instance=instance, user=self.request.user, initial=initial)
-        self.add_custom_fields(form, instance)
-        return form
-
-
 # Customers
 
 
@@ -227,7 +213,7 @@ class CustomerPIIView(LoginRequiredMixin, View):
         return response
 
 
-class CustomerEditView(QueryInitialMixin, ObjectEditView):
+class CustomerEditView(ObjectEditView):
     model = Customer
     form_class = CustomerForm
     initial_fields = ("project",)
@@ -256,7 +242,7 @@ class OccupancyRedirectView(LoginRequiredMixin, View):
         return redirect(customer_tab_url(occupancy.customer_id, "units"))
 
 
-class OccupancyEditView(QueryInitialMixin, ObjectEditView):
+class OccupancyEditView(ObjectEditView):
     model = Occupancy
     form_class = OccupancyForm
     initial_fields = ("customer", "unit", "role")
@@ -392,7 +378,7 @@ class VehicleDetailView(ObjectDetailView):
     select_related = ("project", "customer", "parking_space")
 
 
-class VehicleEditView(QueryInitialMixin, ObjectEditView):
+class VehicleEditView(ObjectEditView):
     model = Vehicle
     form_class = VehicleForm
     initial_fields = ("project", "customer", "plate", "kind", "brand", "color", "parking_space", "notes")

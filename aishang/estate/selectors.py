@@ -222,13 +222,6 @@ def unit_occupants(unit):
     return rows
 
 
-def unit_custom_fields(company_id):
-    """Every unit field of the company, for the export's columns."""
-    if not company_id:
-        return []
-    return list(CustomField.objects.for_target(company_id, "unit"))
-
-
 # Parking
 
 

@@ -114,20 +114,6 @@ class SeveralProjectsMixin:
         return columns
 
 
-class QueryInitialMixin:
-    """New objects start from the query string (?project=..&building=..), so pages can link prefilled forms."""
-
-    initial_fields = ()
-
-    def get_form(self, instance, data=None):
-        initial = {}
-        if data is None and not instance.pk:
-            initial = {name: self.request.GET[name] for name in self.initial_fields if self.request.GET.get(name)}
-        form = self.form_class(data=data, instance=instance, user=self.request.user, initial=initial)
-        self.add_custom_fields(form, instance)
-        return form
-
-
 # Projects
 
 
@@ -291,7 +277,7 @@ class BuildingDetailView(ObjectDetailView):
         return context
 
 
-class BuildingEditView(QueryInitialMixin, ObjectEditView):
+class BuildingEditView(ObjectEditView):
     model = Building
     form_class = BuildingForm
     initial_fields = ("project", "property_type", "phase")
@@ -385,14 +371,6 @@ def add_unit_custom_fields(form, instance, company_id):
     form.custom_field_names = list(added)
 
 
-def custom_cell(field):
-    def display(obj, view):
-        value = (obj.custom_field_data or {}).get(field.name)
-        return None if value in (None, "", []) else field.display(value)
-
-    return display
-
-
 def bulk_set_status(view, queryset):
     status = view.request.POST.get("status", "")
     if status not in UnitStatus.values:
@@ -462,13 +440,6 @@ class UnitListView(SeveralProjectsMixin, ObjectListView):
     def filter_queryset(self, queryset):
         return selectors.unit_search(super().filter_queryset(queryset), self.request.GET.get("q"))
 
-    def visible_columns(self):
-        columns = super().visible_columns()
-        if self.request.GET.get("export") == "xlsx":
-            columns += [Column(f"cf_{f.name}", f.label, display=custom_cell(f))
-                        for f in selectors.unit_custom_fields(self.request.user.company_id)]
-        return columns
-
     def get_context_data(self, **context):
         context = super().get_context_data(**context)
         context["search_fields"] = True
@@ -500,7 +471,7 @@ class UnitDetailView(ObjectDetailView):
         return context
 
 
-class UnitEditView(QueryInitialMixin, ObjectEditView):
+class UnitEditView(ObjectEditView):
     model = Unit
     form_class = UnitForm
     template_name = "estate/unit_form.html"
@@ -583,7 +554,7 @@ class ParkingSpaceDetailView(ObjectDetailView):
         return context
 
 
-class ParkingSpaceEditView(QueryInitialMixin, ObjectEditView):
+class ParkingSpaceEditView(ObjectEditView):
     model = ParkingSpace
     form_class = ParkingSpaceForm
     initial_fields = ("project", "zone", "kind", "status")

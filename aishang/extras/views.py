@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -274,7 +274,12 @@ def object_url(user, change):
     if not hasattr(manager, "restrict"):
         return None
     obj = manager.restrict(user, "view").filter(pk=change.object_id).first()
-    return obj.get_absolute_url() if obj is not None else None
+    if obj is None:
+        return None
+    try:
+        return obj.get_absolute_url()
+    except NoReverseMatch:  # objects without a page of their own, such as the company
+        return None
 
 
 class ObjectChangeDetailView(ScopedObjectMixin, View):

@@ -601,3 +601,22 @@ def test_several_projects_add_the_project_column_and_filter(client, estate):
     response = client.get(LIST_URL)
     assert "项目" not in [c.label for c in response.context["columns"]]
     assert "project" not in response.context["filterset"].form.fields
+
+
+def test_the_customer_export_carries_the_company_custom_fields(client):
+    import io
+
+    from openpyxl import load_workbook
+
+    company = make_company()
+    project = make_project(company)
+    field = make_custom_field(company, "hobby", target="customer", label="兴趣爱好")
+    make_customer(project, name="赵六", custom_field_data={field.name: "围棋"})
+    client.force_login(make_staff(company, "admin"))
+
+    response = client.get("/customers/customers/", {"export": "xlsx"})
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
+    assert row["兴趣爱好"] == "围棋"

@@ -41,3 +41,18 @@ def test_the_system_change_page_masks_phone_numbers(mobile_change, client):
 
     assert "138****5678" in page
     assert "13812345678" not in page
+
+
+def test_the_change_page_of_an_object_without_a_page_of_its_own_opens(client):
+    company = make_company()
+    admin = make_staff(company, "admin")
+    with change_context(actor=admin):
+        company.contact_phone = "0755-88886666"
+        company.save()
+    change = ObjectChange.objects.filter(object_id=company.pk, action="update", company=company).get()
+    client.force_login(admin)
+
+    response = client.get(f"/system/changes/{change.pk}/")
+
+    assert response.status_code == 200
+    assert "0755-88886666" in response.content.decode()
