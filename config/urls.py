@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("aishang.customers.api.urls")),
     path("", include("aishang.users.api.urls")),
     path("", include("aishang.extras.api.urls")),
+    path("", include("aishang.notifications.api.urls")),
+    path("", include("aishang.billing.api.urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +20,8 @@ urlpatterns = [
     path("estate/", include("aishang.estate.urls")),
     path("customers/", include("aishang.customers.urls")),
     path("system/", include("aishang.extras.urls")),
+    path("billing/", include("aishang.billing.urls")),
+    path("notifications/", include("aishang.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

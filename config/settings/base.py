@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "aishang.estate",
     "aishang.users",
     "aishang.customers",
+    "aishang.notifications",
+    "aishang.billing",
     "aishang.analytics",
 ]
 
