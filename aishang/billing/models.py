@@ -1,1 +1,318 @@
-from django.db import models  # noqa: F401
+"""Receivables: fee items, charge rules and their bindings, bill runs, bills, and the journal.
+
+Money rows are never edited or deleted: a correction is a new row that points at what it corrects,
+and every movement of money writes a balanced journal entry (DESIGN.md, "Money").
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aishang.core.models import ScopedModel
+from aishang.core.money import Precision, RoundingMode
+from aishang.estate.models import Building, Company, ParkingSpace, Project, PropertyType, Unit
+from aishang.extras.features import ChangeLoggedModel
+
+from .choices import BillingCycle, BillingMode, ChargeMethod, DueDateRule, FeeCategory, TierLimitBasis
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+PRICE = {"max_digits": 14, "decimal_places": 4}
+
+
+class FeeItem(ChangeLoggedModel, ScopedModel):
+    """收费项目: what is charged (物业费, 水费 ...) and how its amounts are rounded."""
+
+    scope_company_path = "company"
+
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="fee_items")
+    code = models.CharField(_("编码"), max_length=30)
+    name = models.CharField(_("名称"), max_length=50)
+    category = models.CharField(_("类别"), max_length=20, choices=FeeCategory.choices, default=FeeCategory.PROPERTY)
+    rounding = models.CharField(_("取整方式"), max_length=20, choices=RoundingMode.choices,
+                                default=RoundingMode.HALF_UP)
+    precision = models.CharField(_("精度"), max_length=10, choices=Precision.choices, default=Precision.FEN)
+    tax_rate = models.DecimalField(_("税率"), max_digits=5, decimal_places=4, default=Decimal("0"),
+                                   validators=[MinValueValidator(0), MaxValueValidator(1)])
+    late_fee_enabled = models.BooleanField(_("计收滞纳金"), default=False,
+                                           help_text=_("合同约定可收滞纳金时才开启"))
+    late_fee_daily_rate = models.DecimalField(_("滞纳金日费率"), max_digits=8, decimal_places=6,
+                                              default=Decimal("0.0005"), validators=[MinValueValidator(0)])
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收费项目")
+        ordering = ["company", "code"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="fee_item_unique_code")]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.company_id, None
+
+
+class ChargeRule(ChangeLoggedModel, ScopedModel):
+    """收费标准: how one fee item is computed for the units, spaces or customers bound to it."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="charge_rules")
+    fee_item = models.ForeignKey(FeeItem, verbose_name=_("收费项目"), on_delete=models.PROTECT,
+                                 related_name="charge_rules")
+    name = models.CharField(_("名称"), max_length=60)
+    method = models.CharField(_("计费方式"), max_length=20, choices=ChargeMethod.choices,
+                              default=ChargeMethod.BUILDING_AREA)
+    unit_price = models.DecimalField(_("单价"), default=Decimal("0"), **PRICE)
+    tiers = models.JSONField(_("阶梯"), default=list, blank=True,
+                             help_text=_("阶梯上限与单价，如 [[2520, \"0.55\"], [4800, \"0.60\"], [null, \"0.85\"]]"))
+    tier_limit_basis = models.CharField(_("阶梯上限口径"), max_length=20, choices=TierLimitBasis.choices,
+                                        default=TierLimitBasis.PER_YEAR)
+    formula = models.TextField(_("公式"), blank=True)
+    cycle = models.CharField(_("收费周期"), max_length=20, choices=BillingCycle.choices, default=BillingCycle.MONTHLY)
+    billing_mode = models.CharField(_("收费模式"), max_length=20, choices=BillingMode.choices,
+                                    default=BillingMode.ADVANCE)
+    due_date_rule = models.CharField(_("应缴日规则"), max_length=30, choices=DueDateRule.choices,
+                                     default=DueDateRule.DAY_OF_FIRST_MONTH)
+    due_day = models.PositiveSmallIntegerField(_("应缴日"), default=15, validators=[MinValueValidator(0),
+                                                                                    MaxValueValidator(365)])
+    charge_tenant = models.BooleanField(_("向租户收取"), default=False,
+                                        help_text=_("不勾选时向业主收取；勾选后有租户时向租户收取"))
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收费标准")
+        ordering = ["project", "fee_item", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                name="charge_rule_dates_in_order"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+    def clean(self):
+        errors = {}
+        if self.fee_item_id and self.project_id and self.fee_item.company_id != self.project.company_id:
+            errors["fee_item"] = _("收费项目不属于该企业")
+        if self.method == ChargeMethod.FORMULA:
+            from .formula import FormulaError, compile_formula
+            from .pricing import FORMULA_VARIABLES
+
+            try:
+                compile_formula(self.formula, FORMULA_VARIABLES)
+            except FormulaError as exc:
+                errors["formula"] = str(exc)
+        if self.due_date_rule == DueDateRule.DAY_OF_FIRST_MONTH and not 1 <= (self.due_day or 0) <= 31:
+            errors["due_day"] = _("应缴日须在 1 到 31 之间")
+        if self.method == ChargeMethod.TIERED and not self.tiers:
+            errors["tiers"] = _("阶梯计价至少需要一档")
+        if errors:
+            raise ValidationError(errors)
+
+
+class RulePrice(ChangeLoggedModel, ScopedModel):
+    """A change of a rule's unit price from a date on; a period that spans it is split by days."""
+
+    scope_project_path = "rule__project"
+
+    rule = models.ForeignKey(ChargeRule, verbose_name=_("收费标准"), on_delete=models.PROTECT, related_name="prices")
+    effective_from = models.DateField(_("生效日期"))
+    unit_price = models.DecimalField(_("单价"), **PRICE)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("调价记录")
+        ordering = ["rule", "effective_from"]
+        constraints = [models.UniqueConstraint(fields=["rule", "effective_from"], name="rule_price_unique_date")]
+
+    def __str__(self):
+        return f"{self.rule} {self.effective_from} {self.unit_price}"
+
+    def get_scope_ids(self):
+        return self.rule.project.company_id, self.rule.project_id
+
+
+class BindingTarget(models.TextChoices):
+    PROJECT = "project", _("整个项目")
+    BUILDING = "building", _("楼栋")
+    PROPERTY_TYPE = "property_type", _("业态")
+    UNIT = "unit", _("房屋")
+    PARKING_SPACE = "parking_space", _("车位")
+
+
+class RuleBinding(ChangeLoggedModel, ScopedModel):
+    """Which units (or parking spaces) a rule charges: a whole project, a building, a property type or one unit.
+
+    A hand-picked set of units is several ``UNIT`` bindings.
+    """
+
+    scope_project_path = "rule__project"
+
+    rule = models.ForeignKey(ChargeRule, verbose_name=_("收费标准"), on_delete=models.CASCADE, related_name="bindings")
+    target = models.CharField(_("绑定对象"), max_length=20, choices=BindingTarget.choices)
+    building = models.ForeignKey(Building, verbose_name=_("楼栋"), null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    property_type = models.ForeignKey(PropertyType, verbose_name=_("业态"), null=True, blank=True,
+                                      on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    parking_space = models.ForeignKey(ParkingSpace, verbose_name=_("车位"), null=True, blank=True,
+                                      on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收费标准绑定")
+        ordering = ["rule", "target", "id"]
+
+    def __str__(self):
+        subject = self.building or self.property_type or self.unit or self.parking_space or self.rule.project
+        return f"{self.rule} → {subject}"
+
+    def get_scope_ids(self):
+        return self.rule.project.company_id, self.rule.project_id
+
+    def clean(self):
+        needed = {BindingTarget.BUILDING: "building", BindingTarget.PROPERTY_TYPE: "property_type",
+                  BindingTarget.UNIT: "unit", BindingTarget.PARKING_SPACE: "parking_space"}
+        field = needed.get(self.target)
+        if field and not getattr(self, f"{field}_id"):
+            raise ValidationError({field: _("请选择绑定的对象")})
+
+
+class BillRunStatus(models.TextChoices):
+    DRAFT = "draft", _("待出账")
+    POSTING = "posting", _("出账中")
+    POSTED = "posted", _("已出账")
+    FAILED = "failed", _("失败")
+
+
+class BillRun(ScopedModel):
+    """出账批次: the rules and period one run bills; re-running it creates only what is missing."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="bill_runs")
+    rules = models.ManyToManyField(ChargeRule, verbose_name=_("收费标准"), related_name="bill_runs")
+    period_month = models.DateField(_("账期月份"), help_text=_("出账所属月份的第一天"))
+    status = models.CharField(_("状态"), max_length=20, choices=BillRunStatus.choices, default=BillRunStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    posted_at = models.DateTimeField(_("出账时间"), null=True, blank=True)
+    bill_count = models.PositiveIntegerField(_("账单数"), default=0)
+    total_amount = models.DecimalField(_("应收合计"), default=Decimal("0"), **MONEY)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("出账批次")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.project} {self.period_month:%Y-%m}"
+
+
+class BillKind(models.TextChoices):
+    REGULAR = "regular", _("周期账单")
+    TEMPORARY = "temporary", _("临时收费")
+    ADVANCE = "advance", _("预缴账单")
+    LATE_FEE = "late_fee", _("滞纳金")
+    IMPORTED = "imported", _("导入")
+
+
+class Bill(ScopedModel):
+    """应收账单: one amount owed for one fee item and period. Never edited: corrections point at it."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="bills")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="bills")
+    parking_space = models.ForeignKey(ParkingSpace, verbose_name=_("车位"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="bills")
+    payer = models.ForeignKey("customers.Customer", verbose_name=_("缴费人"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="bills")
+    fee_item = models.ForeignKey(FeeItem, verbose_name=_("收费项目"), on_delete=models.PROTECT, related_name="bills")
+    rule = models.ForeignKey(ChargeRule, verbose_name=_("收费标准"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="bills")
+    run = models.ForeignKey(BillRun, verbose_name=_("出账批次"), null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="bills")
+    kind = models.CharField(_("账单类型"), max_length=20, choices=BillKind.choices, default=BillKind.REGULAR)
+    period_start = models.DateField(_("账期开始"))
+    period_end = models.DateField(_("账期结束"))
+    due_date = models.DateField(_("应缴日期"))
+    amount = models.DecimalField(_("应收金额"), **MONEY)
+    computation = models.TextField(_("计算过程"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("应收账单")
+        ordering = ["project", "period_start", "id"]
+        constraints = [
+            # One bill per (rule, unit, period): a run re-started after a crash creates only what is missing.
+            models.UniqueConstraint(fields=["rule", "unit", "period_start"], name="bill_unique_rule_unit_period",
+                                    condition=Q(rule__isnull=False, unit__isnull=False)),
+            models.UniqueConstraint(fields=["rule", "parking_space", "period_start"],
+                                    name="bill_unique_rule_space_period",
+                                    condition=Q(rule__isnull=False, parking_space__isnull=False)),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
+                                   name="bill_period_in_order"),
+        ]
+        indexes = [models.Index(fields=["unit", "fee_item", "period_start"], name="bill_unit_item_period")]
+
+    def __str__(self):
+        return f"{self.fee_item} {self.period_start:%Y-%m} {self.amount}"
+
+
+class Account(models.TextChoices):
+    """General-ledger accounts; each posting also names project, fee item or method where it applies."""
+
+    RECEIVABLE = "receivable", _("应收账款")
+    REVENUE = "revenue", _("收入")
+    CASH = "cash", _("现金及银行")
+    PREPAID = "prepaid", _("预收款")
+    DEPOSIT = "deposit", _("押金")
+    WAIVER = "waiver", _("减免")
+
+
+class JournalEntry(models.Model):
+    """One business event in the general ledger; its postings sum to zero. Insert-only."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    event = models.CharField(_("业务"), max_length=40)
+    memo = models.CharField(_("摘要"), max_length=200, blank=True)
+    run = models.ForeignKey(BillRun, null=True, blank=True, on_delete=models.PROTECT, related_name="journal_entries")
+    created_at = models.DateTimeField(_("记账时间"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("记账凭证")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event} {self.memo}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.CharField(_("科目"), max_length=20, choices=Account.choices)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    fee_item = models.ForeignKey(FeeItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("金额"), help_text=_("借方为正，贷方为负"), **MONEY)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("分录")
+        indexes = [models.Index(fields=["project", "account", "fee_item"], name="posting_balance")]
+
+    def __str__(self):
+        return f"{self.get_account_display()} {self.amount}"

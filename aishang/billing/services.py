@@ -1,0 +1,226 @@
+"""Bill runs: preview, then post idempotently in batches, with the ledger written in the same transactions."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aishang.core.money import fraction_to_decimal, quantize_amount
+from aishang.customers.choices import OccupancyRole
+from aishang.customers.models import Occupancy
+from aishang.estate.models import Unit
+
+from .choices import ChargeMethod
+from .ledger import journal_post
+from .models import Account, Bill, BillRun, BillRunStatus, BindingTarget, ChargeRule
+from .periods import Period, due_date, period_to_bill, split_by_effective_dates
+
+BATCH_SIZE = 2000
+AREA_METHODS = {
+    ChargeMethod.BUILDING_AREA: ("building_area", "建筑面积"),
+    ChargeMethod.INNER_AREA: ("inner_area", "套内面积"),
+}
+RUN_METHODS = {ChargeMethod.FIXED, ChargeMethod.BUILDING_AREA, ChargeMethod.INNER_AREA}
+
+
+@dataclass(frozen=True)
+class Charge:
+    rule: ChargeRule
+    unit_id: int
+    building_id: int
+    payer_id: int | None
+    period: Period
+    amount: Decimal
+    computation: str
+
+
+@dataclass
+class Preview:
+    count: int
+    total: Decimal
+    by_fee_item: dict
+    by_building: dict
+    samples: list
+    warnings: list
+
+
+def bill_run_create(*, project, rules, period_month, actor=None):
+    run = BillRun.objects.create(project=project, period_month=period_month.replace(day=1), created_by=actor)
+    run.rules.set(rules)
+    return run
+
+
+def rule_units(rule):
+    """The units a rule is bound to, as a queryset (a unit bound twice is charged once)."""
+    condition = Q()
+    for binding in rule.bindings.all():
+        if binding.target == BindingTarget.PROJECT:
+            condition |= Q(project_id=rule.project_id)
+        elif binding.target == BindingTarget.BUILDING:
+            condition |= Q(building_id=binding.building_id)
+        elif binding.target == BindingTarget.PROPERTY_TYPE:
+            condition |= Q(property_type_id=binding.property_type_id)
+        elif binding.target == BindingTarget.UNIT:
+            condition |= Q(pk=binding.unit_id)
+    if not condition:
+        return Unit.objects.none()
+    return Unit.objects.filter(condition, project_id=rule.project_id)
+
+
+def payers_on(project, day, *, tenant_first):
+    """unit id → the customer responsible on a day: the tenant where the rule says so, else the owner."""
+    occupancies = (Occupancy.objects.current(day).filter(unit__project=project,
+                                                         role__in=[OccupancyRole.OWNER, OccupancyRole.TENANT])
+                   .order_by("unit_id", "-is_payer", "id").values_list("unit_id", "role", "customer_id"))
+    owners, tenants = {}, {}
+    for unit_id, role, customer_id in occupancies:
+        (owners if role == OccupancyRole.OWNER else tenants).setdefault(unit_id, customer_id)
+    return {**owners, **tenants} if tenant_first else owners
+
+
+def rule_price_changes(rule):
+    return [(rule.effective_from, rule.unit_price), *rule.prices.values_list("effective_from", "unit_price")]
+
+
+def unit_charge(rule, unit, period, price_changes):
+    """The amount and its computation for one unit and period, rounded once with the fee item's rule."""
+    fee_item = rule.fee_item
+    # Charging starts at the later of the rule's start and the unit's hand-over (交付), by days.
+    starts = [day for day in (rule.effective_from, unit.delivered_on) if day]
+    active = period.intersection(max(starts), rule.effective_to)
+    if active is None:
+        return None
+    if rule.method in AREA_METHODS:
+        field, label = AREA_METHODS[rule.method]
+        quantity = getattr(unit, field)
+        if not quantity:
+            return None
+        unit_label = f"{quantity} ㎡ × "
+    else:
+        quantity, label, unit_label = Decimal(1), "", ""
+    total = Fraction(0)
+    steps = []
+    for priced in split_by_effective_dates(active, price_changes):
+        months = priced.period.months
+        part = Fraction(quantity) * Fraction(priced.price) * months
+        total += part
+        steps.append(f"{unit_label}{priced.price} 元 × {fraction_to_decimal(months, 4).normalize()} 月"
+                     f"（{priced.period.label}）")
+    amount = quantize_amount(total, precision=fee_item.precision, rounding=fee_item.rounding)
+    text = " + ".join(steps) + f" = {fraction_to_decimal(total, 4).normalize()} → {amount}"
+    return amount, (f"{label} " if label else "") + text
+
+
+def bill_run_charges(run):
+    """Every charge the run would post, streamed rule by rule and unit by unit."""
+    for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
+        if rule.method not in RUN_METHODS or not rule.is_active:
+            continue
+        period = period_to_bill(rule.cycle, datetime.date(run.period_month.year, 1, 1), run.period_month,
+                                rule.billing_mode)
+        payers = payers_on(run.project, period.start, tenant_first=rule.charge_tenant)
+        price_changes = rule_price_changes(rule)
+        units = rule_units(rule).only("pk", "building_id", "building_area", "inner_area", "delivered_on").order_by("pk")
+        for unit in units.iterator(chunk_size=BATCH_SIZE):
+            charge = unit_charge(rule, unit, period, price_changes)
+            if charge is None:
+                continue
+            amount, computation = charge
+            yield Charge(rule, unit.pk, unit.building_id, payers.get(unit.pk), period, amount, computation)
+
+
+def bill_run_preview(run, *, samples=5):
+    by_fee_item, by_building = defaultdict(Decimal), defaultdict(Decimal)
+    count, total, shown, no_payer = 0, Decimal("0"), [], 0
+    for charge in bill_run_charges(run):
+        count += 1
+        total += charge.amount
+        by_fee_item[charge.rule.fee_item.name] += charge.amount
+        by_building[charge.building_id] += charge.amount
+        no_payer += charge.payer_id is None
+        if len(shown) < samples:
+            shown.append(charge)
+    warnings = []
+    if no_payer:
+        warnings.append(_("%(count)s 套房屋没有缴费人（无业主或租户）") % {"count": no_payer})
+    for rule in run.rules.all():
+        if rule.method not in RUN_METHODS:
+            warnings.append(_("「%(rule)s」按用量计费，需在抄表后出账") % {"rule": rule.name})
+        elif rule.method in AREA_METHODS:
+            field = AREA_METHODS[rule.method][0]
+            missing = rule_units(rule).filter(Q(**{f"{field}__isnull": True}) | Q(**{field: 0})).count()
+            if missing:
+                message = _("「%(rule)s」有 %(count)s 套房屋没有面积，不出账")
+                warnings.append(message % {"rule": rule.name, "count": missing})
+    return Preview(count, total, dict(by_fee_item), dict(by_building), shown, warnings)
+
+
+def bill_run_post(run, *, actor=None):
+    """Post the run's bills. Re-running it, or resuming one that died half-way, creates only what is missing."""
+    BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTING)
+    batch = []
+    for charge in bill_run_charges(run):
+        batch.append(charge)
+        if len(batch) >= BATCH_SIZE:
+            _post_batch(run, batch, actor)
+            batch = []
+    if batch:
+        _post_batch(run, batch, actor)
+    totals = Bill.objects.filter(run=run).aggregate(count=Count("pk"), total=Sum("amount"))
+    BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTED, posted_at=timezone.now(),
+                                             bill_count=totals["count"], total_amount=totals["total"] or 0)
+    run.refresh_from_db()
+    return run
+
+
+def _post_batch(run, charges, actor):
+    """Insert what is not there yet and journal exactly that, in one transaction.
+
+    Two runs of the same rules may race: the unique constraint stops the second insert, and the
+    batch is read again, so neither run posts (or journals) a bill twice.
+    """
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                _insert_missing(run, charges, actor)
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError(_("出账批次反复冲突，请稍后重试"))
+
+
+def _insert_missing(run, charges, actor):
+    keys = {(c.rule.pk, c.unit_id, c.period.start) for c in charges}
+    rule_ids = {k[0] for k in keys}
+    unit_ids = {k[1] for k in keys}
+    starts = {k[2] for k in keys}
+    existing = set(Bill.objects.filter(rule_id__in=rule_ids, unit_id__in=unit_ids, period_start__in=starts)
+                   .values_list("rule_id", "unit_id", "period_start"))
+    fresh = [c for c in charges if (c.rule.pk, c.unit_id, c.period.start) not in existing]
+    if not fresh:
+        return
+    now = timezone.now()
+    Bill.objects.bulk_create([
+        Bill(project_id=run.project_id, unit_id=c.unit_id, payer_id=c.payer_id, fee_item_id=c.rule.fee_item_id,
+             rule=c.rule, run=run, period_start=c.period.start, period_end=c.period.end,
+             due_date=due_date(c.period, rule=c.rule.due_date_rule, value=c.rule.due_day), amount=c.amount,
+             computation=c.computation, created_at=now)
+        for c in fresh
+    ], batch_size=BATCH_SIZE)
+    by_fee_item = defaultdict(Decimal)
+    fee_items = {}
+    for c in fresh:
+        by_fee_item[c.rule.fee_item_id] += c.amount
+        fee_items[c.rule.fee_item_id] = c.rule.fee_item
+    for fee_item_id, amount in by_fee_item.items():
+        journal_post(project=run.project, event="bills_posted", run=run, actor=actor,
+                     memo=_("出账 %(month)s %(item)s") % {"month": run.period_month.strftime("%Y-%m"),
+                                                         "item": fee_items[fee_item_id].name},
+                     lines=[(Account.RECEIVABLE, fee_items[fee_item_id], amount),
+                            (Account.REVENUE, fee_items[fee_item_id], -amount)])

@@ -1,0 +1,167 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from aishang.billing import services
+from aishang.billing.choices import BillingCycle, ChargeMethod
+from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, FeeItem, Posting, RuleBinding, RulePrice
+from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
+from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_unit
+from aishang.customers.choices import OccupancyRole
+from aishang.customers.models import Occupancy
+
+pytestmark = pytest.mark.django_db
+
+NOVEMBER = datetime.date(2026, 11, 1)
+
+
+@pytest.fixture
+def project():
+    return make_project(make_company())
+
+
+def property_fee(project, *, price="1.80", cycle=BillingCycle.MONTHLY, method=ChargeMethod.BUILDING_AREA,
+                 effective_from=datetime.date(2020, 1, 1), **fields):
+    fee_item, _ = FeeItem.objects.get_or_create(company=project.company, code="WY", defaults={"name": "物业费"})
+    rule = ChargeRule.objects.create(project=project, fee_item=fee_item, name=f"住宅物业费 {price}", method=method,
+                                     unit_price=Decimal(price), cycle=cycle, effective_from=effective_from, **fields)
+    RuleBinding.objects.create(rule=rule, target=BindingTarget.PROJECT)
+    return rule
+
+
+def run_for(project, rule, month=NOVEMBER):
+    return bill_run_create(project=project, rules=[rule], period_month=month)
+
+
+def receivable_balance(project):
+    return Posting.objects.filter(project=project, account=Account.RECEIVABLE).aggregate(t=Sum("amount"))["t"]
+
+
+def test_a_monthly_area_fee_bills_area_times_price(project):
+    unit = make_unit(project, area="120.50")
+    rule = property_fee(project)
+
+    bill_run_post(run_for(project, rule))
+
+    bill = Bill.objects.get(unit=unit)
+    assert bill.amount == Decimal("216.90")
+    assert (bill.period_start, bill.period_end) == (datetime.date(2026, 11, 1), datetime.date(2026, 11, 30))
+    assert bill.due_date == datetime.date(2026, 11, 15)
+    assert "120.50 ㎡" in bill.computation
+
+
+def test_a_unit_handed_over_mid_month_pays_by_days(project):
+    unit = make_unit(project, delivered_on=datetime.date(2026, 1, 12))
+    rule = property_fee(project, price="200", method=ChargeMethod.FIXED)
+
+    bill_run_post(run_for(project, rule, datetime.date(2026, 1, 1)))
+
+    assert Bill.objects.get(unit=unit).amount == Decimal("129.03")
+
+
+def test_a_price_change_inside_a_quarter_splits_it_by_days(project):
+    unit = make_unit(project, area="100.00")
+    rule = property_fee(project, price="1.80", cycle=BillingCycle.QUARTERLY)
+    RulePrice.objects.create(rule=rule, effective_from=datetime.date(2026, 2, 15), unit_price=Decimal("2.00"))
+
+    bill_run_post(run_for(project, rule, datetime.date(2026, 1, 1)))
+
+    bill = Bill.objects.get(unit=unit)
+    # January and 1–14 February at 1.80, 15–28 February and March at 2.00, rounded once.
+    expected = Decimal(100) * (Decimal("1.80") * (1 + Decimal(14) / 28) + Decimal("2.00") * (Decimal(14) / 28 + 1))
+    assert bill.amount == expected.quantize(Decimal("0.01"))
+    assert (bill.period_start, bill.period_end) == (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
+
+
+def test_posting_a_run_twice_creates_each_bill_once_and_journals_it_once(project):
+    for _ in range(3):
+        make_unit(project)
+    rule = property_fee(project)
+    run = run_for(project, rule)
+
+    bill_run_post(run)
+    bill_run_post(run)
+    bill_run_post(run_for(project, rule))
+
+    assert Bill.objects.filter(rule=rule).count() == 3
+    assert receivable_balance(project) == Bill.objects.aggregate(t=Sum("amount"))["t"]
+
+
+def test_a_run_killed_half_way_and_started_again_ends_with_exactly_the_preview(project, monkeypatch):
+    for _ in range(7):
+        make_unit(project)
+    rule = property_fee(project)
+    run = run_for(project, rule)
+    preview = bill_run_preview(run)
+    monkeypatch.setattr(services, "BATCH_SIZE", 3)
+    real_post_batch, batches = services._post_batch, []
+
+    def dying_after_two_batches(*args, **kwargs):
+        if len(batches) == 2:
+            raise SystemExit("worker killed")
+        batches.append(1)
+        real_post_batch(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_post_batch", dying_after_two_batches)
+    with pytest.raises(SystemExit):
+        bill_run_post(run)
+    assert Bill.objects.count() == 6
+    monkeypatch.setattr(services, "_post_batch", real_post_batch)
+
+    run = bill_run_post(run)
+
+    assert Bill.objects.count() == preview.count == 7
+    assert run.total_amount == preview.total == receivable_balance(project)
+
+
+def test_every_journal_entry_balances(project):
+    make_unit(project)
+    bill_run_post(run_for(project, property_fee(project)))
+
+    for entry in Posting.objects.values("entry").annotate(total=Sum("amount")):
+        assert entry["total"] == 0
+
+
+def test_the_owner_pays_unless_the_rule_charges_the_tenant(project):
+    unit = make_unit(project)
+    owner = make_owner(unit)
+    tenant = make_customer(project, name="租客")
+    Occupancy.objects.create(unit=unit, customer=tenant, role=OccupancyRole.TENANT,
+                             start_date=datetime.date(2025, 1, 1))
+    owner_rule = property_fee(project)
+    tenant_fee = FeeItem.objects.create(company=project.company, code="SF", name="水费")
+    tenant_rule = ChargeRule.objects.create(project=project, fee_item=tenant_fee, name="租户固定费", unit_price=10,
+                                            method=ChargeMethod.FIXED, effective_from=datetime.date(2020, 1, 1),
+                                            charge_tenant=True)
+    RuleBinding.objects.create(rule=tenant_rule, target=BindingTarget.UNIT, unit=unit)
+
+    bill_run_post(bill_run_create(project=project, rules=[owner_rule, tenant_rule], period_month=NOVEMBER))
+
+    assert Bill.objects.get(rule=owner_rule).payer == owner
+    assert Bill.objects.get(rule=tenant_rule).payer == tenant
+
+
+def test_the_preview_warns_about_units_without_a_payer_or_an_area(project):
+    make_unit(project)
+    make_owner(make_unit(project))
+    rule = property_fee(project, method=ChargeMethod.INNER_AREA)
+
+    preview = bill_run_preview(run_for(project, rule))
+
+    assert preview.count == 0
+    assert any("没有面积" in warning for warning in preview.warnings)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the insert-only trigger is PostgreSQL's")
+def test_postgresql_refuses_to_change_a_journal_row(project):
+    from django.db import DatabaseError, transaction
+
+    make_unit(project)
+    bill_run_post(run_for(project, property_fee(project)))
+    posting = Posting.objects.first()
+
+    with pytest.raises(DatabaseError, match="insert-only"), transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).update(amount=0)
