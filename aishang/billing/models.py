@@ -257,6 +257,7 @@ class Bill(ScopedModel):
     class Meta:
         verbose_name = verbose_name_plural = _("应收账单")
         ordering = ["project", "period_start", "id"]
+        permissions = [("export_bill", _("导出账单"))]
         constraints = [
             # One bill per (rule, unit, period): a run re-started after a crash creates only what is missing.
             models.UniqueConstraint(fields=["rule", "unit", "period_start"], name="bill_unique_rule_unit_period",

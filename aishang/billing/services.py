@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,10 +18,15 @@ from aishang.estate.models import Unit
 
 from .choices import ChargeMethod
 from .ledger import journal_post
-from .models import Account, Bill, BillRun, BillRunStatus, BindingTarget, ChargeRule
+from .models import Account, Bill, BillKind, BillRun, BillRunStatus, BindingTarget, ChargeRule
 from .periods import Period, due_date, period_to_bill, split_by_effective_dates
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 20_000
+INSERT_BATCH_SIZE = 2000
+CHARGE_CACHE_SIZE = 100_000
+NULL = "\\N"
+BILL_COPY = ("COPY billing_bill (unit_id, payer_id, amount, computation, project_id, fee_item_id, rule_id, run_id, "
+             "kind, period_start, period_end, due_date, created_at) FROM STDIN")
 AREA_METHODS = {
     ChargeMethod.BUILDING_AREA: ("building_area", "建筑面积"),
     ChargeMethod.INNER_AREA: ("inner_area", "套内面积"),
@@ -90,15 +95,19 @@ def rule_price_changes(rule):
 
 def unit_charge(rule, unit, period, price_changes):
     """The amount and its computation for one unit and period, rounded once with the fee item's rule."""
+    quantity = getattr(unit, AREA_METHODS[rule.method][0]) if rule.method in AREA_METHODS else None
+    return _charge(rule, quantity, unit.delivered_on, period, price_changes)
+
+
+def _charge(rule, quantity, delivered_on, period, price_changes):
     fee_item = rule.fee_item
     # Charging starts at the later of the rule's start and the unit's hand-over (交付), by days.
-    starts = [day for day in (rule.effective_from, unit.delivered_on) if day]
+    starts = [day for day in (rule.effective_from, delivered_on) if day]
     active = period.intersection(max(starts), rule.effective_to)
     if active is None:
         return None
     if rule.method in AREA_METHODS:
-        field, label = AREA_METHODS[rule.method]
-        quantity = getattr(unit, field)
+        label = AREA_METHODS[rule.method][1]
         if not quantity:
             return None
         unit_label = f"{quantity} ㎡ × "
@@ -117,22 +126,69 @@ def unit_charge(rule, unit, period, price_changes):
     return amount, (f"{label} " if label else "") + text
 
 
+@dataclass(frozen=True, eq=False)
+class RulePlan:
+    """What every bill of one rule in one run shares."""
+
+    rule: ChargeRule
+    period: Period
+    due_date: datetime.date
+
+
+@dataclass(frozen=True)
+class UnitCharge:
+    """One unit's charge; identical units share one (amount, computation, its COPY text)."""
+
+    amount: Decimal
+    computation: str
+    copy_text: str
+
+
+def _copy_escape(text):
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _rule_charges(run, rule):
+    """(plan, unit id, building id, payer id, UnitCharge) for each unit the rule bills, in unit order.
+
+    Units come as plain tuples, and the charge is computed once per distinct (quantity, hand-over
+    inside the period): a project's units share a few hundred areas, not a million.
+    """
+    period = period_to_bill(rule.cycle, datetime.date(run.period_month.year, 1, 1), run.period_month,
+                            rule.billing_mode)
+    plan = RulePlan(rule, period, due_date(period, rule=rule.due_date_rule, value=rule.due_day))
+    payers = payers_on(run.project, period.start, tenant_first=rule.charge_tenant)
+    price_changes = rule_price_changes(rule)
+    quantity_field = AREA_METHODS[rule.method][0] if rule.method in AREA_METHODS else None
+    quantity = Value(None, output_field=DecimalField()) if quantity_field is None else F(quantity_field)
+    units = rule_units(rule).order_by("pk").values_list("pk", "building_id", quantity, "delivered_on")
+    first_day = period.start
+    cache = {}
+    for unit_id, building_id, quantity, delivered_on in units.iterator(chunk_size=BATCH_SIZE):
+        if delivered_on is not None and delivered_on <= first_day:
+            delivered_on = None
+        key = (quantity, delivered_on)
+        charge = cache.get(key)
+        if charge is None:
+            if len(cache) >= CHARGE_CACHE_SIZE:
+                cache.clear()
+            result = _charge(rule, quantity, delivered_on, period, price_changes)
+            charge = cache[key] = (UnitCharge(result[0], result[1], f"{result[0]}\t{_copy_escape(result[1])}")
+                                   if result else False)
+        if charge:
+            yield plan, unit_id, building_id, payers.get(unit_id), charge
+
+
+def _run_charges(run):
+    for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
+        if rule.method in RUN_METHODS and rule.is_active:
+            yield from _rule_charges(run, rule)
+
+
 def bill_run_charges(run):
     """Every charge the run would post, streamed rule by rule and unit by unit."""
-    for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
-        if rule.method not in RUN_METHODS or not rule.is_active:
-            continue
-        period = period_to_bill(rule.cycle, datetime.date(run.period_month.year, 1, 1), run.period_month,
-                                rule.billing_mode)
-        payers = payers_on(run.project, period.start, tenant_first=rule.charge_tenant)
-        price_changes = rule_price_changes(rule)
-        units = rule_units(rule).only("pk", "building_id", "building_area", "inner_area", "delivered_on").order_by("pk")
-        for unit in units.iterator(chunk_size=BATCH_SIZE):
-            charge = unit_charge(rule, unit, period, price_changes)
-            if charge is None:
-                continue
-            amount, computation = charge
-            yield Charge(rule, unit.pk, unit.building_id, payers.get(unit.pk), period, amount, computation)
+    for plan, unit_id, building_id, payer_id, charge in _run_charges(run):
+        yield Charge(plan.rule, unit_id, building_id, payer_id, plan.period, charge.amount, charge.computation)
 
 
 def bill_run_preview(run, *, samples=5):
@@ -165,8 +221,8 @@ def bill_run_post(run, *, actor=None):
     """Post the run's bills. Re-running it, or resuming one that died half-way, creates only what is missing."""
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTING)
     batch = []
-    for charge in bill_run_charges(run):
-        batch.append(charge)
+    for item in _run_charges(run):
+        batch.append(item)
         if len(batch) >= BATCH_SIZE:
             _post_batch(run, batch, actor)
             batch = []
@@ -179,7 +235,7 @@ def bill_run_post(run, *, actor=None):
     return run
 
 
-def _post_batch(run, charges, actor):
+def _post_batch(run, items, actor):
     """Insert what is not there yet and journal exactly that, in one transaction.
 
     Two runs of the same rules may race: the unique constraint stops the second insert, and the
@@ -188,39 +244,67 @@ def _post_batch(run, charges, actor):
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                _insert_missing(run, charges, actor)
+                _insert_missing(run, items, actor)
             return
         except IntegrityError:
             continue
     raise RuntimeError(_("出账批次反复冲突，请稍后重试"))
 
 
-def _insert_missing(run, charges, actor):
-    keys = {(c.rule.pk, c.unit_id, c.period.start) for c in charges}
-    rule_ids = {k[0] for k in keys}
-    unit_ids = {k[1] for k in keys}
-    starts = {k[2] for k in keys}
-    existing = set(Bill.objects.filter(rule_id__in=rule_ids, unit_id__in=unit_ids, period_start__in=starts)
-                   .values_list("rule_id", "unit_id", "period_start"))
-    fresh = [c for c in charges if (c.rule.pk, c.unit_id, c.period.start) not in existing]
+def _existing_keys(items):
+    """(plan, unit id) of the batch that already have a bill; a plan's units are in id order, so one range each."""
+    ranges = {}
+    for plan, unit_id, *_rest in items:
+        low, high = ranges.get(plan, (unit_id, unit_id))
+        ranges[plan] = (min(low, unit_id), max(high, unit_id))
+    condition = Q()
+    for plan, (low, high) in ranges.items():
+        condition |= Q(rule_id=plan.rule.pk, period_start=plan.period.start, unit_id__gte=low, unit_id__lte=high)
+    plans = {(plan.rule.pk, plan.period.start): plan for plan in ranges}
+    return {(plans[rule_id, start], unit_id) for rule_id, start, unit_id
+            in Bill.objects.filter(condition).values_list("rule_id", "period_start", "unit_id")}
+
+
+def _insert_missing(run, items, actor):
+    existing = _existing_keys(items)
+    fresh = [item for item in items if (item[0], item[1]) not in existing] if existing else items
     if not fresh:
         return
     now = timezone.now()
-    Bill.objects.bulk_create([
-        Bill(project_id=run.project_id, unit_id=c.unit_id, payer_id=c.payer_id, fee_item_id=c.rule.fee_item_id,
-             rule=c.rule, run=run, period_start=c.period.start, period_end=c.period.end,
-             due_date=due_date(c.period, rule=c.rule.due_date_rule, value=c.rule.due_day), amount=c.amount,
-             computation=c.computation, created_at=now)
-        for c in fresh
-    ], batch_size=BATCH_SIZE)
+    (_copy_bills if connection.vendor == "postgresql" else _create_bills)(run, fresh, now)
     by_fee_item = defaultdict(Decimal)
     fee_items = {}
-    for c in fresh:
-        by_fee_item[c.rule.fee_item_id] += c.amount
-        fee_items[c.rule.fee_item_id] = c.rule.fee_item
+    for plan, _unit_id, _building_id, _payer_id, charge in fresh:
+        by_fee_item[plan.rule.fee_item_id] += charge.amount
+        fee_items[plan.rule.fee_item_id] = plan.rule.fee_item
     for fee_item_id, amount in by_fee_item.items():
         journal_post(project=run.project, event="bills_posted", run=run, actor=actor,
                      memo=_("出账 %(month)s %(item)s") % {"month": run.period_month.strftime("%Y-%m"),
                                                          "item": fee_items[fee_item_id].name},
                      lines=[(Account.RECEIVABLE, fee_items[fee_item_id], amount),
                             (Account.REVENUE, fee_items[fee_item_id], -amount)])
+
+
+def _create_bills(run, items, now):
+    Bill.objects.bulk_create([
+        Bill(project_id=run.project_id, unit_id=unit_id, payer_id=payer_id, fee_item_id=plan.rule.fee_item_id,
+             rule=plan.rule, run=run, period_start=plan.period.start, period_end=plan.period.end,
+             due_date=plan.due_date, amount=charge.amount, computation=charge.computation, created_at=now)
+        for plan, unit_id, _building_id, payer_id, charge in items
+    ], batch_size=INSERT_BATCH_SIZE)
+
+
+def _copy_bills(run, items, now):
+    """COPY the rows straight into the bill table; a concurrent run's rows raise IntegrityError here."""
+    created_at = now.isoformat()
+    tails = {}
+    lines = []
+    for plan, unit_id, _building_id, payer_id, charge in items:
+        tail = tails.get(plan)
+        if tail is None:
+            rule, period = plan.rule, plan.period
+            tail = tails[plan] = (f"\t{run.project_id}\t{rule.fee_item_id}\t{rule.pk}\t{run.pk}"
+                                  f"\t{BillKind.REGULAR.value}\t{period.start}\t{period.end}\t{plan.due_date}\t{created_at}\n")
+        lines.append(f"{unit_id}\t{payer_id if payer_id is not None else NULL}\t{charge.copy_text}{tail}")
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(BILL_COPY) as copy:
+        copy.write("".join(lines).encode())

@@ -33,8 +33,10 @@ NAVIGATION = [
     ]),
     (_("收费管理"), [
         NavItem(_("收银台"), None, "cash-coin"),
-        NavItem(_("收费设置"), None, "sliders"),
-        NavItem(_("账单"), None, "receipt"),
+        NavItem(_("收费项目"), "billing:feeitem_list", "tags", "billing.view_feeitem"),
+        NavItem(_("收费标准"), "billing:chargerule_list", "sliders", "billing.view_chargerule"),
+        NavItem(_("出账"), "billing:billrun_list", "calendar-check", "billing.view_billrun"),
+        NavItem(_("账单"), "billing:bill_list", "receipt", "billing.view_bill"),
         NavItem(_("抄表"), None, "speedometer2"),
         NavItem(_("统计台账"), None, "journal-text"),
     ]),
@@ -50,6 +52,10 @@ NAVIGATION = [
         NavItem(_("自定义字段"), "extras:customfield_list", "ui-checks", "extras.view_customfield"),
         NavItem(_("变更记录"), "extras:objectchange_list", "clock-history", "extras.view_objectchange"),
         NavItem(_("审计日志"), "extras:auditevent_list", "shield-lock", "extras.view_auditevent"),
+        NavItem(_("消息记录"), "notifications:message_list", "send", "notifications.view_message"),
+        NavItem(_("消息模板"), "notifications:messagetemplate_list", "chat-square-text",
+                "notifications.view_messagetemplate"),
+        NavItem(_("站内信"), "notifications:inbox", "bell", None),
         NavItem(_("后台任务"), "extras:job_list", "hourglass-split", None),
     ]),
 ]

@@ -132,7 +132,8 @@ def all_register_permissions():
     from django.contrib.auth.models import Permission
 
     return [f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")
-            .filter(content_type__app_label__in=["estate", "customers", "users", "extras"])]
+            .filter(content_type__app_label__in=["estate", "customers", "users", "extras", "notifications",
+                                                          "billing"])]
 
 
 def api_client(user=None):
@@ -151,3 +152,41 @@ def make_occupancy(unit, customer, role="owner", start_date=datetime.date(2020, 
     from aishang.customers.models import Occupancy
 
     return Occupancy.objects.create(unit=unit, customer=customer, role=role, start_date=start_date, **fields)
+
+
+def make_message(company, *, channel="in_app", recipient=None, status="sent", **fields):
+    """An outbox row written directly (no delivery), for list, inbox and API tests."""
+    from aishang.notifications.models import Message
+
+    fields.setdefault("dedupe_key", unique("test-message:"))
+    fields.setdefault("template_code", "bill_posted")
+    fields.setdefault("title", unique("消息"))
+    fields.setdefault("body", "测试内容")
+    if recipient is not None and hasattr(recipient, "project_id"):
+        fields.setdefault("recipient_customer", recipient)
+        fields.setdefault("project_id", recipient.project_id)
+    elif recipient is not None:
+        fields.setdefault("recipient_user", recipient)
+    if recipient is not None:
+        fields.setdefault("recipient_name", str(recipient))
+    return Message.objects.create(company=company, channel=channel, status=status, **fields)
+
+
+def make_sms_config(company, **fields):
+    from aishang.notifications.models import SmsProviderConfig
+
+    fields.setdefault("access_key_id", "testId")
+    fields.setdefault("access_key_secret", "testSecret")
+    fields.setdefault("sign_name", "爱尚物业")
+    return SmsProviderConfig.objects.create(company=company, **fields)
+
+
+def make_message_template(company, code="bill_posted", **fields):
+    from aishang.notifications.models import MessageTemplate
+    from aishang.notifications.rendering import TEMPLATE_KINDS
+
+    kind = TEMPLATE_KINDS.get(code)
+    fields.setdefault("name", str(kind.name) if kind else code)
+    fields.setdefault("title", kind.title if kind else code)
+    fields.setdefault("body", kind.body if kind else code)
+    return MessageTemplate.objects.create(company=company, code=code, **fields)

@@ -15,6 +15,14 @@ def _perms(actions, models_by_app=None):
             for action in actions]
 
 
+BILLING_SETUP = {"billing": ["feeitem", "chargerule", "ruleprice", "rulebinding"]}
+BILLING = [*_perms(["view", "add", "change"], BILLING_SETUP),
+           "billing.view_billrun", "billing.add_billrun", "billing.view_bill", "billing.export_bill"]
+VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem"]
+NOTIFICATIONS = ["notifications.view_message", "notifications.change_message", "notifications.view_messagetemplate",
+                 "notifications.add_messagetemplate", "notifications.change_messagetemplate",
+                 "notifications.view_smsproviderconfig", "notifications.change_smsproviderconfig"]
+
 VIEW_REGISTER = _perms(["view"])
 EDIT_REGISTER = _perms(["add", "change"])
 EXTRA = {
@@ -31,16 +39,19 @@ EXTRA = {
 
 SYSTEM_ROLES = [
     ("admin", "管理员", "企业管理员：全部权限", None),
-    ("finance", "财务", "收费设置、账单、报表", VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"]),
-    ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER),
+    ("finance", "财务", "收费设置、账单、报表",
+     VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING
+     + ["notifications.view_message"]),
+    ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
      + EXTRA["changelog"]),
     ("steward", "管家", "楼宇管家：住户档案、上门收费",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
-     + EXTRA["pii"]),
+     + EXTRA["pii"] + VIEW_BILLS),
     ("technician", "维修工", "维修工单", _perms(["view"], {"estate": ["project", "building", "entrance", "unit"]})),
     ("guard", "保安", "巡更、访客、车辆", _perms(["view"], {"estate": ["project", "parkingspace"],
                                                        "customers": ["vehicle"]})),
 ]
-ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms])
+ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms]
+                    + BILLING + NOTIFICATIONS)

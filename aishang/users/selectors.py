@@ -17,10 +17,19 @@ from .models import Role, User
 from .roles import REGISTER_MODELS
 
 ACTIONS = (("view", _("查看")), ("add", _("新增")), ("change", _("修改")), ("delete", _("删除")))
-APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "users": _("员工与权限"), "extras": _("扩展")}
-MATRIX_MODELS = {**REGISTER_MODELS, "users": ["user", "role"], "extras": ["customfield"]}
+APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "billing": _("收费管理"),
+              "notifications": _("消息通知"), "users": _("员工与权限"), "extras": _("扩展")}
+MATRIX_MODELS = {
+    **REGISTER_MODELS,
+    "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "billrun", "bill"],
+    "notifications": ["message", "messagetemplate", "smsproviderconfig"],
+    "users": ["user", "role"],
+    "extras": ["customfield"],
+}
 # Company-level or platform-level actions a company's role never holds; staff are deactivated, not deleted.
-NOT_OFFERED = {"estate.add_company", "estate.delete_company", "users.delete_user"}
+NOT_OFFERED = {"estate.add_company", "estate.delete_company", "users.delete_user",
+               # Money rows are corrected by new rows, never changed or deleted.
+               "billing.change_bill", "billing.delete_bill", "billing.change_billrun", "billing.delete_billrun"}
 # Permissions of log models that are only ever read, offered as single checkboxes.
 READ_ONLY_LABELS = {"extras.view_objectchange": _("查看变更记录"), "extras.view_auditevent": _("查看审计日志")}
 CRUD_RE = re.compile(r"^(view|add|change|delete)_(\w+)$")

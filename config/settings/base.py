@@ -193,6 +193,9 @@ if env("REDIS_URL"):
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", env("REDIS_URL", ""))
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "notifications-deliver-due": {"task": "notifications.deliver_due", "schedule": 60},
+}
 JOBS_RUN_INLINE = False
 
 LOGGING = {

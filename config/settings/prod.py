@@ -26,5 +26,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+NOTIFICATION_SMS_BACKEND = "aishang.notifications.backends.sms.SmsProviderBackend"
+NOTIFICATION_WECHAT_BACKEND = "aishang.notifications.backends.wechat.WechatSubscribeBackend"
 if os.environ.get("MEDIA_ROOT"):
     MEDIA_ROOT = os.environ["MEDIA_ROOT"]

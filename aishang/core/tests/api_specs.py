@@ -14,6 +14,7 @@ from aishang.core.testing import (
     make_custom_field,
     make_customer,
     make_entrance,
+    make_message,
     make_owner,
     make_parking_space,
     make_plate,
@@ -31,10 +32,13 @@ from aishang.estate.api.urls import router as estate_router
 from aishang.estate.models import Building, Company, Entrance, ParkingSpace, Project, PropertyType, Unit
 from aishang.extras.api.urls import router as extras_router
 from aishang.extras.models import CustomField, ObjectChange
+from aishang.notifications.api.urls import router as notifications_router
+from aishang.notifications.models import Message
 from aishang.users.api.urls import router as users_router
 from aishang.users.models import Role, User
 
-ROUTERS = {"estate": estate_router, "customers": customers_router, "users": users_router, "extras": extras_router}
+ROUTERS = {"estate": estate_router, "customers": customers_router, "users": users_router, "extras": extras_router,
+           "notifications": notifications_router}
 
 
 def registered_routes(app=None):
@@ -112,6 +116,8 @@ def _object_change(world, project):
 
 
 SPECS = {
+    Message: Spec(make=lambda w, project: make_message(project.company, channel="sms",
+                                                       recipient=make_customer(project))),
     Company: Spec(
         make=lambda w, company: company,
         patch={"short_name": "新简称"},

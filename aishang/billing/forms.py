@@ -1,0 +1,104 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aishang.core.forms import ScopedModelForm, style_widgets
+from aishang.estate.models import Project, Unit
+
+from .models import BindingTarget, ChargeRule, FeeItem, RuleBinding, RulePrice
+
+
+class FeeItemForm(ScopedModelForm):
+    class Meta:
+        model = FeeItem
+        fields = ["code", "name", "category", "rounding", "precision", "tax_rate", "late_fee_enabled",
+                  "late_fee_daily_rate", "is_active"]
+
+    def save(self, commit=True):
+        if not self.instance.company_id:
+            self.instance.company_id = self.user.company_id
+        return super().save(commit=commit)
+
+
+class ChargeRuleForm(ScopedModelForm):
+    class Meta:
+        model = ChargeRule
+        fields = ["project", "fee_item", "name", "method", "unit_price", "cycle", "billing_mode", "due_date_rule",
+                  "due_day", "charge_tenant", "effective_from", "effective_to", "formula", "tiers",
+                  "tier_limit_basis", "is_active", "notes"]
+        widgets = {"formula": forms.Textarea(attrs={"rows": 2}), "tiers": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.restrict(self.user, "view")
+        if self.instance.pk:
+            self.fields["project"].disabled = True
+
+
+class RuleBindingForm(ScopedModelForm):
+    unit_code = forms.CharField(label=_("房屋编码"), required=False, help_text=_("如 1-2-301"))
+
+    class Meta:
+        model = RuleBinding
+        fields = ["target", "building", "property_type"]
+
+    def __init__(self, *args, rule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.rule = rule
+        self.rule = rule
+        self.fields["building"].queryset = self.fields["building"].queryset.filter(project=rule.project)
+        self.fields["property_type"].queryset = self.fields["property_type"].queryset.filter(
+            company_id=rule.project.company_id)
+        style_widgets(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        code = (cleaned.get("unit_code") or "").strip()
+        if cleaned.get("target") == BindingTarget.UNIT:
+            unit = Unit.objects.filter(project=self.rule.project, code=code).first() if code else None
+            if unit is None:
+                self.add_error("unit_code", _("该项目没有编码为「%(code)s」的房屋") % {"code": code} if code
+                               else _("请填写房屋编码"))
+            self.instance.unit = unit
+        return cleaned
+
+    def _post_clean(self):
+        # Without a unit the model's own check would report on a field this form doesn't have.
+        if not self.errors:
+            super()._post_clean()
+
+
+class RulePriceForm(ScopedModelForm):
+    class Meta:
+        model = RulePrice
+        fields = ["effective_from", "unit_price"]
+
+    def __init__(self, *args, rule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.rule = rule
+
+
+class BillRunForm(forms.Form):
+    project = forms.ModelChoiceField(label=_("项目"), queryset=Project.objects.none())
+    period_month = forms.DateField(label=_("账期月份"), input_formats=["%Y-%m"],
+                                   widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+                                   help_text=_("预收的标准出本月，后收的标准出上一个账期"))
+    rules = forms.ModelMultipleChoiceField(label=_("收费标准"), queryset=ChargeRule.objects.none(),
+                                           widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.restrict(user, "view")
+        rules = ChargeRule.objects.restrict(user, "view").filter(is_active=True).select_related("fee_item", "project")
+        project_id = self.data.get("project") or self.initial.get("project")
+        if project_id:
+            rules = rules.filter(project_id=project_id)
+        self.fields["rules"].queryset = rules
+        style_widgets(self)
+        self.fields["period_month"].widget.input_type = "month"
+
+    def clean(self):
+        cleaned = super().clean()
+        project, rules = cleaned.get("project"), cleaned.get("rules")
+        if project and rules and any(rule.project_id != project.pk for rule in rules):
+            self.add_error("rules", _("只能选择该项目的收费标准"))
+        return cleaned

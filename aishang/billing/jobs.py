@@ -1,0 +1,15 @@
+from aishang.extras.jobs import job_progress, job_runner
+
+from .models import BillRun
+from .services import bill_run_post, bill_run_preview
+
+JOB_KIND = "bill_run"
+
+
+@job_runner(JOB_KIND)
+def run_bill_run(job):
+    run = BillRun.objects.select_related("project").get(pk=job.params["run_id"])
+    job_progress(job, 0, total=bill_run_preview(run, samples=0).count, message="出账中")
+    run = bill_run_post(run, actor=job.created_by)
+    job_progress(job, run.bill_count, message=f"已出账 {run.bill_count} 张账单，合计 {run.total_amount} 元")
+    return {"run_id": run.pk, "bills": run.bill_count, "total": str(run.total_amount)}

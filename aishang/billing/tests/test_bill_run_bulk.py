@@ -1,0 +1,149 @@
+import datetime
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from aishang.billing import services
+from aishang.billing.choices import ChargeMethod
+from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, FeeItem, JournalEntry, Posting, RuleBinding
+from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
+from aishang.core.testing import make_company, make_owner, make_project, make_unit
+from aishang.estate.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+NOVEMBER = datetime.date(2026, 11, 1)
+BILL_FIELDS = ("unit_id", "payer_id", "fee_item_id", "rule_id", "run_id", "project_id", "kind", "period_start",
+               "period_end", "due_date", "amount", "computation", "created_at")
+
+
+@pytest.fixture
+def project():
+    return make_project(make_company())
+
+
+def area_rule(project, price="1.80", method=ChargeMethod.BUILDING_AREA):
+    fee_item, _ = FeeItem.objects.get_or_create(company=project.company, code="WY", defaults={"name": "物业费"})
+    rule = ChargeRule.objects.create(project=project, fee_item=fee_item, name=f"物业费 {price}", method=method,
+                                     unit_price=Decimal(price), effective_from=datetime.date(2020, 1, 1))
+    RuleBinding.objects.create(rule=rule, target=BindingTarget.PROJECT)
+    return rule
+
+
+def bill_rows():
+    return list(Bill.objects.order_by("unit_id").values_list(*BILL_FIELDS))
+
+
+def receivable(project):
+    return Posting.objects.filter(project=project, account=Account.RECEIVABLE).aggregate(t=Sum("amount"))["t"]
+
+
+def test_identical_units_are_computed_once_and_charged_alike(project, monkeypatch):
+    units = [make_unit(project, area="88.00") for _ in range(5)]
+    units.append(make_unit(project, area="120.50"))
+    units.append(make_unit(project, area="88.00", delivered_on=datetime.date(2026, 11, 12)))
+    units.append(make_unit(project, area="88.00", delivered_on=datetime.date(2026, 10, 3)))
+    rule = ChargeRule.objects.get(pk=area_rule(project).pk)
+    calls = []
+    real_charge = services._charge
+    monkeypatch.setattr(services, "_charge", lambda *args: calls.append(args) or real_charge(*args))
+
+    charges = list(services.bill_run_charges(bill_run_create(project=project, rules=[rule], period_month=NOVEMBER)))
+
+    # 88 ㎡ whole month (also the unit handed over before November), 120.50 ㎡, and 88 ㎡ from the 12th.
+    assert len(calls) == 3
+    assert [c.unit_id for c in charges] == [u.pk for u in units]
+    period = charges[0].period
+    for charge, unit in zip(charges, units, strict=True):
+        assert (charge.amount, charge.computation) == services.unit_charge(rule, unit, period,
+                                                                           services.rule_price_changes(rule))
+    assert charges[0].amount == Decimal("158.40")
+    assert charges[6].amount == Decimal("100.32")  # 88 × 1.80 × 19/30
+
+
+def test_the_database_path_inserts_the_same_rows_as_bulk_create(project):
+    owned = make_unit(project, area="99.99")
+    owner = make_owner(owned)
+    make_unit(project, area="120.50", delivered_on=datetime.date(2026, 11, 30))
+    make_unit(project, area="0.01")
+    run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
+    items = list(services._run_charges(run))
+    now = timezone.now()
+
+    services._create_bills(run, items, now)
+    created = bill_rows()
+    Bill.objects.all().delete()
+    (services._copy_bills if connection.vendor == "postgresql" else services._create_bills)(run, items, now)
+
+    assert bill_rows() == created
+    assert created[0][:2] == (owned.pk, owner.pk)
+    assert "（2026-11-30）" in created[1][-2]
+
+
+def test_a_batch_that_meets_an_existing_bill_in_the_middle_inserts_only_the_rest(project):
+    for area in ("80.00", "90.00", "100.00", "110.00", "120.00"):
+        make_unit(project, area=area)
+    run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
+    items = list(services._run_charges(run))
+    services._post_batch(run, items[2:3], None)
+
+    services._post_batch(run, items, None)
+
+    assert Bill.objects.count() == 5
+    assert sorted(Bill.objects.values_list("unit_id", flat=True)) == [item[1] for item in items]
+    assert JournalEntry.objects.count() == 2
+    assert receivable(project) == Bill.objects.aggregate(t=Sum("amount"))["t"] == Decimal("900.00")
+
+
+def test_a_concurrent_run_caught_by_the_unique_constraint_is_read_again(project, monkeypatch):
+    for _ in range(4):
+        make_unit(project)
+    run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
+    items = list(services._run_charges(run))
+    services._post_batch(run, items[1:2], None)
+    real_existing, seen = services._existing_keys, []
+
+    def blind_first_time(batch):
+        # The other run commits its bill after this run has looked.
+        seen.append(1)
+        return set() if len(seen) == 1 else real_existing(batch)
+
+    monkeypatch.setattr(services, "_existing_keys", blind_first_time)
+
+    services._post_batch(run, items, None)
+
+    assert len(seen) == 2
+    assert Bill.objects.count() == 4
+    assert receivable(project) == Bill.objects.aggregate(t=Sum("amount"))["t"]
+
+
+def test_each_batch_journals_its_own_totals_and_the_run_its_count(project, monkeypatch):
+    for _ in range(5):
+        make_unit(project, area="100.00")
+    run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
+    preview = bill_run_preview(run)
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+
+    run = bill_run_post(run)
+
+    assert run.bill_count == preview.count == 5
+    assert run.total_amount == preview.total == Decimal("900.00")
+    assert sorted(Posting.objects.filter(account=Account.RECEIVABLE).values_list("amount", flat=True)) == [
+        Decimal("180.00"), Decimal("360.00"), Decimal("360.00")]
+
+
+def test_the_bench_command_prints_the_ratio_last_and_leaves_nothing_behind():
+    units, bills = Unit.objects.count(), Bill.objects.count()
+    out = StringIO()
+
+    call_command("bench_billrun", units=300, stdout=out)
+
+    lines = out.getvalue().strip().splitlines()
+    assert "300 bills" in next(line for line in lines if line.startswith("bill run:"))
+    assert lines[-1].startswith("ratio: ") and float(lines[-1].split()[1]) > 0
+    assert (Unit.objects.count(), Bill.objects.count()) == (units, bills)

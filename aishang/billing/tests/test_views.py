@@ -1,0 +1,96 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from aishang.billing.choices import ChargeMethod
+from aishang.billing.models import Bill, BillRun, BindingTarget, ChargeRule, FeeItem, RuleBinding
+from aishang.core.testing import make_company, make_project, make_staff, make_unit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup():
+    company = make_company()
+    project = make_project(company, name="阳光花园")
+    for _ in range(3):
+        make_unit(project, area="100.00")
+    fee_item = FeeItem.objects.create(company=company, code="WY", name="物业费")
+    rule = ChargeRule.objects.create(project=project, fee_item=fee_item, name="住宅物业费",
+                                     method=ChargeMethod.BUILDING_AREA, unit_price=Decimal("2.00"),
+                                     effective_from=datetime.date(2020, 1, 1))
+    RuleBinding.objects.create(rule=rule, target=BindingTarget.PROJECT)
+    return company, project, rule
+
+
+def test_finance_previews_then_posts_a_run_from_the_pages(client, setup):
+    company, project, rule = setup
+    client.force_login(make_staff(company, "finance"))
+
+    response = client.post("/billing/runs/add/", {"project": project.pk, "period_month": "2026-11",
+                                                  "rules": [rule.pk]})
+    run = BillRun.objects.get()
+    assert response["Location"] == f"/billing/runs/{run.pk}/"
+    preview = client.get(f"/billing/runs/{run.pk}/").content.decode()
+    assert 'data-testid="preview-count">3<' in preview and "¥600.00" in preview
+
+    posted = client.post(f"/billing/runs/{run.pk}/post/")
+
+    assert posted.status_code == 302 and "/system/jobs/" in posted["Location"]
+    assert Bill.objects.filter(run=run).count() == 3
+    bills = client.get("/billing/bills/", {"run": run.pk}).content.decode()
+    assert "¥600.00" in bills  # the totals row under the filter
+
+
+def test_a_run_for_another_project_is_refused_at_the_field(client, setup):
+    company, _, rule = setup
+    other = make_project(company, name="别的项目")
+    client.force_login(make_staff(company, "finance"))
+
+    response = client.post("/billing/runs/add/", {"project": other.pk, "period_month": "2026-11",
+                                                  "rules": [rule.pk]})
+
+    assert response.status_code == 400
+    assert not BillRun.objects.exists()
+
+
+def test_a_cashier_may_see_bills_but_not_start_a_run(client, setup):
+    company, _, _ = setup
+    client.force_login(make_staff(company, "cashier"))
+
+    assert client.get("/billing/bills/").status_code == 200
+    assert client.get("/billing/runs/add/").status_code == 403
+
+
+def test_a_project_scoped_user_cannot_open_another_projects_rule(client, setup):
+    company, _, rule = setup
+    mine = make_project(company)
+    client.force_login(make_staff(company, "finance", projects=[mine]))
+
+    assert client.get(f"/billing/rules/{rule.pk}/").status_code == 404
+    assert "住宅物业费" not in client.get("/billing/rules/").content.decode()
+
+
+def test_binding_a_rule_to_a_unit_by_its_code(client, setup):
+    company, project, rule = setup
+    unit = make_unit(project, number="1501")
+    client.force_login(make_staff(company, "finance"))
+
+    client.post(f"/billing/rules/{rule.pk}/bindings/add/", {"target": "unit", "unit_code": unit.code})
+    missing = client.post(f"/billing/rules/{rule.pk}/bindings/add/", {"target": "unit", "unit_code": "9-9-999"},
+                          follow=True)
+
+    assert rule.bindings.filter(unit=unit).exists()
+    assert "没有编码为「9-9-999」的房屋" in missing.content.decode()
+
+
+def test_a_fee_item_is_created_for_the_users_company(client, setup):
+    company, _, _ = setup
+    client.force_login(make_staff(company, "admin"))
+
+    client.post("/billing/fee-items/add/", {"code": "SF", "name": "水费", "category": "water", "rounding": "half_up",
+                                            "precision": "0.01", "tax_rate": "0.09", "late_fee_daily_rate": "0.0005",
+                                            "is_active": "on"})
+
+    assert FeeItem.objects.get(code="SF").company == company

@@ -1,0 +1,245 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from aishang.core.generic_views import (
+    Column,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    choice_display,
+)
+from aishang.core.money import format_money
+from aishang.extras.jobs import job_enqueue
+from aishang.extras.models import Job
+from aishang.extras.services import register_object_delete, register_object_save
+
+from . import selectors
+from .filters import BillFilter, BillRunFilter, ChargeRuleFilter, FeeItemFilter
+from .forms import BillRunForm, ChargeRuleForm, FeeItemForm, RuleBindingForm, RulePriceForm
+from .jobs import JOB_KIND
+from .models import Bill, BillRun, BillRunStatus, ChargeRule, FeeItem, RuleBinding
+from .services import bill_run_create, bill_run_preview
+
+
+def money_cell(name):
+    return lambda obj, view: format_money(getattr(obj, name))
+
+
+# Fee items
+
+
+class FeeItemListView(ObjectListView):
+    model = FeeItem
+    filterset_class = FeeItemFilter
+    search_fields = ("name__icontains", "code__icontains")
+    add_url_name = "billing:feeitem_add"
+    columns = [
+        Column("code", gettext_lazy("编码"), order_by="code"),
+        Column("name", gettext_lazy("名称"), link=True, order_by="name"),
+        Column("category", gettext_lazy("类别"), display=choice_display("category")),
+        Column("rounding", gettext_lazy("取整方式"), display=choice_display("rounding")),
+        Column("precision", gettext_lazy("精度"), display=choice_display("precision")),
+        Column("late_fee_enabled", gettext_lazy("计收滞纳金")),
+        Column("is_active", gettext_lazy("启用")),
+    ]
+
+
+class FeeItemDetailView(ObjectDetailView):
+    model = FeeItem
+    template_name = "billing/feeitem_detail.html"
+
+    def get_extra_context(self, obj, active_tab):
+        return {"rules": selectors.rule_list_queryset(self.request.user).filter(fee_item=obj)}
+
+
+class FeeItemEditView(ObjectEditView):
+    model = FeeItem
+    form_class = FeeItemForm
+
+
+# Charge rules
+
+
+class ChargeRuleListView(ObjectListView):
+    model = ChargeRule
+    filterset_class = ChargeRuleFilter
+    search_fields = ("name__icontains",)
+    add_url_name = "billing:chargerule_add"
+    select_related = ("project", "fee_item")
+    columns = [
+        Column("name", gettext_lazy("名称"), link=True, order_by="name"),
+        Column("project", gettext_lazy("项目"), accessor="project.name"),
+        Column("fee_item", gettext_lazy("收费项目"), accessor="fee_item.name"),
+        Column("method", gettext_lazy("计费方式"), display=choice_display("method")),
+        Column("unit_price", gettext_lazy("单价"), numeric=True, order_by="unit_price"),
+        Column("cycle", gettext_lazy("收费周期"), display=choice_display("cycle")),
+        Column("billing_mode", gettext_lazy("收费模式"), display=choice_display("billing_mode")),
+        Column("effective_from", gettext_lazy("生效日期"), order_by="effective_from"),
+        Column("is_active", gettext_lazy("启用")),
+    ]
+
+
+class ChargeRuleDetailView(ObjectDetailView):
+    model = ChargeRule
+    template_name = "billing/chargerule_detail.html"
+    select_related = ("project", "fee_item")
+    tabs = (("info", gettext_lazy("基本信息")), ("bindings", gettext_lazy("绑定")), ("prices", gettext_lazy("调价")))
+
+    def get_extra_context(self, obj, active_tab):
+        return {"bindings": obj.bindings.select_related("building", "property_type", "unit"),
+                "prices": obj.prices.all(),
+                "binding_form": RuleBindingForm(rule=obj, user=self.request.user),
+                "price_form": RulePriceForm(rule=obj, user=self.request.user)}
+
+
+class ChargeRuleEditView(ObjectEditView):
+    model = ChargeRule
+    form_class = ChargeRuleForm
+    initial_fields = ("project", "fee_item")
+
+
+def _rule_for_change(request, pk):
+    return get_object_or_404(ChargeRule.objects.restrict(request.user, "change"), pk=pk)
+
+
+@login_required
+@require_POST
+def rule_binding_add(request, pk):
+    rule = _rule_for_change(request, pk)
+    form = RuleBindingForm(request.POST, rule=rule, user=request.user)
+    if form.is_valid():
+        try:
+            register_object_save(obj=form.instance, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已添加绑定：%(binding)s") % {"binding": form.instance})
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{rule.get_absolute_url()}?tab=bindings")
+
+
+@login_required
+@require_POST
+def rule_binding_delete(request, pk, binding_pk):
+    rule = _rule_for_change(request, pk)
+    binding = get_object_or_404(RuleBinding, rule=rule, pk=binding_pk)
+    register_object_delete(obj=binding, actor=request.user)
+    messages.success(request, _("已删除绑定"))
+    return redirect(f"{rule.get_absolute_url()}?tab=bindings")
+
+
+@login_required
+@require_POST
+def rule_price_add(request, pk):
+    rule = _rule_for_change(request, pk)
+    form = RulePriceForm(request.POST, rule=rule, user=request.user)
+    if form.is_valid():
+        try:
+            register_object_save(obj=form.instance, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已添加调价"))
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{rule.get_absolute_url()}?tab=prices")
+
+
+# Bill runs
+
+
+class BillRunListView(ObjectListView):
+    model = BillRun
+    filterset_class = BillRunFilter
+    add_url_name = "billing:billrun_add"
+    select_related = ("project", "created_by")
+    ordering = ("-created_at",)
+    columns = [
+        Column("period_month", gettext_lazy("账期月份"), link=True,
+               display=lambda obj, view: obj.period_month.strftime("%Y-%m"), order_by="period_month"),
+        Column("project", gettext_lazy("项目"), accessor="project.name"),
+        Column("status", gettext_lazy("状态"), display=choice_display("status")),
+        Column("bill_count", gettext_lazy("账单数"), numeric=True),
+        Column("total_amount", gettext_lazy("应收合计"), numeric=True, display=money_cell("total_amount")),
+        Column("created_by", gettext_lazy("操作人")),
+        Column("created_at", gettext_lazy("创建时间"), order_by="created_at"),
+    ]
+
+
+@login_required
+@permission_required("billing.add_billrun", raise_exception=True)
+def bill_run_add(request):
+    form = BillRunForm(request.POST or None, user=request.user, initial={"project": request.GET.get("project")})
+    if request.method == "POST" and form.is_valid():
+        run = bill_run_create(project=form.cleaned_data["project"], rules=form.cleaned_data["rules"],
+                              period_month=form.cleaned_data["period_month"], actor=request.user)
+        return redirect(run.get_absolute_url())
+    return render(request, "billing/billrun_form.html", {"form": form, "title": _("新建出账")},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+def bill_run_detail(request, pk):
+    run = get_object_or_404(selectors.run_list_queryset(request.user), pk=pk)
+    context = {"object": run, "title": str(run), "rules": run.rules.select_related("fee_item")}
+    if run.status == BillRunStatus.POSTED:
+        context["totals"] = selectors.bill_totals(Bill.objects.filter(run=run))
+    else:
+        context["preview"] = bill_run_preview(run)
+        context["job"] = Job.objects.filter(kind=JOB_KIND, params__run_id=run.pk).order_by("-created_at").first()
+    return render(request, "billing/billrun_detail.html", context)
+
+
+@login_required
+@require_POST
+@permission_required("billing.add_billrun", raise_exception=True)
+def bill_run_post_view(request, pk):
+    run = get_object_or_404(BillRun.objects.restrict(request.user, "view"), pk=pk)
+    with transaction.atomic():
+        job = Job.objects.create(kind=JOB_KIND, title=_("出账：%(run)s") % {"run": run}, company=run.project.company,
+                                 project=run.project, created_by=request.user, params={"run_id": run.pk})
+        job_enqueue(job)
+    return redirect("extras:job_detail", pk=job.pk)
+
+
+# Bills
+
+
+class BillListView(ObjectListView):
+    model = Bill
+    filterset_class = BillFilter
+    search_fields = ("unit__code__icontains", "payer__name__icontains")
+    search_placeholder = gettext_lazy("房屋编码或缴费人")
+    export_permission = "billing.export_bill"
+    export_filename = gettext_lazy("应收账单")
+    ordering = ("-period_start", "unit__code")
+    columns = [
+        Column("unit", gettext_lazy("房屋"), accessor="unit.code", order_by="unit__code"),
+        Column("project", gettext_lazy("项目"), accessor="project.name"),
+        Column("fee_item", gettext_lazy("收费项目"), accessor="fee_item.name"),
+        Column("period", gettext_lazy("账期"),
+               display=lambda obj, view: f"{obj.period_start:%Y-%m-%d} ～ {obj.period_end:%Y-%m-%d}",
+               order_by="period_start"),
+        Column("due_date", gettext_lazy("应缴日期"), order_by="due_date"),
+        Column("payer", gettext_lazy("缴费人"), accessor="payer.name"),
+        Column("amount", gettext_lazy("应收金额"), numeric=True, display=money_cell("amount"),
+               export_value=lambda obj, view: obj.amount, order_by="amount"),
+        Column("kind", gettext_lazy("账单类型"), display=choice_display("kind")),
+        Column("computation", gettext_lazy("计算过程"), export=True),
+    ]
+
+    def get_queryset(self):
+        return selectors.bill_list_queryset(self.request.user)
+
+    def get_context_data(self, **context):
+        context = super().get_context_data(**context)
+        totals = selectors.bill_totals(self.filter_queryset(self.get_queryset()))
+        context["money_totals"] = {"amount": format_money(totals["total"] or 0)}
+        return context

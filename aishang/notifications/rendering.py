@@ -1,0 +1,86 @@
+"""Message text from a company's template: ``{name}`` placeholders filled from plain parameters.
+
+Nothing in a template is evaluated. A placeholder is a name looked up in a dict of the
+message's parameters (JSON values); there are no attributes, indexes, filters or tags, so
+``{__class__}`` or ``{{ request }}`` stays as written.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+PLACEHOLDER_RE = re.compile(r"\{(\w{1,40})\}")
+
+
+@dataclass(frozen=True)
+class TemplateKind:
+    """A kind of message the product sends, with its wording until a company writes its own."""
+
+    code: str
+    name: str
+    title: str
+    body: str
+    variables: dict = field(default_factory=dict)  # name -> label
+    sample: dict = field(default_factory=dict)
+
+
+BILL_VARIABLES = {
+    "customer": _("客户姓名"), "company": _("物业企业"), "project": _("项目"), "unit": _("房屋"),
+    "period": _("账期"), "amount": _("金额（元）"), "due_date": _("缴费期限"), "fee_items": _("收费项目"),
+    "bill_count": _("账单数"),
+}
+BILL_SAMPLE = {"customer": "张三", "company": "爱尚物业", "project": "爱尚花园", "unit": "1-2-301",
+               "period": "2026年01月", "amount": "216.90", "due_date": "2026-01-31", "fee_items": "物业费",
+               "bill_count": 1, "overdue_days": 15}
+
+TEMPLATE_KINDS = {}
+
+
+def register_template_kind(kind):
+    TEMPLATE_KINDS[kind.code] = kind
+    return kind
+
+
+register_template_kind(TemplateKind(
+    "bill_posted", _("账单已出"), "{project}{period}账单已出",
+    "尊敬的{customer}，您的房屋{unit}{period}{fee_items}账单已出，金额{amount}元，请于{due_date}前缴纳。",
+    BILL_VARIABLES, BILL_SAMPLE))
+register_template_kind(TemplateKind(
+    "bill_due", _("缴费提醒"), "{project}缴费提醒",
+    "尊敬的{customer}，您的房屋{unit}有{amount}元费用将于{due_date}到期，请及时缴纳。",
+    BILL_VARIABLES, BILL_SAMPLE))
+register_template_kind(TemplateKind(
+    "bill_overdue", _("欠费提醒"), "{project}欠费提醒",
+    "尊敬的{customer}，您的房屋{unit}有{amount}元费用已逾期{overdue_days}天，请尽快缴纳，如已缴请忽略。",
+    {**BILL_VARIABLES, "overdue_days": _("逾期天数")}, BILL_SAMPLE))
+
+
+def placeholders(text):
+    return list(dict.fromkeys(PLACEHOLDER_RE.findall(text or "")))
+
+
+def unknown_placeholders(code, text):
+    kind = TEMPLATE_KINDS.get(code)
+    if kind is None:
+        return []
+    return [name for name in placeholders(text) if name not in kind.variables]
+
+
+def _display(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def render_text(text, params):
+    """Fill ``{name}`` from ``params``; unknown names stay as written, so a typo is visible, not silent."""
+    params = params if isinstance(params, dict) else {}
+
+    def fill(match):
+        name = match.group(1)
+        return _display(params[name]) if name in params else match.group(0)
+
+    return PLACEHOLDER_RE.sub(fill, text or "")
