@@ -3,8 +3,9 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.utils.translation import gettext as _
+
+from aishang.core.money import money_total
 
 from .models import JournalEntry, Posting
 
@@ -29,4 +30,4 @@ def account_balance(*, project, account, fee_item=None):
     postings = Posting.objects.filter(project=project, account=account)
     if fee_item is not None:
         postings = postings.filter(fee_item=fee_item)
-    return postings.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return money_total(postings)

@@ -1,10 +1,10 @@
-from django.db.models import Count, Sum
+from aishang.core.money import money_total
 
 from .models import Bill, BillRun, ChargeRule
 
 
 def bill_totals(queryset):
-    return queryset.aggregate(count=Count("pk"), total=Sum("amount"))
+    return {"count": queryset.count(), "total": money_total(queryset)}
 
 
 def rule_list_queryset(user):

@@ -7,11 +7,11 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
+from django.db.models import DecimalField, F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aishang.core.money import fraction_to_decimal, quantize_amount
+from aishang.core.money import fraction_to_decimal, money_total, quantize_amount
 from aishang.customers.choices import OccupancyRole
 from aishang.customers.models import Occupancy
 from aishang.estate.models import Unit
@@ -228,7 +228,8 @@ def bill_run_post(run, *, actor=None):
             batch = []
     if batch:
         _post_batch(run, batch, actor)
-    totals = Bill.objects.filter(run=run).aggregate(count=Count("pk"), total=Sum("amount"))
+    bills = Bill.objects.filter(run=run)
+    totals = {"count": bills.count(), "total": money_total(bills)}
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTED, posted_at=timezone.now(),
                                              bill_count=totals["count"], total_amount=totals["total"] or 0)
     run.refresh_from_db()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import pre_delete
 from django.utils import timezone
 
@@ -134,15 +134,67 @@ def demo_create(*, seed=DEMO_SEED, today=None):
     if taken:
         raise ValidationError(f"用户名已被占用：{'、'.join(taken)}")
     with transaction.atomic(), change_context(source="demo"):
-        return _Builder(random.Random(seed), today or timezone.localdate()).build()
+        company = _Builder(random.Random(seed), today or timezone.localdate()).build()
+        demo_billing_setup(company)
+        return company
+
+
+DEMO_FEE_ITEMS = [("WY", "物业费", "property"), ("TC", "停车费", "parking"), ("SF", "水费", "water"),
+                  ("DF", "电费", "electricity"), ("ZX", "装修管理费", "service")]
+DEMO_RULES = [
+    # project, fee item, rule name, property type, price, cycle, charged to the tenant
+    ("爱尚花园", "WY", "住宅物业费 1.80 元/㎡/月", "住宅", "1.80", "monthly", False),
+    ("爱尚商业街", "WY", "商铺物业费 5.00 元/㎡/月", "商铺", "5.00", "quarterly", False),
+    ("爱尚科技园", "WY", "写字楼物业费 8.50 元/㎡/月", "写字楼", "8.50", "monthly", True),
+]
+
+
+def demo_billing_setup(company):
+    """Fee items and charge rules bound by property type, ready for a first bill run."""
+    from aishang.billing.models import BindingTarget, ChargeRule, FeeItem, RuleBinding
+
+    fee_items = {code: FeeItem.objects.create(company=company, code=code, name=name, category=category)
+                 for code, name, category in DEMO_FEE_ITEMS}
+    projects = {project.name: project for project in company.projects.all()}
+    types = {property_type.name: property_type for property_type in company.property_types.all()}
+    for project_name, item, name, type_name, price, cycle, tenant in DEMO_RULES:
+        rule = ChargeRule.objects.create(project=projects[project_name], fee_item=fee_items[item], name=name,
+                                         method="building_area", unit_price=price, cycle=cycle,
+                                         effective_from=datetime.date(2024, 1, 1), charge_tenant=tenant)
+        RuleBinding.objects.create(rule=rule, target=BindingTarget.PROPERTY_TYPE, property_type=types[type_name])
 
 
 def demo_delete(company):
     """Delete the company and everything in it, children before the rows they protect."""
     company_id = company.pk
     projects = Project.objects.filter(company=company)
+    from aishang.billing.models import (
+        Bill,
+        BillRun,
+        ChargeRule,
+        FeeItem,
+        JournalEntry,
+        Posting,
+        RuleBinding,
+        RulePrice,
+    )
+    from aishang.notifications.models import Message
+
     with transaction.atomic(), _deletes_not_logged():
+        if connection.vendor == "postgresql":
+            # The journal refuses deletes by trigger; only the demo's own reset may remove its rows.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
         for queryset in (
+            Message.objects.filter(company=company),
+            Posting.objects.filter(project__in=projects),
+            JournalEntry.objects.filter(project__in=projects),
+            Bill.objects.filter(project__in=projects),
+            BillRun.objects.filter(project__in=projects),
+            RuleBinding.objects.filter(rule__project__in=projects),
+            RulePrice.objects.filter(rule__project__in=projects),
+            ChargeRule.objects.filter(project__in=projects),
+            FeeItem.objects.filter(company=company),
             Vehicle.objects.filter(project__in=projects),
             Occupancy.objects.filter(unit__project__in=projects),
             Customer.objects.filter(project__in=projects),

@@ -222,3 +222,20 @@ def describe_number(value: Number, *, min_places: int = 0, max_places: int = 4) 
         places = max(-text.as_tuple().exponent, min_places, 0)
         text = text.quantize(Decimal(1).scaleb(-places))
     return f"{text:f}", exact
+
+
+def money_total(queryset, field: str = "amount") -> Decimal:
+    """The exact sum of a money column.
+
+    SQLite sums decimals as binary floats (911106.93 comes back as 911106.929999999); summing whole
+    fen there is exact for any total below 2**53 fen. PostgreSQL's numeric sum is exact as it is.
+    """
+    from django.db import connections
+    from django.db.models import F, Sum
+    from django.db.models.functions import Round
+
+    if connections[queryset.db].vendor == "sqlite":
+        fen = queryset.aggregate(total=Sum(Round(F(field) * 100)))["total"]
+        return (Decimal(int(fen)) / 100).quantize(FEN) if fen is not None else Decimal("0.00")
+    total = queryset.aggregate(total=Sum(field))["total"]
+    return (total or Decimal("0")).quantize(FEN)

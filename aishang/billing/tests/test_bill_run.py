@@ -9,6 +9,7 @@ from aishang.billing import services
 from aishang.billing.choices import BillingCycle, ChargeMethod
 from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, FeeItem, Posting, RuleBinding, RulePrice
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
+from aishang.core.money import money_total
 from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_unit
 from aishang.customers.choices import OccupancyRole
 from aishang.customers.models import Occupancy
@@ -37,7 +38,7 @@ def run_for(project, rule, month=NOVEMBER):
 
 
 def receivable_balance(project):
-    return Posting.objects.filter(project=project, account=Account.RECEIVABLE).aggregate(t=Sum("amount"))["t"]
+    return money_total(Posting.objects.filter(project=project, account=Account.RECEIVABLE))
 
 
 def test_a_monthly_area_fee_bills_area_times_price(project):
@@ -87,7 +88,7 @@ def test_posting_a_run_twice_creates_each_bill_once_and_journals_it_once(project
     bill_run_post(run_for(project, rule))
 
     assert Bill.objects.filter(rule=rule).count() == 3
-    assert receivable_balance(project) == Bill.objects.aggregate(t=Sum("amount"))["t"]
+    assert receivable_balance(project) == money_total(Bill.objects.all())
 
 
 def test_a_run_killed_half_way_and_started_again_ends_with_exactly_the_preview(project, monkeypatch):
