@@ -43,10 +43,9 @@ class BillFilter(StyledFilterSet):
     fee_item = django_filters.ModelChoiceFilter(label=_("收费项目"), queryset=FeeItem.objects.all(),
                                                 empty_label=_("全部"))
     kind = django_filters.ChoiceFilter(label=_("账单类型"), choices=BillKind.choices, empty_label=_("全部"))
-    run = django_filters.NumberFilter(label=_("出账批次"), widget=django_filters.widgets.forms.HiddenInput)
     period_from = django_filters.DateFilter(label=_("账期从"), field_name="period_start", lookup_expr="gte")
     period_to = django_filters.DateFilter(label=_("账期至"), field_name="period_start", lookup_expr="lte")
 
     class Meta:
         model = Bill
-        fields = ["project", "building", "fee_item", "kind", "run", "period_from", "period_to"]
+        fields = ["project", "building", "fee_item", "kind", "period_from", "period_to"]

@@ -1,3 +1,4 @@
+from aishang.core.money import format_money
 from aishang.extras.jobs import job_progress, job_runner
 
 from .models import BillRun
@@ -11,5 +12,6 @@ def run_bill_run(job):
     run = BillRun.objects.select_related("project").get(pk=job.params["run_id"])
     job_progress(job, 0, total=bill_run_preview(run, samples=0).count, message="出账中")
     run = bill_run_post(run, actor=job.created_by)
-    job_progress(job, run.bill_count, message=f"已出账 {run.bill_count} 张账单，合计 {run.total_amount} 元")
-    return {"run_id": run.pk, "bills": run.bill_count, "total": str(run.total_amount)}
+    job_progress(job, run.bill_count,
+                 message=f"已出账 {run.bill_count} 张账单，合计 {format_money(run.total_amount)}")
+    return {"bills": run.bill_count, "total": format_money(run.total_amount)}

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -80,7 +81,8 @@ class ChargeRuleListView(ObjectListView):
         Column("unit_price", gettext_lazy("单价"), numeric=True, order_by="unit_price"),
         Column("cycle", gettext_lazy("收费周期"), display=choice_display("cycle")),
         Column("billing_mode", gettext_lazy("收费模式"), display=choice_display("billing_mode")),
-        Column("effective_from", gettext_lazy("生效日期"), order_by="effective_from"),
+        Column("effective_from", gettext_lazy("生效日期"), display=lambda obj, view: f"{obj.effective_from:%Y-%m-%d}",
+               export_value=lambda obj, view: obj.effective_from, order_by="effective_from"),
         Column("is_active", gettext_lazy("启用")),
     ]
 
@@ -169,7 +171,8 @@ class BillRunListView(ObjectListView):
         Column("bill_count", gettext_lazy("账单数"), numeric=True),
         Column("total_amount", gettext_lazy("应收合计"), numeric=True, display=money_cell("total_amount")),
         Column("created_by", gettext_lazy("操作人")),
-        Column("created_at", gettext_lazy("创建时间"), order_by="created_at"),
+        Column("created_at", gettext_lazy("创建时间"), order_by="created_at",
+               display=lambda obj, view: f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"),
     ]
 
 
@@ -227,7 +230,8 @@ class BillListView(ObjectListView):
         Column("period", gettext_lazy("账期"),
                display=lambda obj, view: f"{obj.period_start:%Y-%m-%d} ～ {obj.period_end:%Y-%m-%d}",
                order_by="period_start"),
-        Column("due_date", gettext_lazy("应缴日期"), order_by="due_date"),
+        Column("due_date", gettext_lazy("应缴日期"), display=lambda obj, view: f"{obj.due_date:%Y-%m-%d}",
+               export_value=lambda obj, view: obj.due_date, order_by="due_date"),
         Column("payer", gettext_lazy("缴费人"), accessor="payer.name"),
         Column("amount", gettext_lazy("应收金额"), numeric=True, display=money_cell("amount"),
                export_value=lambda obj, view: obj.amount, order_by="amount"),
@@ -236,7 +240,9 @@ class BillListView(ObjectListView):
     ]
 
     def get_queryset(self):
-        return selectors.bill_list_queryset(self.request.user)
+        bills = selectors.bill_list_queryset(self.request.user)
+        run = self.request.GET.get("run", "")
+        return bills.filter(run_id=run) if run.isdigit() else bills
 
     def get_context_data(self, **context):
         context = super().get_context_data(**context)
