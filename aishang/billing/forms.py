@@ -1,10 +1,12 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, style_widgets
 from aishang.estate.models import Project, Unit
 
-from .models import BindingTarget, ChargeRule, FeeItem, RuleBinding, RulePrice
+from .models import ApprovalDecision, BindingTarget, ChargeRule, FeeItem, RuleBinding, RulePrice
 
 
 class FeeItemForm(ScopedModelForm):
@@ -102,3 +104,30 @@ class BillRunForm(forms.Form):
         if project and rules and any(rule.project_id != project.pk for rule in rules):
             self.add_error("rules", _("只能选择该项目的收费标准"))
         return cleaned
+
+
+class WaiverRequestForm(forms.Form):
+    amount = forms.DecimalField(label=_("减免金额"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(label=_("申请原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+class VoidRequestForm(forms.Form):
+    reason = forms.CharField(label=_("申请原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+class ApprovalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("结论"), choices=ApprovalDecision.choices)
+    comment = forms.CharField(label=_("审批意见"), max_length=500, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}), help_text=_("驳回时必填"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)

@@ -2,6 +2,7 @@ from aishang.core.money import format_money
 from aishang.extras.jobs import job_progress, job_runner
 
 from .models import BillRun
+from .notify import bill_run_notify_payers
 from .services import bill_run_post, bill_run_preview
 
 JOB_KIND = "bill_run"
@@ -14,4 +15,5 @@ def run_bill_run(job):
     run = bill_run_post(run, actor=job.created_by)
     job_progress(job, run.bill_count,
                  message=f"已出账 {run.bill_count} 张账单，合计 {format_money(run.total_amount)}")
-    return {"bills": run.bill_count, "total": format_money(run.total_amount)}
+    notified = bill_run_notify_payers(run)
+    return {"bills": run.bill_count, "total": format_money(run.total_amount), "notified": notified}

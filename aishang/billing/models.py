@@ -317,3 +317,213 @@ class Posting(models.Model):
 
     def __str__(self):
         return f"{self.get_account_display()} {self.amount}"
+
+
+# Approvals of corrections (减免, 作废, later 退款) and the correction rows they write.
+
+
+class ApprovalAction(models.TextChoices):
+    WAIVER = "waiver", _("减免")
+    VOID = "void", _("作废")
+    REFUND = "refund", _("退款")
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已驳回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class ApprovalDecision(models.TextChoices):
+    APPROVE = "approve", _("同意")
+    REJECT = "reject", _("驳回")
+
+
+class ApprovalFlow(ScopedModel):
+    """审批流程: the ordered levels a company's requests of one action pass through."""
+
+    scope_company_path = "company"
+
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.CASCADE,
+                                related_name="approval_flows")
+    action = models.CharField(_("业务"), max_length=20, choices=ApprovalAction.choices)
+    name = models.CharField(_("名称"), max_length=60)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("审批流程")
+        ordering = ["company", "action"]
+        constraints = [models.UniqueConstraint(fields=["company", "action"], name="approval_flow_unique_action")]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.company_id, None
+
+
+class ApprovalLevel(ScopedModel):
+    """One level of a flow: who decides it, and from which amount on it applies."""
+
+    scope_company_path = "flow__company"
+
+    flow = models.ForeignKey(ApprovalFlow, verbose_name=_("审批流程"), on_delete=models.CASCADE,
+                             related_name="levels")
+    level = models.PositiveSmallIntegerField(_("级次"), validators=[MinValueValidator(1)])
+    role = models.ForeignKey("users.Role", verbose_name=_("审批角色"), on_delete=models.PROTECT, related_name="+")
+    min_amount = models.DecimalField(_("起审金额"), null=True, blank=True, validators=[MinValueValidator(0)],
+                                     help_text=_("金额达到此值时才需要本级审批；留空表示总是需要"), **MONEY)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("审批级次")
+        ordering = ["flow", "level"]
+        constraints = [models.UniqueConstraint(fields=["flow", "level"], name="approval_level_unique_level")]
+
+    def __str__(self):
+        return f"{self.flow} {self.level}"
+
+    def get_scope_ids(self):
+        return self.flow.company_id, None
+
+    def applies_to(self, amount):
+        return self.min_amount is None or amount >= self.min_amount
+
+
+class ApprovalRequest(ScopedModel):
+    """审批申请. ``route`` is the levels chosen by amount when it was submitted, so a later change of the
+    flow does not move requests already under way."""
+
+    scope_project_path = "project"
+
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT,
+                                related_name="approval_requests")
+    action = models.CharField(_("业务"), max_length=20, choices=ApprovalAction.choices)
+    bill = models.ForeignKey(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="approval_requests")
+    amount = models.DecimalField(_("金额"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    reason = models.TextField(_("申请原因"))
+    status = models.CharField(_("状态"), max_length=20, choices=ApprovalStatus.choices,
+                              default=ApprovalStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT,
+                                     related_name="+")
+    route = models.JSONField(_("审批路径"), default=list)
+    current_level = models.PositiveSmallIntegerField(_("当前级次"), null=True, blank=True)
+    current_role = models.ForeignKey("users.Role", verbose_name=_("当前审批角色"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("审批申请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Two clerks submitting at once: the database keeps one pending request per bill and action.
+            models.UniqueConstraint(fields=["bill", "action"], condition=Q(status="pending"),
+                                    name="approval_request_one_pending"),
+        ]
+        indexes = [models.Index(fields=["status", "current_role"], name="approval_request_inbox")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.bill} {self.amount}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("billing:approval_detail", kwargs={"pk": self.pk})
+
+    def get_scope_ids(self):
+        return self.company_id, self.project_id
+
+    @property
+    def is_pending(self):
+        return self.status == ApprovalStatus.PENDING
+
+    def route_level(self, level):
+        return next((step for step in self.route if step["level"] == level), None)
+
+    def next_level(self):
+        levels = [step["level"] for step in self.route]
+        index = levels.index(self.current_level)
+        return self.route[index + 1] if index + 1 < len(levels) else None
+
+
+class ApprovalStep(ScopedModel):
+    """One decision on a request, kept as its history. Insert-only."""
+
+    scope_project_path = "request__project"
+
+    request = models.ForeignKey(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.PROTECT,
+                                related_name="steps")
+    level = models.PositiveSmallIntegerField(_("级次"))
+    role = models.ForeignKey("users.Role", verbose_name=_("审批角色"), null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    decision = models.CharField(_("结论"), max_length=20, choices=ApprovalDecision.choices)
+    comment = models.TextField(_("审批意见"), blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), default=timezone.now)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("审批记录")
+        ordering = ["request", "decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(decision="reject") | ~Q(comment=""),
+                                   name="approval_step_reject_has_comment"),
+        ]
+
+    def __str__(self):
+        return f"{self.level} {self.get_decision_display()}"
+
+    def get_scope_ids(self):
+        return self.request.company_id, self.request.project_id
+
+
+class Waiver(ScopedModel):
+    """减免: an approved reduction of a bill. Insert-only; the bill itself is never edited."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    bill = models.ForeignKey(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="waivers")
+    request = models.OneToOneField(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.PROTECT,
+                                   related_name="waiver")
+    amount = models.DecimalField(_("减免金额"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    created_at = models.DateTimeField(_("减免时间"), default=timezone.now)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("减免")
+        ordering = ["bill", "created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="waiver_amount_positive")]
+
+    def __str__(self):
+        return f"{self.bill} −{self.amount}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+class BillVoid(ScopedModel):
+    """作废: an approved cancellation of what remained outstanding on a bill. Insert-only, at most one per bill."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    bill = models.OneToOneField(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="void")
+    request = models.OneToOneField(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.PROTECT,
+                                   related_name="bill_void")
+    amount = models.DecimalField(_("作废金额"), **MONEY)
+    created_at = models.DateTimeField(_("作废时间"), default=timezone.now)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("作废")
+        ordering = ["bill", "created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="bill_void_amount_positive")]
+
+    def __str__(self):
+        return f"{self.bill} {_('作废')}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id

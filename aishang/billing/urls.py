@@ -20,4 +20,10 @@ urlpatterns = [
     path("runs/<int:pk>/", views.bill_run_detail, name="billrun_detail"),
     path("runs/<int:pk>/post/", views.bill_run_post_view, name="billrun_post"),
     path("bills/", views.BillListView.as_view(), name="bill_list"),
+    path("bills/<int:pk>/", views.bill_detail, name="bill_detail"),
+    path("bills/<int:pk>/approvals/<str:action>/", views.approval_request_add, name="approval_request_add"),
+    path("approvals/", views.approval_inbox, name="approval_inbox"),
+    path("approvals/<int:pk>/", views.approval_detail, name="approval_detail"),
+    path("approvals/<int:pk>/decide/", views.approval_decide_view, name="approval_decide"),
+    path("approvals/<int:pk>/withdraw/", views.approval_withdraw_view, name="approval_withdraw"),
 ]

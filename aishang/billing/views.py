@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,10 +22,30 @@ from aishang.extras.models import Job
 from aishang.extras.services import register_object_delete, register_object_save
 
 from . import selectors
+from .approvals import approval_decide, approval_refusal, approval_request_create, approval_request_withdraw
 from .filters import BillFilter, BillRunFilter, ChargeRuleFilter, FeeItemFilter
-from .forms import BillRunForm, ChargeRuleForm, FeeItemForm, RuleBindingForm, RulePriceForm
+from .forms import (
+    ApprovalDecisionForm,
+    BillRunForm,
+    ChargeRuleForm,
+    FeeItemForm,
+    RuleBindingForm,
+    RulePriceForm,
+    VoidRequestForm,
+    WaiverRequestForm,
+)
 from .jobs import JOB_KIND
-from .models import Bill, BillRun, BillRunStatus, ChargeRule, FeeItem, RuleBinding
+from .models import (
+    ApprovalAction,
+    ApprovalDecision,
+    Bill,
+    BillRun,
+    BillRunStatus,
+    BillVoid,
+    ChargeRule,
+    FeeItem,
+    RuleBinding,
+)
 from .services import bill_run_create, bill_run_preview
 
 
@@ -227,7 +248,7 @@ class BillListView(ObjectListView):
         Column("unit", gettext_lazy("房屋"), accessor="unit.code", order_by="unit__code"),
         Column("project", gettext_lazy("项目"), accessor="project.name"),
         Column("fee_item", gettext_lazy("收费项目"), accessor="fee_item.name"),
-        Column("period", gettext_lazy("账期"),
+        Column("period", gettext_lazy("账期"), link=True,
                display=lambda obj, view: f"{obj.period_start:%Y-%m-%d} ～ {obj.period_end:%Y-%m-%d}",
                order_by="period_start"),
         Column("due_date", gettext_lazy("应缴日期"), display=lambda obj, view: f"{obj.due_date:%Y-%m-%d}",
@@ -249,3 +270,104 @@ class BillListView(ObjectListView):
         totals = selectors.bill_totals(self.filter_queryset(self.get_queryset()))
         context["money_totals"] = {"amount": format_money(totals["total"] or 0)}
         return context
+
+
+# Approvals of waivers and voids
+
+
+def _form_errors(form):
+    return "；".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+@login_required
+def bill_detail(request, pk):
+    bill = get_object_or_404(selectors.bills_with_outstanding(selectors.bill_list_queryset(request.user)), pk=pk)
+    can_request = request.user.has_perm("billing.add_approvalrequest")
+    context = {
+        "object": bill, "title": str(bill), "can_request": can_request,
+        "waivers": bill.waivers.select_related("request__requested_by"),
+        "void": BillVoid.objects.filter(bill=bill).select_related("request__requested_by").first(),
+        "requests": (selectors.approval_request_queryset(request.user).filter(bill=bill)
+                     .select_related("requested_by")),
+    }
+    if can_request and bill.outstanding > 0:
+        context["waiver_form"] = WaiverRequestForm()
+        context["void_form"] = VoidRequestForm()
+    return render(request, "billing/bill_detail.html", context)
+
+
+@login_required
+@require_POST
+@permission_required("billing.add_approvalrequest", raise_exception=True)
+def approval_request_add(request, pk, action):
+    bill = get_object_or_404(selectors.bill_list_queryset(request.user), pk=pk)
+    form_class = {ApprovalAction.WAIVER: WaiverRequestForm, ApprovalAction.VOID: VoidRequestForm}.get(action)
+    if form_class is None:
+        raise Http404
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("billing:bill_detail", pk=bill.pk)
+    try:
+        approval = approval_request_create(action=action, bill=bill, amount=form.cleaned_data.get("amount"),
+                                           reason=form.cleaned_data["reason"], actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("billing:bill_detail", pk=bill.pk)
+    messages.success(request, _("已提交%(action)s申请，等待审批") % {"action": approval.get_action_display()})
+    return redirect(approval.get_absolute_url())
+
+
+@login_required
+def approval_inbox(request):
+    pending = selectors.approval_inbox_queryset(request.user)
+    mine = selectors.approval_my_requests_queryset(request.user)
+    return render(request, "billing/approval_inbox.html", {
+        "title": _("审批"), "pending": pending[:200], "pending_count": pending.count(), "mine": mine[:50]})
+
+
+@login_required
+def approval_detail(request, pk):
+    approval = get_object_or_404(selectors.approval_request_queryset(request.user), pk=pk)
+    refusal = approval_refusal(approval, request.user)
+    steps = approval.steps.select_related("decided_by", "role")
+    decided = {step.level: step for step in steps}
+    timeline = [(level, decided.get(level["level"])) for level in approval.route]
+    return render(request, "billing/approval_detail.html", {
+        "object": approval, "title": str(approval), "steps": steps, "timeline": timeline,
+        "can_decide": refusal is None, "refusal": refusal if approval.is_pending else None,
+        "can_withdraw": approval.is_pending and approval.requested_by_id == request.user.pk,
+        "outstanding": selectors.bill_outstanding(approval.bill), "decision_form": ApprovalDecisionForm()})
+
+
+@login_required
+@require_POST
+def approval_decide_view(request, pk):
+    approval = get_object_or_404(selectors.approval_request_queryset(request.user), pk=pk)
+    form = ApprovalDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(approval.get_absolute_url())
+    approve = form.cleaned_data["decision"] == ApprovalDecision.APPROVE
+    try:
+        approval = approval_decide(request=approval, actor=request.user, approve=approve,
+                                   comment=form.cleaned_data["comment"])
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已审批：%(status)s") % {"status": approval.get_status_display()}
+                         if not approval.is_pending else _("已同意，转下一级审批"))
+    return redirect(approval.get_absolute_url())
+
+
+@login_required
+@require_POST
+def approval_withdraw_view(request, pk):
+    approval = get_object_or_404(selectors.approval_request_queryset(request.user), pk=pk)
+    try:
+        approval_request_withdraw(request=approval, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("已撤回申请"))
+    return redirect(approval.get_absolute_url())

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -195,6 +196,7 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {"task": "notifications.deliver_due", "schedule": 60},
+    "billing-send-due-reminders": {"task": "billing.send_due_reminders", "schedule": crontab(hour=9, minute=0)},
 }
 JOBS_RUN_INLINE = False
 

@@ -1,0 +1,78 @@
+"""Tell payers about their bills through the notifications outbox: posted, due tomorrow, overdue since yesterday.
+
+Every message has a dedupe key per (bill, kind, channel), so re-posting a run or re-running a day's
+reminders queues nothing new.
+"""
+
+import datetime
+
+from django.db import transaction
+
+from aishang.core.money import format_money
+from aishang.notifications.models import Message
+from aishang.notifications.services import notify
+
+from .models import Bill
+from .reconcile import SUBLEDGER_TERMS, corrections_by_bill
+
+CHUNK_SIZE = 500
+
+
+def _params(bill, **extra):
+    return {"customer": bill.payer.name, "company": bill.project.company.short_name or bill.project.company.name,
+            "project": bill.project.name, "unit": str(bill.unit or bill.parking_space or ""),
+            "period": f"{bill.period_start:%Y年%m月}", "amount": format_money(bill.amount).lstrip("¥"),
+            "due_date": bill.due_date.isoformat(), "fee_items": bill.fee_item.name, "bill_count": 1, **extra}
+
+
+def _still_owed(bills):
+    """The bills of a chunk that still owe something after waivers, voids and payments."""
+    taken = {}
+    ids = [bill.pk for bill in bills]
+    for term in SUBLEDGER_TERMS:
+        if term.correction_model:
+            for bill_id, amount in corrections_by_bill(term.correction_model, Bill.objects.filter(pk__in=ids)).items():
+                taken[bill_id] = taken.get(bill_id, 0) + amount
+    return [bill for bill in bills if bill.amount - taken.get(bill.pk, 0) > 0]
+
+
+def _notify_bills(bills, *, template_code, key_prefix, channels, extra=lambda bill: {}, owed_only=False):
+    """Queue one message per bill and channel, a chunk per transaction; returns how many were queued now."""
+    bills = (bills.filter(payer__isnull=False)
+             .select_related("payer", "project__company", "unit", "parking_space", "fee_item").order_by("pk"))
+    queued, last_pk = 0, 0
+    while True:
+        chunk = list(bills.filter(pk__gt=last_pk)[:CHUNK_SIZE])
+        if not chunk:
+            return queued
+        last_pk = chunk[-1].pk
+        if owed_only:
+            chunk = _still_owed(chunk)
+        keys = {(bill, channel): f"{key_prefix}:{bill.pk}:{channel}" for bill in chunk for channel in channels}
+        sent = set(Message.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
+        # One transaction per chunk: the outbox starts delivering as each chunk commits.
+        with transaction.atomic():
+            for (bill, channel), key in keys.items():
+                if key not in sent:
+                    notify(company=bill.project.company, recipient=bill.payer, channel=channel,
+                           template_code=template_code, params=_params(bill, **extra(bill)), dedupe_key=key,
+                           project=bill.project)
+                    queued += 1
+
+
+def bill_run_notify_payers(run, *, channels=("sms",)):
+    return _notify_bills(Bill.objects.filter(run=run), template_code="bill_posted", key_prefix="bill-posted",
+                         channels=channels)
+
+
+def bills_due_reminders(on_date, *, channels=("sms",)):
+    """Remind payers of bills falling due tomorrow that are still owed."""
+    return _notify_bills(Bill.objects.filter(due_date=on_date + datetime.timedelta(days=1)),
+                         template_code="bill_due", key_prefix="bill-due", channels=channels, owed_only=True)
+
+
+def bills_overdue_reminders(on_date, *, channels=("sms",)):
+    """Tell payers of bills that fell due yesterday and are still owed."""
+    return _notify_bills(Bill.objects.filter(due_date=on_date - datetime.timedelta(days=1)),
+                         template_code="bill_overdue", key_prefix="bill-overdue", channels=channels,
+                         extra=lambda bill: {"overdue_days": (on_date - bill.due_date).days}, owed_only=True)

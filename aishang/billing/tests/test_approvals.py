@@ -1,0 +1,301 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Sum
+
+from aishang.billing.approvals import approval_decide, approval_flows_install_defaults, approval_request_create
+from aishang.billing.choices import ChargeMethod
+from aishang.billing.models import (
+    Account,
+    ApprovalAction,
+    ApprovalRequest,
+    ApprovalStatus,
+    ApprovalStep,
+    Bill,
+    BillVoid,
+    BindingTarget,
+    ChargeRule,
+    FeeItem,
+    JournalEntry,
+    Posting,
+    RuleBinding,
+    Waiver,
+)
+from aishang.billing.selectors import bill_outstanding, bills_with_outstanding
+from aishang.billing.services import bill_run_create, bill_run_post
+from aishang.core.money import money_total
+from aishang.core.testing import make_company, make_project, make_role, make_staff, make_unit
+
+pytestmark = pytest.mark.django_db
+
+WAIVER, VOID = ApprovalAction.WAIVER, ApprovalAction.VOID
+
+
+@pytest.fixture
+def company():
+    company = make_company()
+    approval_flows_install_defaults(company)
+    return company
+
+
+@pytest.fixture
+def project(company):
+    return make_project(company, name="阳光花园")
+
+
+@pytest.fixture
+def staff(company, project):
+    return {code: make_staff(company, code) for code in ("cashier", "finance", "admin")}
+
+
+def post_bill(project, amount="1200.00"):
+    unit = make_unit(project)
+    fee_item, _ = FeeItem.objects.get_or_create(company=project.company, code="WY", defaults={"name": "物业费"})
+    rule = ChargeRule.objects.create(project=project, fee_item=fee_item, name=f"固定 {amount}",
+                                     method=ChargeMethod.FIXED, unit_price=Decimal(amount),
+                                     effective_from=datetime.date(2020, 1, 1))
+    RuleBinding.objects.create(rule=rule, target=BindingTarget.UNIT, unit=unit)
+    bill_run_post(bill_run_create(project=project, rules=[rule], period_month=datetime.date(2026, 11, 1)))
+    return Bill.objects.get(rule=rule)
+
+
+def balance(project, account):
+    return money_total(Posting.objects.filter(project=project, account=account))
+
+
+def assert_entries_balance():
+    for entry in Posting.objects.values("entry").annotate(total=Sum("amount")):
+        assert entry["total"] == 0
+
+
+def test_a_waiver_by_a_cashier_approved_by_finance_writes_the_waiver_and_a_balanced_entry(project, staff):
+    bill = post_bill(project)
+    receivable = balance(project, Account.RECEIVABLE)
+
+    request = approval_request_create(action=WAIVER, bill=bill, amount="300.50", reason="漏水影响使用",
+                                      actor=staff["cashier"])
+    assert request.status == ApprovalStatus.PENDING and [step["level"] for step in request.route] == [1]
+    request = approval_decide(request=request, actor=staff["finance"], approve=True, comment="")
+
+    assert request.status == ApprovalStatus.APPROVED
+    waiver = Waiver.objects.get(bill=bill)
+    assert waiver.amount == Decimal("300.50") and waiver.request == request
+    entry = JournalEntry.objects.get(event="waiver_approved")
+    assert sorted((p.account, p.fee_item_id, p.amount) for p in entry.postings.all()) == sorted([
+        (Account.WAIVER, bill.fee_item_id, Decimal("300.50")),
+        (Account.RECEIVABLE, bill.fee_item_id, Decimal("-300.50")),
+    ])
+    assert_entries_balance()
+    assert bill_outstanding(bill) == Decimal("899.50")
+    assert bills_with_outstanding(Bill.objects.filter(pk=bill.pk)).get().outstanding == Decimal("899.50")
+    assert balance(project, Account.RECEIVABLE) == receivable - Decimal("300.50")
+    bill.refresh_from_db()
+    assert bill.amount == Decimal("1200.00")
+
+
+def test_the_requester_cannot_approve_their_own_request(company, project, staff):
+    bill = post_bill(project)
+    finance = staff["finance"]
+    request = approval_request_create(action=WAIVER, bill=bill, amount="100", reason="老人优惠", actor=finance)
+
+    with pytest.raises(ValidationError, match="不能审批自己提交的申请"):
+        approval_decide(request=request, actor=finance, approve=True)
+
+    assert not ApprovalStep.objects.exists() and not Waiver.objects.exists()
+    assert ApprovalRequest.objects.get().status == ApprovalStatus.PENDING
+
+
+def test_a_waiver_above_500_needs_both_levels_by_different_people(company, project, staff):
+    bill = post_bill(project)
+    request = approval_request_create(action=WAIVER, bill=bill, amount="500.01", reason="重大维修",
+                                      actor=staff["cashier"])
+    assert [step["level"] for step in request.route] == [1, 2]
+
+    with pytest.raises(ValidationError, match="第 1 级"):
+        approval_decide(request=request, actor=staff["admin"], approve=True)
+    request = approval_decide(request=request, actor=staff["finance"], approve=True)
+
+    assert request.status == ApprovalStatus.PENDING and request.current_level == 2
+    assert not Waiver.objects.exists() and not JournalEntry.objects.filter(event="waiver_approved").exists()
+
+    request = approval_decide(request=request, actor=staff["admin"], approve=True)
+
+    assert request.status == ApprovalStatus.APPROVED
+    assert Waiver.objects.get().amount == Decimal("500.01")
+    assert list(request.steps.values_list("level", "decided_by")) == [(1, staff["finance"].pk), (2, staff["admin"].pk)]
+
+
+def test_one_person_holding_both_roles_decides_only_one_level(company, project, staff):
+    bill = post_bill(project)
+    both = make_staff(company, "admin")
+    both.roles.add(company.roles.get(code="finance"))
+    request = approval_request_create(action=WAIVER, bill=bill, amount="800", reason="重大维修",
+                                      actor=staff["cashier"])
+    approval_decide(request=request, actor=both, approve=True)
+
+    with pytest.raises(ValidationError, match="不同的人"):
+        approval_decide(request=request, actor=both, approve=True)
+
+
+def test_a_rejection_needs_a_comment_and_writes_nothing(project, staff):
+    bill = post_bill(project)
+    request = approval_request_create(action=WAIVER, bill=bill, amount="100", reason="投诉补偿",
+                                      actor=staff["cashier"])
+
+    with pytest.raises(ValidationError, match="驳回须填写理由"):
+        approval_decide(request=request, actor=staff["finance"], approve=False, comment="  ")
+    assert not ApprovalStep.objects.exists()
+
+    request = approval_decide(request=request, actor=staff["finance"], approve=False, comment="证据不足")
+
+    assert request.status == ApprovalStatus.REJECTED
+    assert request.steps.get().comment == "证据不足"
+    assert not Waiver.objects.exists() and not JournalEntry.objects.exclude(event="bills_posted").exists()
+    assert bill_outstanding(bill) == Decimal("1200.00")
+    with pytest.raises(ValidationError, match="已驳回"):
+        approval_decide(request=request, actor=staff["admin"], approve=True)
+
+
+def test_a_void_after_a_waiver_voids_the_rest_and_journals_revenue_against_receivable(company, project, staff):
+    bill = post_bill(project)
+    waiver = approval_request_create(action=WAIVER, bill=bill, amount="200", reason="补偿", actor=staff["cashier"])
+    approval_decide(request=waiver, actor=staff["finance"], approve=True)
+    revenue = balance(project, Account.REVENUE)
+
+    void = approval_request_create(action=VOID, bill=bill, reason="重复出账", actor=staff["cashier"])
+    assert void.amount == Decimal("1000.00") and [step["level"] for step in void.route] == [1, 2]
+    approval_decide(request=void, actor=staff["finance"], approve=True)
+    assert not BillVoid.objects.exists()
+    approval_decide(request=void, actor=staff["admin"], approve=True)
+
+    assert BillVoid.objects.get(bill=bill).amount == Decimal("1000.00")
+    assert bill_outstanding(bill) == Decimal("0.00")
+    entry = JournalEntry.objects.get(event="bill_voided")
+    assert sorted((p.account, p.amount) for p in entry.postings.all()) == sorted([
+        (Account.REVENUE, Decimal("1000.00")), (Account.RECEIVABLE, Decimal("-1000.00"))])
+    assert balance(project, Account.REVENUE) == revenue + Decimal("1000.00")
+    assert balance(project, Account.RECEIVABLE) == Decimal("0.00")
+    assert_entries_balance()
+    with pytest.raises(ValidationError, match="已作废"):
+        approval_request_create(action=WAIVER, bill=bill, amount="1", reason="再减", actor=staff["cashier"])
+
+
+@pytest.mark.parametrize("amount, message", [("1200.01", "不能超过"), ("0", "大于 0"), ("-5", "大于 0"),
+                                             ("1.005", "两位小数"), ("abc", "正确的金额")])
+def test_a_bad_waiver_amount_is_refused(project, staff, amount, message):
+    bill = post_bill(project)
+
+    with pytest.raises(ValidationError, match=message):
+        approval_request_create(action=WAIVER, bill=bill, amount=amount, reason="补偿", actor=staff["cashier"])
+
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_a_reason_is_required_and_a_second_pending_request_is_refused(project, staff):
+    bill = post_bill(project)
+    with pytest.raises(ValidationError, match="申请原因"):
+        approval_request_create(action=WAIVER, bill=bill, amount="10", reason=" ", actor=staff["cashier"])
+    approval_request_create(action=WAIVER, bill=bill, amount="10", reason="补偿", actor=staff["cashier"])
+
+    with pytest.raises(ValidationError, match="已有待审批"):
+        approval_request_create(action=WAIVER, bill=bill, amount="20", reason="再补偿", actor=staff["finance"])
+
+
+def test_an_approval_after_the_outstanding_shrank_is_refused_and_writes_nothing(project, staff):
+    bill = post_bill(project)
+    waiver = approval_request_create(action=WAIVER, bill=bill, amount="1000", reason="补偿", actor=staff["cashier"])
+    void = approval_request_create(action=VOID, bill=bill, reason="重复", actor=staff["cashier"])
+    approval_decide(request=void, actor=staff["finance"], approve=True)
+    approval_decide(request=void, actor=staff["admin"], approve=True)
+    approval_decide(request=waiver, actor=staff["finance"], approve=True)
+
+    with pytest.raises(ValidationError, match="已作废"):
+        approval_decide(request=waiver, actor=staff["admin"], approve=True)
+
+    assert not Waiver.objects.exists()
+    assert ApprovalRequest.objects.get(pk=waiver.pk).current_level == 2
+
+
+# Pages
+
+
+@pytest.fixture
+def requester(company, project):
+    cashier = make_staff(company, "cashier", projects=[project])
+    cashier.roles.add(make_role(company, ["billing.add_approvalrequest", "billing.view_bill"]))
+    return cashier
+
+
+def test_a_waiver_goes_from_the_bill_page_through_the_inbox_to_approval(client, company, project, staff, requester):
+    bill = post_bill(project)
+    client.force_login(requester)
+    page = client.get(f"/billing/bills/{bill.pk}/")
+    assert page.status_code == 200 and "申请减免" in page.content.decode()
+
+    response = client.post(f"/billing/bills/{bill.pk}/approvals/waiver/", {"amount": "88.80", "reason": "投诉补偿"})
+    request = ApprovalRequest.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/billing/approvals/{request.pk}/"
+    assert "投诉补偿" in client.get(request.get_absolute_url()).content.decode()
+    assert client.post(f"/billing/approvals/{request.pk}/decide/", {"decision": "approve"}).status_code == 302
+    assert ApprovalRequest.objects.get().status == ApprovalStatus.PENDING
+
+    client.force_login(staff["finance"])
+    inbox = client.get("/billing/approvals/").content.decode()
+    assert "¥88.80" in inbox and bill.unit.code in inbox
+    missing_comment = client.post(f"/billing/approvals/{request.pk}/decide/", {"decision": "reject"})
+    assert missing_comment.status_code == 302 and ApprovalRequest.objects.get().status == ApprovalStatus.PENDING
+    client.post(f"/billing/approvals/{request.pk}/decide/", {"decision": "approve", "comment": "同意"})
+
+    assert ApprovalRequest.objects.get().status == ApprovalStatus.APPROVED
+    assert bill_outstanding(bill) == Decimal("1111.20")
+    detail = client.get(request.get_absolute_url()).content.decode()
+    assert "已通过" in detail and "同意" in detail
+
+
+def test_a_bad_amount_on_the_page_answers_a_message_not_an_error(client, project, requester):
+    bill = post_bill(project)
+    client.force_login(requester)
+
+    response = client.post(f"/billing/bills/{bill.pk}/approvals/waiver/", {"amount": "5000", "reason": "补偿"},
+                           follow=True)
+
+    assert response.status_code == 200 and "不能超过" in response.content.decode()
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_another_projects_request_is_404_in_the_inbox_and_the_detail(client, company, project, staff):
+    other = make_project(company, name="别的项目")
+    bill = post_bill(other)
+    request = approval_request_create(action=WAIVER, bill=bill, amount="10", reason="补偿", actor=staff["cashier"])
+    finance_here = make_staff(company, "finance", projects=[project])
+    client.force_login(finance_here)
+
+    assert request.get_absolute_url() not in client.get("/billing/approvals/").content.decode()
+    assert client.get(request.get_absolute_url()).status_code == 404
+    assert client.post(f"/billing/approvals/{request.pk}/decide/", {"decision": "approve"}).status_code == 404
+    assert client.get(f"/billing/bills/{bill.pk}/").status_code == 404
+    assert not ApprovalStep.objects.exists()
+
+
+def test_requesting_needs_the_permission(client, company, project):
+    bill = post_bill(project)
+    client.force_login(make_staff(company, "cashier"))
+
+    response = client.post(f"/billing/bills/{bill.pk}/approvals/waiver/", {"amount": "10", "reason": "补偿"})
+
+    assert response.status_code == 403 and not ApprovalRequest.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the insert-only trigger is PostgreSQL's")
+def test_postgresql_refuses_to_change_a_waiver_row(project, staff):
+    from django.db import DatabaseError, transaction
+
+    bill = post_bill(project)
+    request = approval_request_create(action=WAIVER, bill=bill, amount="10", reason="补偿", actor=staff["cashier"])
+    approval_decide(request=request, actor=staff["finance"], approve=True)
+
+    with pytest.raises(DatabaseError, match="insert-only"), transaction.atomic():
+        Waiver.objects.update(amount=1)
