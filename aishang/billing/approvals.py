@@ -187,3 +187,7 @@ def approval_request_withdraw(*, request, actor):
         request.status, request.decided_at = ApprovalStatus.WITHDRAWN, timezone.now()
         request.save(update_fields=["status", "decided_at", "updated_at"])
         return request
+
+
+def install_company_flows(sender, *, company, **kwargs):
+    approval_flows_install_defaults(company)

@@ -8,4 +8,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("收费管理")
 
     def ready(self):
+        from aishang.estate.signals import company_created
+
         from . import jobs  # noqa: F401  registers the bill run job runner
+        from .approvals import install_company_flows
+
+        company_created.connect(install_company_flows, dispatch_uid="billing.install_company_flows")

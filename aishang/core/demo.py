@@ -169,14 +169,20 @@ def demo_delete(company):
     company_id = company.pk
     projects = Project.objects.filter(company=company)
     from aishang.billing.models import (
+        ApprovalFlow,
+        ApprovalLevel,
+        ApprovalRequest,
+        ApprovalStep,
         Bill,
         BillRun,
+        BillVoid,
         ChargeRule,
         FeeItem,
         JournalEntry,
         Posting,
         RuleBinding,
         RulePrice,
+        Waiver,
     )
     from aishang.notifications.models import Message
 
@@ -187,6 +193,12 @@ def demo_delete(company):
                 cursor.execute("SET LOCAL session_replication_role = replica")
         for queryset in (
             Message.objects.filter(company=company),
+            ApprovalStep.objects.filter(request__project__in=projects),
+            Waiver.objects.filter(bill__project__in=projects),
+            BillVoid.objects.filter(bill__project__in=projects),
+            ApprovalRequest.objects.filter(project__in=projects),
+            ApprovalLevel.objects.filter(flow__company=company),
+            ApprovalFlow.objects.filter(company=company),
             Posting.objects.filter(project__in=projects),
             JournalEntry.objects.filter(project__in=projects),
             Bill.objects.filter(project__in=projects),

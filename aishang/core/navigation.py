@@ -37,6 +37,7 @@ NAVIGATION = [
         NavItem(_("收费标准"), "billing:chargerule_list", "sliders", "billing.view_chargerule"),
         NavItem(_("出账"), "billing:billrun_list", "calendar-check", "billing.view_billrun"),
         NavItem(_("账单"), "billing:bill_list", "receipt", "billing.view_bill"),
+        NavItem(_("审批"), "billing:approval_inbox", "check2-square", None),
         NavItem(_("抄表"), None, "speedometer2"),
         NavItem(_("统计台账"), None, "journal-text"),
     ]),

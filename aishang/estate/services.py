@@ -7,6 +7,7 @@ from aishang.extras.models import CustomField
 
 from .choices import PropertyKind
 from .models import Company, PropertyType
+from .signals import company_created
 
 DEFAULT_PROPERTY_TYPES = [
     (PropertyKind.RESIDENTIAL, "住宅", []),
@@ -23,9 +24,7 @@ DEFAULT_PROPERTY_TYPES = [
 
 @transaction.atomic
 def company_create(*, name, short_name="", actor=None, **fields):
-    """A new company with the standard property types (and their fields) and system roles."""
-    from aishang.users.services import roles_install_defaults
-
+    """A new company with the standard property types and their fields; other apps add their defaults."""
     company = Company.objects.create(name=name, short_name=short_name, **fields)
     for weight, (kind, type_name, type_fields) in enumerate(DEFAULT_PROPERTY_TYPES):
         property_type = PropertyType.objects.create(company=company, name=type_name, kind=kind, weight=weight)
@@ -33,5 +32,5 @@ def company_create(*, name, short_name="", actor=None, **fields):
             CustomField.objects.create(company=company, target=CustomFieldTarget.UNIT, property_type=property_type,
                                        name=field_name, label=label, field_type=field_type, choices=choices,
                                        weight=order)
-    roles_install_defaults(company=company)
+    company_created.send(sender=Company, company=company, actor=actor)
     return company

@@ -18,7 +18,11 @@ def _perms(actions, models_by_app=None):
 BILLING_SETUP = {"billing": ["feeitem", "chargerule", "ruleprice", "rulebinding"]}
 BILLING = [*_perms(["view", "add", "change"], BILLING_SETUP),
            "billing.view_billrun", "billing.add_billrun", "billing.view_bill", "billing.export_bill"]
-VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem"]
+VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.add_approvalrequest"]
+APPROVALS = ["billing.add_approvalrequest", "billing.view_approvalrequest", "billing.view_approvalflow",
+             "billing.view_approvallevel"]
+APPROVAL_SETUP = ["billing.add_approvalflow", "billing.change_approvalflow", "billing.add_approvallevel",
+                  "billing.change_approvallevel", "billing.delete_approvallevel"]
 NOTIFICATIONS = ["notifications.view_message", "notifications.change_message", "notifications.view_messagetemplate",
                  "notifications.add_messagetemplate", "notifications.change_messagetemplate",
                  "notifications.view_smsproviderconfig", "notifications.change_smsproviderconfig"]
@@ -40,7 +44,7 @@ EXTRA = {
 SYSTEM_ROLES = [
     ("admin", "管理员", "企业管理员：全部权限", None),
     ("finance", "财务", "收费设置、账单、报表",
-     VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING
+     VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING + APPROVALS
      + ["notifications.view_message"]),
     ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
@@ -54,4 +58,4 @@ SYSTEM_ROLES = [
                                                        "customers": ["vehicle"]})),
 ]
 ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms]
-                    + BILLING + NOTIFICATIONS)
+                    + BILLING + NOTIFICATIONS + APPROVALS + APPROVAL_SETUP)

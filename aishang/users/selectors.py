@@ -21,7 +21,8 @@ APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "bill
               "notifications": _("消息通知"), "users": _("员工与权限"), "extras": _("扩展")}
 MATRIX_MODELS = {
     **REGISTER_MODELS,
-    "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "billrun", "bill"],
+    "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "billrun", "bill", "approvalflow",
+                "approvallevel", "approvalrequest"],
     "notifications": ["message", "messagetemplate", "smsproviderconfig"],
     "users": ["user", "role"],
     "extras": ["customfield"],

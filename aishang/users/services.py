@@ -201,3 +201,7 @@ def role_delete(*, role, actor=None):
                                        "角色「%(role)s」仍有 %(count)s 名员工在用，请先为他们更换角色",
                                        count) % {"role": role, "count": count})
     register_object_delete(obj=role, actor=actor)
+
+
+def install_company_roles(sender, *, company, **kwargs):
+    roles_install_defaults(company=company)

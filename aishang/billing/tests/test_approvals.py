@@ -282,7 +282,7 @@ def test_another_projects_request_is_404_in_the_inbox_and_the_detail(client, com
 
 def test_requesting_needs_the_permission(client, company, project):
     bill = post_bill(project)
-    client.force_login(make_staff(company, "cashier"))
+    client.force_login(make_staff(company, "technician"))
 
     response = client.post(f"/billing/bills/{bill.pk}/approvals/waiver/", {"amount": "10", "reason": "补偿"})
 
@@ -299,3 +299,11 @@ def test_postgresql_refuses_to_change_a_waiver_row(project, staff):
 
     with pytest.raises(DatabaseError, match="insert-only"), transaction.atomic():
         Waiver.objects.update(amount=1)
+
+
+def test_a_new_company_starts_with_the_default_approval_flows():
+    from aishang.billing.models import ApprovalFlow
+
+    fresh = make_company()
+
+    assert set(ApprovalFlow.objects.filter(company=fresh).values_list("action", flat=True)) >= {"waiver", "void"}
