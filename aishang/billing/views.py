@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +16,6 @@ from aishang.core.generic_views import (
     choice_display,
 )
 from aishang.core.money import format_money
-from aishang.extras.jobs import job_enqueue
 from aishang.extras.models import Job
 from aishang.extras.services import register_object_delete, register_object_save
 
@@ -34,7 +32,7 @@ from .forms import (
     VoidRequestForm,
     WaiverRequestForm,
 )
-from .jobs import JOB_KIND
+from .jobs import JOB_KIND, bill_run_start
 from .models import (
     ApprovalAction,
     ApprovalDecision,
@@ -226,10 +224,7 @@ def bill_run_detail(request, pk):
 @permission_required("billing.add_billrun", raise_exception=True)
 def bill_run_post_view(request, pk):
     run = get_object_or_404(BillRun.objects.restrict(request.user, "view"), pk=pk)
-    with transaction.atomic():
-        job = Job.objects.create(kind=JOB_KIND, title=_("出账：%(run)s") % {"run": run}, company=run.project.company,
-                                 project=run.project, created_by=request.user, params={"run_id": run.pk})
-        job_enqueue(job)
+    job = bill_run_start(run, actor=request.user)
     return redirect("extras:job_detail", pk=job.pk)
 
 
