@@ -4,22 +4,23 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DecimalField, F, Q, Value
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aishang.core.money import fraction_to_decimal, money_total, quantize_amount
-from aishang.customers.choices import OccupancyRole
+from aishang.core.money import money_total
+from aishang.customers.choices import CustomerKind, OccupancyRole
 from aishang.customers.models import Occupancy
 from aishang.estate.models import Unit
 
 from .choices import ChargeMethod
+from .formula import FormulaError, compile_formula
 from .ledger import journal_post
 from .models import Account, Bill, BillKind, BillRun, BillRunStatus, BindingTarget, ChargeRule
-from .periods import Period, due_date, period_to_bill, split_by_effective_dates
+from .periods import Period, due_date, period_to_bill
+from .pricing import FORMULA_VARIABLES, ChargeError, compute_charge
 
 BATCH_SIZE = 20_000
 INSERT_BATCH_SIZE = 2000
@@ -27,11 +28,6 @@ CHARGE_CACHE_SIZE = 100_000
 NULL = "\\N"
 BILL_COPY = ("COPY billing_bill (unit_id, payer_id, amount, computation, project_id, fee_item_id, rule_id, run_id, "
              "kind, period_start, period_end, due_date, created_at) FROM STDIN")
-AREA_METHODS = {
-    ChargeMethod.BUILDING_AREA: ("building_area", "建筑面积"),
-    ChargeMethod.INNER_AREA: ("inner_area", "套内面积"),
-}
-RUN_METHODS = {ChargeMethod.FIXED, ChargeMethod.BUILDING_AREA, ChargeMethod.INNER_AREA}
 
 
 @dataclass(frozen=True)
@@ -93,37 +89,116 @@ def rule_price_changes(rule):
     return [(rule.effective_from, rule.unit_price), *rule.prices.values_list("effective_from", "unit_price")]
 
 
-def unit_charge(rule, unit, period, price_changes):
-    """The amount and its computation for one unit and period, rounded once with the fee item's rule."""
-    quantity = getattr(unit, AREA_METHODS[rule.method][0]) if rule.method in AREA_METHODS else None
-    return _charge(rule, quantity, unit.delivered_on, period, price_changes)
+# Where usage comes from: the meters app registers a source, called as source(rule, period) and
+# answering {unit id: usage of the period}. Billing itself knows no meters.
+_usage_sources = []
 
 
-def _charge(rule, quantity, delivered_on, period, price_changes):
-    fee_item = rule.fee_item
+def register_usage_source(source):
+    if source not in _usage_sources:
+        _usage_sources.append(source)
+
+
+def unregister_usage_source(source):
+    if source in _usage_sources:
+        _usage_sources.remove(source)
+
+
+def rule_usage(rule, period):
+    usage = {}
+    for source in _usage_sources:
+        usage.update(source(rule, period))
+    return usage
+
+
+def unit_persons(project_id, day, unit_ids=None):
+    """unit id → how many people (individual customers, any role) live in or hold the unit on a day."""
+    occupancies = Occupancy.objects.current(day).filter(unit__project_id=project_id,
+                                                        customer__kind=CustomerKind.PERSON)
+    if unit_ids is not None:
+        occupancies = occupancies.filter(unit_id__in=unit_ids)
+    return dict(occupancies.order_by().values("unit_id").annotate(persons=Count("customer_id", distinct=True))
+                .values_list("unit_id", "persons"))
+
+
+# A formula's variable names → the unit fact they read.
+_FORMULA_FACTS = {
+    "面积": "building_area", "建筑面积": "building_area", "area": "building_area", "building_area": "building_area",
+    "套内面积": "inner_area", "inner_area": "inner_area", "用量": "usage", "usage": "usage",
+    "人数": "persons", "persons": "persons",
+}
+_METHOD_FACTS = {
+    ChargeMethod.BUILDING_AREA: {"building_area"},
+    ChargeMethod.INNER_AREA: {"inner_area"},
+    ChargeMethod.PERSONS: {"persons"},
+    ChargeMethod.USAGE: {"usage"},
+    ChargeMethod.TIERED: {"usage"},
+}
+
+
+def rule_facts(rule):
+    """The unit facts (areas, persons, usage) a rule's amount depends on."""
+    if rule.method == ChargeMethod.FORMULA:
+        try:
+            compiled = compile_formula(rule.formula, FORMULA_VARIABLES)
+        except FormulaError:
+            return set()
+        return {_FORMULA_FACTS[name] for name in compiled.variables if name in _FORMULA_FACTS}
+    return set(_METHOD_FACTS.get(rule.method, ()))
+
+
+def _price_text(price):
+    """A stored price (four places) as people write it: 1.8000 → 1.80, 0.5125 stays 0.5125."""
+    price = Decimal(price)
+    shortest = price.normalize()
+    return shortest if shortest.as_tuple().exponent < -2 else price.quantize(Decimal("0.01"))
+
+
+def _price_in_force(price_changes, day):
+    ordered = sorted(price_changes)
+    in_force = [price for effective_from, price in ordered if effective_from <= day]
+    return in_force[-1] if in_force else ordered[0][1]
+
+
+def _charge(rule, period, price_changes, *, delivered_on=None, facts=None):
+    """(amount, computation) for one unit's facts, rounded once with the fee item's rule; None when nothing is owed.
+
+    Raises ChargeError when the unit lacks what the rule needs (no area, no usage, a formula dividing by zero).
+    """
     # Charging starts at the later of the rule's start and the unit's hand-over (交付), by days.
-    starts = [day for day in (rule.effective_from, delivered_on) if day]
-    active = period.intersection(max(starts), rule.effective_to)
-    if active is None:
+    active_from = max(day for day in (rule.effective_from, delivered_on) if day)
+    if period.intersection(active_from, rule.effective_to) is None:
         return None
-    if rule.method in AREA_METHODS:
-        label = AREA_METHODS[rule.method][1]
-        if not quantity:
-            return None
-        unit_label = f"{quantity} ㎡ × "
+    method = ChargeMethod(rule.method)
+    if method.is_time_based:
+        pricing = {"price_changes": [(day, _price_text(price)) for day, price in price_changes]}
     else:
-        quantity, label, unit_label = Decimal(1), "", ""
-    total = Fraction(0)
-    steps = []
-    for priced in split_by_effective_dates(active, price_changes):
-        months = priced.period.months
-        part = Fraction(quantity) * Fraction(priced.price) * months
-        total += part
-        steps.append(f"{unit_label}{priced.price} 元 × {fraction_to_decimal(months, 4).normalize()} 月"
-                     f"（{priced.period.label}）")
-    amount = quantize_amount(total, precision=fee_item.precision, rounding=fee_item.rounding)
-    text = " + ".join(steps) + f" = {fraction_to_decimal(total, 4).normalize()} → {amount}"
-    return amount, (f"{label} " if label else "") + text
+        # Usage is measured for the whole period; a price change inside it needs a reading on that day.
+        pricing = {"unit_price": _price_text(_price_in_force(price_changes, period.end))}
+    computation = compute_charge(
+        method, period=period, **pricing, tiers=rule.tiers, tier_limit_basis=rule.tier_limit_basis,
+        formula=rule.formula or None, active_from=active_from, active_to=rule.effective_to,
+        rounding=rule.fee_item.rounding, precision=rule.fee_item.precision, **(facts or {}))
+    if computation.amount <= 0:
+        return None
+    part = period.intersection(active_from, rule.effective_to)
+    if part != period:
+        return computation.amount, _("计费期间 %(part)s\n") % {"part": part.label} + computation.text
+    return computation.amount, computation.text
+
+
+def unit_charge(rule, unit, period, price_changes=None):
+    """What a rule charges one unit for a period: (amount, computation), or None. Raises ChargeError."""
+    needed = rule_facts(rule)
+    facts = {name: getattr(unit, name) or None for name in ("building_area", "inner_area") if name in needed}
+    if "persons" in needed:
+        facts["persons"] = unit_persons(unit.project_id, period.start, [unit.pk]).get(unit.pk, 0)
+    if "usage" in needed:
+        facts["usage"] = rule_usage(rule, period).get(unit.pk)
+    if price_changes is None:
+        price_changes = rule_price_changes(rule)
+    delivered_on = unit.delivered_on if unit.delivered_on and unit.delivered_on > period.start else None
+    return _charge(rule, period, price_changes, delivered_on=delivered_on, facts=facts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,53 +223,93 @@ def _copy_escape(text):
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _rule_charges(run, rule):
+class RunProblems:
+    """Units a run cannot bill, counted by rule and reason, for the preview's warnings."""
+
+    SAMPLES = 3
+
+    def __init__(self):
+        self.counts = defaultdict(int)
+        self.samples = defaultdict(list)
+
+    def add(self, rule, reason, unit_id):
+        key = (rule.name, reason)
+        self.counts[key] += 1
+        if len(self.samples[key]) < self.SAMPLES:
+            self.samples[key].append(unit_id)
+
+    def warnings(self):
+        codes = dict(Unit.objects.filter(pk__in=[pk for ids in self.samples.values() for pk in ids])
+                     .values_list("pk", "code"))
+        return [_("「%(rule)s」有 %(count)s 套房屋无法计费（%(reason)s），如 %(units)s")
+                % {"rule": rule, "count": count, "reason": reason,
+                   "units": "、".join(codes.get(pk, str(pk)) for pk in self.samples[rule, reason])}
+                for (rule, reason), count in self.counts.items()]
+
+
+def rule_period(rule, period_month):
+    return period_to_bill(rule.cycle, datetime.date(period_month.year, 1, 1), period_month, rule.billing_mode)
+
+
+def _rule_charges(run, rule, problems=None):
     """(plan, unit id, building id, payer id, UnitCharge) for each unit the rule bills, in unit order.
 
-    Units come as plain tuples, and the charge is computed once per distinct (quantity, hand-over
-    inside the period): a project's units share a few hundred areas, not a million.
+    Units come as plain tuples, and the charge is computed once per distinct set of facts (areas,
+    persons, usage, hand-over inside the period): a project's units share a few hundred areas, not a million.
     """
-    period = period_to_bill(rule.cycle, datetime.date(run.period_month.year, 1, 1), run.period_month,
-                            rule.billing_mode)
+    period = rule_period(rule, run.period_month)
     plan = RulePlan(rule, period, due_date(period, rule=rule.due_date_rule, value=rule.due_day))
+    needed = rule_facts(rule)
+    usage = rule_usage(rule, period) if "usage" in needed else {}
+    if "usage" in needed and not usage:
+        return
+    persons = unit_persons(run.project_id, period.start) if "persons" in needed else {}
     payers = payers_on(run.project, period.start, tenant_first=rule.charge_tenant)
     price_changes = rule_price_changes(rule)
-    quantity_field = AREA_METHODS[rule.method][0] if rule.method in AREA_METHODS else None
-    quantity = Value(None, output_field=DecimalField()) if quantity_field is None else F(quantity_field)
-    units = rule_units(rule).order_by("pk").values_list("pk", "building_id", quantity, "delivered_on")
-    first_day = period.start
+    units = rule_units(rule).order_by("pk").values_list("pk", "building_id", "building_area", "inner_area",
+                                                         "delivered_on")
     cache = {}
-    for unit_id, building_id, quantity, delivered_on in units.iterator(chunk_size=BATCH_SIZE):
-        if delivered_on is not None and delivered_on <= first_day:
+    for unit_id, building_id, building_area, inner_area, delivered_on in units.iterator(chunk_size=BATCH_SIZE):
+        if delivered_on is not None and delivered_on <= period.start:
             delivered_on = None
-        key = (quantity, delivered_on)
+        # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
+        facts = {"building_area": building_area or None, "inner_area": inner_area or None, "persons": persons.get(unit_id, 0),
+                 "usage": usage.get(unit_id)}
+        facts = {name: value for name, value in facts.items() if name in needed}
+        key = (*facts.values(), delivered_on)
         charge = cache.get(key)
         if charge is None:
             if len(cache) >= CHARGE_CACHE_SIZE:
                 cache.clear()
-            result = _charge(rule, quantity, delivered_on, period, price_changes)
+            try:
+                result = _charge(rule, period, price_changes, delivered_on=delivered_on, facts=facts)
+            except ChargeError as error:
+                result = str(error)
             charge = cache[key] = (UnitCharge(result[0], result[1], f"{result[0]}\t{_copy_escape(result[1])}")
-                                   if result else False)
-        if charge:
+                                   if isinstance(result, tuple) else result or False)
+        if isinstance(charge, UnitCharge):
             yield plan, unit_id, building_id, payers.get(unit_id), charge
+        elif charge and problems is not None:
+            problems.add(rule, charge, unit_id)
 
 
-def _run_charges(run):
+def _run_charges(run, problems=None):
     for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
-        if rule.method in RUN_METHODS and rule.is_active:
-            yield from _rule_charges(run, rule)
+        if rule.is_active:
+            yield from _rule_charges(run, rule, problems)
 
 
-def bill_run_charges(run):
+def bill_run_charges(run, problems=None):
     """Every charge the run would post, streamed rule by rule and unit by unit."""
-    for plan, unit_id, building_id, payer_id, charge in _run_charges(run):
+    for plan, unit_id, building_id, payer_id, charge in _run_charges(run, problems):
         yield Charge(plan.rule, unit_id, building_id, payer_id, plan.period, charge.amount, charge.computation)
 
 
 def bill_run_preview(run, *, samples=5):
     by_fee_item, by_building = defaultdict(Decimal), defaultdict(Decimal)
     count, total, shown, no_payer = 0, Decimal("0"), [], 0
-    for charge in bill_run_charges(run):
+    problems = RunProblems()
+    for charge in bill_run_charges(run, problems):
         count += 1
         total += charge.amount
         by_fee_item[charge.rule.fee_item.name] += charge.amount
@@ -206,14 +321,11 @@ def bill_run_preview(run, *, samples=5):
     if no_payer:
         warnings.append(_("%(count)s 套房屋没有缴费人（无业主或租户）") % {"count": no_payer})
     for rule in run.rules.all():
-        if rule.method not in RUN_METHODS:
-            warnings.append(_("「%(rule)s」按用量计费，需在抄表后出账") % {"rule": rule.name})
-        elif rule.method in AREA_METHODS:
-            field = AREA_METHODS[rule.method][0]
-            missing = rule_units(rule).filter(Q(**{f"{field}__isnull": True}) | Q(**{field: 0})).count()
-            if missing:
-                message = _("「%(rule)s」有 %(count)s 套房屋没有面积，不出账")
-                warnings.append(message % {"rule": rule.name, "count": missing})
+        if not rule.is_active:
+            warnings.append(_("「%(rule)s」已停用，不出账") % {"rule": rule.name})
+        elif "usage" in rule_facts(rule) and not rule_usage(rule, rule_period(rule, run.period_month)):
+            warnings.append(_("「%(rule)s」按用量计费，本期还没有抄表用量，需在抄表后出账") % {"rule": rule.name})
+    warnings.extend(problems.warnings())
     return Preview(count, total, dict(by_fee_item), dict(by_building), shown, warnings)
 
 

@@ -153,7 +153,7 @@ def test_the_preview_warns_about_units_without_a_payer_or_an_area(project):
     preview = bill_run_preview(run_for(project, rule))
 
     assert preview.count == 0
-    assert any("没有面积" in warning for warning in preview.warnings)
+    assert any("2 套房屋无法计费（缺少套内面积）" in warning for warning in preview.warnings)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the insert-only trigger is PostgreSQL's")
@@ -166,3 +166,83 @@ def test_postgresql_refuses_to_change_a_journal_row(project):
 
     with pytest.raises(DatabaseError, match="insert-only"), transaction.atomic():
         Posting.objects.filter(pk=posting.pk).update(amount=0)
+
+
+@pytest.fixture
+def meter_usage():
+    """A stand-in for the meters app: usage per unit for whatever rule and period a run asks about."""
+    readings = {}
+
+    def source(rule, period):
+        return readings
+
+    services.register_usage_source(source)
+    yield readings
+    services.unregister_usage_source(source)
+
+
+def test_a_persons_rule_counts_the_people_of_each_unit(project):
+    family = make_unit(project)
+    owner = make_owner(family)
+    for role in (OccupancyRole.RESIDENT, OccupancyRole.RESIDENT):
+        Occupancy.objects.create(unit=family, customer=make_customer(project), role=role,
+                                 start_date=datetime.date(2024, 1, 1))
+    Occupancy.objects.create(unit=family, customer=make_customer(project), role=OccupancyRole.RESIDENT,
+                             start_date=datetime.date(2024, 1, 1), end_date=datetime.date(2026, 10, 31))
+    single = make_unit(project)
+    make_owner(single)
+    rule = property_fee(project, price="8.50", method=ChargeMethod.PERSONS)
+
+    bill_run_post(run_for(project, rule))
+
+    assert Bill.objects.get(unit=family).amount == Decimal("25.50")  # 3 people × 8.50, the one who left not counted
+    assert Bill.objects.get(unit=family).payer == owner
+    assert Bill.objects.get(unit=single).amount == Decimal("8.50")
+
+
+def test_usage_rules_wait_for_readings_then_bill_what_was_measured(project, meter_usage):
+    metered, unread = make_unit(project), make_unit(project)
+    rule = property_fee(project, price="0.55", method=ChargeMethod.USAGE, billing_mode="arrears")
+
+    preview = bill_run_preview(run_for(project, rule))
+    assert preview.count == 0
+    assert any("需在抄表后出账" in warning for warning in preview.warnings)
+
+    meter_usage[metered.pk] = Decimal("123.4")
+    run = run_for(project, rule)
+    preview = bill_run_preview(run)
+    bill_run_post(run)
+
+    bill = Bill.objects.get(rule=rule)
+    assert (bill.unit, bill.amount) == (metered, Decimal("67.87"))  # 123.4 × 0.55 = 67.87
+    assert (bill.period_start, bill.period_end) == (datetime.date(2026, 10, 1), datetime.date(2026, 10, 31))
+    assert preview.count == 1 and preview.total == bill.amount
+    assert any(f"缺少用量），如 {unread.code}" in warning for warning in preview.warnings)
+
+
+def test_a_tiered_yearly_rule_in_a_run_gives_the_published_example(project, meter_usage):
+    unit = make_unit(project)
+    rule = property_fee(project, price="0", method=ChargeMethod.TIERED, cycle=BillingCycle.YEARLY,
+                        billing_mode="arrears", tiers=[[2520, "0.55"], [4800, "0.60"], [None, "0.85"]])
+    meter_usage[unit.pk] = Decimal("3000")
+
+    bill_run_post(run_for(project, rule, datetime.date(2027, 1, 1)))
+
+    bill = Bill.objects.get(unit=unit)
+    assert bill.amount == Decimal("1674.00")  # 2520 × 0.55 + 480 × 0.60
+    assert (bill.period_start, bill.period_end) == (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
+
+
+def test_a_formula_rule_bills_each_unit_and_reports_the_units_it_cannot(project):
+    shop = make_unit(project, area="80.00")
+    make_owner(shop)
+    empty = make_unit(project, area="0")
+    rule = property_fee(project, price="5", method=ChargeMethod.FORMULA, formula="面积 × 单价 × 月数 + 10")
+
+    preview = bill_run_preview(run_for(project, rule))
+    bill_run_post(run_for(project, rule))
+
+    bill = Bill.objects.get(rule=rule)
+    assert (bill.unit, bill.amount) == (shop, Decimal("410.00"))
+    assert bill.computation == "公式：面积 × 单价 × 月数 + 10\n80.00 × 5.00 × 1 + 10 = 410.00"
+    assert any(f"如 {empty.code}" in warning for warning in preview.warnings)

@@ -51,7 +51,7 @@ def test_identical_units_are_computed_once_and_charged_alike(project, monkeypatc
     rule = ChargeRule.objects.get(pk=area_rule(project).pk)
     calls = []
     real_charge = services._charge
-    monkeypatch.setattr(services, "_charge", lambda *args: calls.append(args) or real_charge(*args))
+    monkeypatch.setattr(services, "_charge", lambda *args, **kwargs: calls.append(args) or real_charge(*args, **kwargs))
 
     charges = list(services.bill_run_charges(bill_run_create(project=project, rules=[rule], period_month=NOVEMBER)))
 
@@ -82,7 +82,7 @@ def test_the_database_path_inserts_the_same_rows_as_bulk_create(project):
 
     assert bill_rows() == created
     assert created[0][:2] == (owned.pk, owner.pk)
-    assert "（2026-11-30）" in created[1][-2]
+    assert created[1][-2].startswith("计费期间 2026-11-30\n120.50 ㎡ × 1.80 元/㎡/月 × 1/30 月")
 
 
 def test_a_batch_that_meets_an_existing_bill_in_the_middle_inserts_only_the_rest(project):
