@@ -8,9 +8,14 @@ class BillingConfig(AppConfig):
     verbose_name = _("收费管理")
 
     def ready(self):
+        from aishang.core.generic_views import DetailTab, register_detail_tab
+        from aishang.estate.models import Unit
         from aishang.estate.signals import company_created
 
         from . import jobs  # noqa: F401  registers the bill run job runner
         from .approvals import install_company_flows
+        from .views import unit_charges_tab
 
         company_created.connect(install_company_flows, dispatch_uid="billing.install_company_flows")
+        register_detail_tab(Unit, DetailTab("charges", _("收费"), "billing.view_bill", "billing/_unit_charges.html",
+                                            unit_charges_tab))

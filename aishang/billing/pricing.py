@@ -9,7 +9,7 @@ Usage and tiered charges are priced by the usage measured for the period.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -42,9 +42,11 @@ __all__ = [
     "FORMULA_VARIABLES",
     "ChargeError",
     "Computation",
+    "LateFee",
     "Tier",
     "compute_charge",
     "formula_variables",
+    "late_fee",
     "parse_tiers",
 ]
 
@@ -344,3 +346,34 @@ def _formula_charge(inputs, formula, values):
     for name in sorted(compiled.variables):
         inputs[name] = _shown(values[name])
     return exact, [gettext("公式：%(formula)s") % {"formula": render(compiled)}, explanation]
+
+
+@dataclass(frozen=True)
+class LateFee:
+    days: int
+    amount: Decimal
+    capped: bool
+    text: str
+
+
+def late_fee(principal: Number | str, *, due_date: date, as_of: date, daily_rate: Number | str,
+             rounding: RoundingMode | str = RoundingMode.HALF_UP,
+             precision: Precision | str = Precision.FEN) -> LateFee:
+    """滞纳金 on what is still owed: principal × daily rate × days from the day after the due date, never more
+    than the principal itself, rounded once."""
+    principal = _number(principal, gettext("欠费本金"))
+    rate = _number(daily_rate, gettext("滞纳金日费率"))
+    days = max((as_of - due_date).days, 0)
+    accrued = Fraction(principal) * Fraction(rate) * days
+    capped = accrued > principal
+    exact = Fraction(principal) if capped else accrued
+    if not days or not principal:
+        return LateFee(days, Decimal("0.00"), False, gettext("未逾期，无滞纳金"))
+    amount = quantize_amount(exact, precision=precision, rounding=rounding)
+    text = gettext("%(principal)s 元 × %(rate)s × %(days)s 天（%(start)s 起）%(result)s") % {
+        "principal": f"{principal:f}", "rate": describe_number(rate, max_places=6)[0], "days": days,
+        "start": (due_date + timedelta(days=1)).isoformat(),
+        "result": _result(accrued)}
+    if capped:
+        text += gettext("，超过本金，按本金 %(principal)s 元封顶") % {"principal": f"{principal:f}"}
+    return LateFee(days, amount, capped, text)

@@ -2,10 +2,23 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from aishang.core.money import money_total
 
-from .models import ApprovalRequest, ApprovalStatus, Bill, BillRun, BillVoid, ChargeRule, Waiver
+from .models import (
+    ApprovalRequest,
+    ApprovalStatus,
+    Bill,
+    BillKind,
+    BillRun,
+    BillVoid,
+    BindingTarget,
+    ChargeRule,
+    Waiver,
+)
+from .pricing import ChargeError, late_fee
+from .services import rule_period, unit_charge
 
 
 def bill_totals(queryset):
@@ -72,3 +85,58 @@ def approval_my_requests_queryset(user):
     return (ApprovalRequest.objects.within_scope(user).filter(requested_by=user)
             .select_related("project", "bill__unit", "bill__fee_item", "current_role")
             .order_by("-created_at", "-id"))
+
+
+def bill_late_fee(bill, outstanding, as_of):
+    """The 滞纳金 accrued on a bill's outstanding amount by a day, or None where its fee item charges none."""
+    fee_item = bill.fee_item
+    if not fee_item.late_fee_enabled or bill.kind == BillKind.LATE_FEE or outstanding <= 0:
+        return None
+    return late_fee(outstanding, due_date=bill.due_date, as_of=as_of, daily_rate=fee_item.late_fee_daily_rate,
+                    rounding=fee_item.rounding, precision=fee_item.precision)
+
+
+def _binding_reason(binding, unit):
+    if binding.target == BindingTarget.PROJECT:
+        return _("绑定整个项目")
+    if binding.target == BindingTarget.BUILDING and binding.building_id == unit.building_id:
+        return _("绑定楼栋 %(building)s") % {"building": binding.building}
+    if binding.target == BindingTarget.PROPERTY_TYPE and binding.property_type_id == unit.property_type_id:
+        return _("绑定业态「%(type)s」") % {"type": binding.property_type}
+    if binding.target == BindingTarget.UNIT and binding.unit_id == unit.pk:
+        return _("单独绑定本房屋")
+    return None
+
+
+def unit_rule_charges(user, unit, month):
+    """Each active rule that charges the unit, why (its binding), and what it charges for the month's period."""
+    rules = (ChargeRule.objects.restrict(user, "view").filter(project_id=unit.project_id, is_active=True)
+             .select_related("fee_item").prefetch_related("bindings__building", "bindings__property_type")
+             .order_by("fee_item__code", "name"))
+    rows = []
+    for rule in rules:
+        reasons = [reason for binding in rule.bindings.all() if (reason := _binding_reason(binding, unit))]
+        if not reasons:
+            continue
+        period = rule_period(rule, month)
+        row = {"rule": rule, "reasons": reasons, "period": period, "amount": None, "computation": "", "error": ""}
+        try:
+            charge = unit_charge(rule, unit, period)
+        except ChargeError as error:
+            row["error"] = str(error)
+        else:
+            if charge is None:
+                row["error"] = _("本期不在计费期间内")
+            else:
+                row["amount"], row["computation"] = charge
+        rows.append(row)
+    return rows
+
+
+def unit_bills(user, unit, as_of, limit=24):
+    """The unit's latest bills with what is outstanding and the late fee accrued on it."""
+    bills = list(bills_with_outstanding(bill_list_queryset(user).filter(unit=unit))
+                 .order_by("-period_start", "-id")[:limit])
+    for bill in bills:
+        bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
+    return bills

@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -285,6 +287,7 @@ def bill_detail(request, pk):
         "requests": (selectors.approval_request_queryset(request.user).filter(bill=bill)
                      .select_related("requested_by")),
     }
+    context["late_fee"] = selectors.bill_late_fee(bill, bill.outstanding, timezone.localdate())
     if can_request and bill.outstanding > 0:
         context["waiver_form"] = WaiverRequestForm()
         context["void_form"] = VoidRequestForm()
@@ -366,3 +369,14 @@ def approval_withdraw_view(request, pk):
     else:
         messages.success(request, _("已撤回申请"))
     return redirect(approval.get_absolute_url())
+
+
+def unit_charges_tab(request, unit):
+    """The 收费 tab of a unit's page: the rules that charge it and why, what they charge this month, its bills."""
+    today = timezone.localdate()
+    try:
+        month = datetime.date.fromisoformat(f"{request.GET.get('month', '')}-01")
+    except ValueError:
+        month = today.replace(day=1)
+    return {"charge_month": month, "rule_charges": selectors.unit_rule_charges(request.user, unit, month),
+            "unit_bills": selectors.unit_bills(request.user, unit, today)}

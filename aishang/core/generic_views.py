@@ -279,8 +279,28 @@ class ObjectListView(ScopedObjectMixin, View):
         return redirect(f"{request.path}?{request.POST.get('querystring', '')}")
 
 
+@dataclass(frozen=True)
+class DetailTab:
+    """A tab another app adds to a model's detail page, so a lower app need not know the upper one."""
+
+    key: str
+    label: Any
+    permission: str
+    template_name: str
+    context: Any  # callable(request, obj) -> dict
+
+
+_detail_tabs = {}
+
+
+def register_detail_tab(model, tab):
+    tabs = _detail_tabs.setdefault(model, [])
+    if all(existing.key != tab.key for existing in tabs):
+        tabs.append(tab)
+
+
 class ObjectDetailView(ScopedObjectMixin, View):
-    """A detail page with tabs; ``?tab=changelog`` shows the object's 变更记录."""
+    """A detail page with tabs; ``?tab=changelog`` shows the object's 变更记录; other apps may add tabs."""
 
     template_name = None
     tabs = (("info", _("基本信息")),)
@@ -289,6 +309,8 @@ class ObjectDetailView(ScopedObjectMixin, View):
         obj = self.get_object()
         user = request.user
         tabs = list(self.tabs)
+        extra_tabs = {tab.key: tab for tab in _detail_tabs.get(self.model, ()) if user.has_perm(tab.permission)}
+        tabs.extend((tab.key, tab.label) for tab in extra_tabs.values())
         if user.has_perm("extras.view_objectchange"):
             tabs.append(("changelog", gettext("变更记录")))
         active_tab = request.GET.get("tab", tabs[0][0])
@@ -301,6 +323,9 @@ class ObjectDetailView(ScopedObjectMixin, View):
         if active_tab == "changelog":
             context["changes_page"] = Paginator(object_changes(user, obj), 25).get_page(request.GET.get("page"))
         context.update(self.get_extra_context(obj, active_tab))
+        if active_tab in extra_tabs:
+            context["extra_tab_template"] = extra_tabs[active_tab].template_name
+            context.update(extra_tabs[active_tab].context(request, obj))
         return TemplateResponse(request, self.template_name, context)
 
     def get_extra_context(self, obj, active_tab):

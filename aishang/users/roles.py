@@ -18,7 +18,7 @@ def _perms(actions, models_by_app=None):
 BILLING_SETUP = {"billing": ["feeitem", "chargerule", "ruleprice", "rulebinding"]}
 BILLING = [*_perms(["view", "add", "change"], BILLING_SETUP),
            "billing.view_billrun", "billing.add_billrun", "billing.view_bill", "billing.export_bill"]
-VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.add_approvalrequest"]
+VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.view_chargerule", "billing.add_approvalrequest"]
 APPROVALS = ["billing.add_approvalrequest", "billing.view_approvalrequest", "billing.view_approvalflow",
              "billing.view_approvallevel"]
 APPROVAL_SETUP = ["billing.add_approvalflow", "billing.change_approvalflow", "billing.add_approvallevel",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from aishang.billing.choices import ChargeMethod, TierLimitBasis
 from aishang.billing.formula import compile_formula
 from aishang.billing.periods import Period
-from aishang.billing.pricing import FORMULA_VARIABLES, ChargeError, compute_charge, parse_tiers
+from aishang.billing.pricing import FORMULA_VARIABLES, ChargeError, compute_charge, late_fee, parse_tiers
 from aishang.core.money import Precision, RoundingMode
 
 D = Decimal
@@ -293,3 +293,33 @@ def test_formulas_saved_against_the_standard_variables_accept_ascii_names():
                                  building_area=D("120.50"), formula=compiled)
 
     assert computation.amount == D("216.90")
+
+
+def test_late_fee_runs_from_the_day_after_the_due_date():
+    fee = late_fee(D("216.90"), due_date=date(2026, 11, 15), as_of=date(2026, 12, 15), daily_rate=D("0.0005"))
+
+    assert fee.days == 30
+    assert fee.amount == D("3.25")  # 216.90 × 0.0005 × 30 = 3.2535
+    assert not fee.capped
+    assert "2026-11-16 起" in fee.text
+
+
+def test_late_fee_is_nothing_on_or_before_the_due_date():
+    for as_of in (date(2026, 11, 1), date(2026, 11, 15)):
+        fee = late_fee(D("216.90"), due_date=date(2026, 11, 15), as_of=as_of, daily_rate=D("0.0005"))
+        assert (fee.days, fee.amount) == (0, D("0.00"))
+
+
+def test_late_fee_is_capped_at_the_principal():
+    fee = late_fee(D("100.00"), due_date=date(2020, 1, 15), as_of=date(2026, 1, 15), daily_rate=D("0.0005"))
+
+    assert fee.capped
+    assert fee.amount == D("100.00")
+    assert "封顶" in fee.text
+
+
+def test_late_fee_rounds_once_with_the_fee_items_rule():
+    fee = late_fee(D("216.90"), due_date=date(2026, 11, 15), as_of=date(2026, 12, 15), daily_rate=D("0.0005"),
+                   rounding=RoundingMode.UP, precision=Precision.JIAO)
+
+    assert fee.amount == D("3.30")

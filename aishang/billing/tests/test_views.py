@@ -2,10 +2,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import Bill, BillRun, BindingTarget, ChargeRule, FeeItem, RuleBinding
+from aishang.billing.services import bill_run_create, bill_run_post
+from aishang.core.money import format_money, quantize_amount
 from aishang.core.testing import make_company, make_project, make_staff, make_unit
+from aishang.estate.models import Unit
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +98,44 @@ def test_a_fee_item_is_created_for_the_users_company(client, setup):
                                             "is_active": "on"})
 
     assert FeeItem.objects.get(code="SF").company == company
+
+
+def test_a_units_page_shows_which_rules_charge_it_why_and_how_much(client, setup):
+    company, project, rule = setup
+    unit = Unit.objects.filter(project=project).first()
+    shop_rule = ChargeRule.objects.create(project=project, fee_item=rule.fee_item, name="商铺物业费",
+                                          unit_price=Decimal("5.00"), effective_from=datetime.date(2020, 1, 1))
+    RuleBinding.objects.create(rule=shop_rule, target=BindingTarget.UNIT, unit=Unit.objects.exclude(pk=unit.pk)[0])
+    client.force_login(make_staff(company, "cashier"))
+
+    page = client.get(f"/estate/units/{unit.pk}/", {"tab": "charges", "month": "2026-11"}).content.decode()
+
+    assert page.count('data-testid="rule-charge"') == 1  # the shop rule is bound to another unit
+    assert "住宅物业费" in page and "绑定整个项目" in page and "商铺物业费" not in page
+    assert "¥200.00" in page and "100.00 ㎡ × 2.00 元/㎡/月 × 1 月" in page
+
+
+def test_the_charges_tab_is_only_for_staff_who_may_see_bills(client, setup):
+    company, project, _ = setup
+    unit = Unit.objects.filter(project=project).first()
+    client.force_login(make_staff(company, "technician"))
+
+    page = client.get(f"/estate/units/{unit.pk}/", {"tab": "charges"}).content.decode()
+
+    assert 'data-testid="unit-rule-charges"' not in page
+
+
+def test_a_bill_page_shows_the_late_fee_apart_from_the_amount(client, setup):
+    company, project, rule = setup
+    rule.fee_item.late_fee_enabled = True
+    rule.fee_item.save()
+    bill_run_post(bill_run_create(project=project, rules=[rule], period_month=datetime.date(2026, 1, 1)))
+    bill = Bill.objects.first()
+    client.force_login(make_staff(company, "cashier"))
+
+    page = client.get(f"/billing/bills/{bill.pk}/").content.decode()
+
+    days = (timezone.localdate() - bill.due_date).days
+    expected = quantize_amount(Decimal("200.00") * Decimal("0.0005") * days, precision="0.01", rounding="half_up")
+    assert f'data-testid="late-fee">{format_money(min(expected, Decimal("200.00")))}' in page
+    assert "¥200.00" in page
