@@ -273,8 +273,8 @@ def _rule_charges(run, rule, problems=None):
         if delivered_on is not None and delivered_on <= period.start:
             delivered_on = None
         # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
-        facts = {"building_area": building_area or None, "inner_area": inner_area or None, "persons": persons.get(unit_id, 0),
-                 "usage": usage.get(unit_id)}
+        facts = {"building_area": building_area or None, "inner_area": inner_area or None,
+                 "persons": persons.get(unit_id, 0), "usage": usage.get(unit_id)}
         facts = {name: value for name, value in facts.items() if name in needed}
         key = (*facts.values(), delivered_on)
         charge = cache.get(key)
