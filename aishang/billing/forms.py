@@ -131,3 +131,80 @@ class ApprovalDecisionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_widgets(self)
+
+
+def _unit_by_code(form, project, code, field="unit_code"):
+    unit = Unit.objects.filter(project=project, code=code).first()
+    if unit is None:
+        form.add_error(field, _("该项目没有编码为「%(code)s」的房屋") % {"code": code})
+    return unit
+
+
+class TemporaryBillForm(forms.Form):
+    """临时收费: a one-off charge to a unit, or to a customer found by mobile when there is no unit."""
+
+    project = forms.ModelChoiceField(label=_("项目"), queryset=Project.objects.none())
+    unit_code = forms.CharField(label=_("房屋编码"), required=False, help_text=_("如 1-2-301；不填则按手机号找缴费人"))
+    payer_mobile = forms.CharField(label=_("缴费人手机号"), required=False, max_length=11,
+                                   help_text=_("不填则向房屋的缴费人收取"))
+    fee_item = forms.ModelChoiceField(label=_("收费项目"), queryset=FeeItem.objects.none())
+    amount = forms.DecimalField(label=_("金额（元）"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    period_start = forms.DateField(label=_("服务开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label=_("服务结束日期"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}), help_text=_("一次性服务可不填"))
+    due_date = forms.DateField(label=_("应缴日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("收费事由"), max_length=200, help_text=_("如 装修管理费 2026-12-01 至 2027-02-28"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.restrict(user, "view")
+        self.fields["fee_item"].queryset = FeeItem.objects.restrict(user, "view").filter(is_active=True)
+        style_widgets(self)
+
+    def clean(self):
+        from aishang.customers.models import Customer
+
+        cleaned = super().clean()
+        project = cleaned.get("project")
+        code, mobile = (cleaned.get("unit_code") or "").strip(), (cleaned.get("payer_mobile") or "").strip()
+        cleaned["unit"] = cleaned["payer"] = None
+        if project is None:
+            return cleaned
+        if not code and not mobile:
+            self.add_error("unit_code", _("请填写房屋编码或缴费人手机号"))
+        if code:
+            cleaned["unit"] = _unit_by_code(self, project, code)
+        if mobile:
+            customers = list(Customer.objects.filter(project=project, mobile=mobile)[:2])
+            if not customers:
+                self.add_error("payer_mobile", _("该项目没有手机号为 %(mobile)s 的客户") % {"mobile": mobile})
+            elif len(customers) > 1 and cleaned["unit"] is None:
+                self.add_error("payer_mobile", _("该手机号对应多位客户，请同时填写房屋编码"))
+            else:
+                cleaned["payer"] = customers[0]
+        return cleaned
+
+
+class AdvanceBillForm(forms.Form):
+    """预缴账单: bill a unit's next N periods of one rule now."""
+
+    project = forms.ModelChoiceField(label=_("项目"), queryset=Project.objects.none())
+    unit_code = forms.CharField(label=_("房屋编码"), help_text=_("如 1-2-301"))
+    rule = forms.ModelChoiceField(label=_("收费标准"), queryset=ChargeRule.objects.none())
+    periods = forms.IntegerField(label=_("预缴期数"), min_value=1, max_value=36, initial=12,
+                                 help_text=_("按收费标准的周期计，如按月收取时 12 期即一年"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.restrict(user, "view")
+        rules = ChargeRule.objects.restrict(user, "view").filter(is_active=True).select_related("fee_item")
+        project_id = self.data.get("project") or self.initial.get("project")
+        self.fields["rule"].queryset = rules.filter(project_id=project_id) if str(project_id).isdigit() else rules
+        style_widgets(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        project = cleaned.get("project")
+        if project is not None and cleaned.get("unit_code"):
+            cleaned["unit"] = _unit_by_code(self, project, cleaned["unit_code"].strip())
+        return cleaned

@@ -5,21 +5,22 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aishang.core.money import money_total
+from aishang.core.money import InvalidAmount, Precision, RoundingMode, money_total, quantize_amount, to_decimal
 from aishang.customers.choices import CustomerKind, OccupancyRole
 from aishang.customers.models import Occupancy
 from aishang.estate.models import Unit
 
-from .choices import ChargeMethod
+from .choices import BillingCycle, ChargeMethod
 from .formula import FormulaError, compile_formula
 from .ledger import journal_post
 from .models import Account, Bill, BillKind, BillRun, BillRunStatus, BindingTarget, ChargeRule
-from .periods import Period, due_date, period_to_bill
+from .periods import Period, due_date, period_containing, period_to_bill
 from .pricing import FORMULA_VARIABLES, ChargeError, compute_charge
 
 BATCH_SIZE = 20_000
@@ -74,11 +75,13 @@ def rule_units(rule):
     return Unit.objects.filter(condition, project_id=rule.project_id)
 
 
-def payers_on(project, day, *, tenant_first):
+def payers_on(project, day, *, tenant_first, unit_ids=None):
     """unit id → the customer responsible on a day: the tenant where the rule says so, else the owner."""
-    occupancies = (Occupancy.objects.current(day).filter(unit__project=project,
-                                                         role__in=[OccupancyRole.OWNER, OccupancyRole.TENANT])
-                   .order_by("unit_id", "-is_payer", "id").values_list("unit_id", "role", "customer_id"))
+    occupancies = Occupancy.objects.current(day).filter(unit__project=project,
+                                                        role__in=[OccupancyRole.OWNER, OccupancyRole.TENANT])
+    if unit_ids is not None:
+        occupancies = occupancies.filter(unit_id__in=unit_ids)
+    occupancies = occupancies.order_by("unit_id", "-is_payer", "id").values_list("unit_id", "role", "customer_id")
     owners, tenants = {}, {}
     for unit_id, role, customer_id in occupancies:
         (owners if role == OccupancyRole.OWNER else tenants).setdefault(unit_id, customer_id)
@@ -421,3 +424,125 @@ def _copy_bills(run, items, now):
         lines.append(f"{unit_id}\t{payer_id if payer_id is not None else NULL}\t{charge.copy_text}{tail}")
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(BILL_COPY) as copy:
         copy.write("".join(lines).encode())
+
+
+# 临时收费 and 预缴账单: bills raised one at a time at the desk rather than by a run.
+
+
+def _refuse_if(errors):
+    if errors:
+        raise ValidationError(errors)
+
+
+def _amount_errors(amount, fee_item):
+    try:
+        amount = to_decimal(amount)
+    except InvalidAmount as error:
+        return str(error)
+    if amount <= 0:
+        return _("金额必须大于 0")
+    if quantize_amount(amount, precision=fee_item.precision, rounding=fee_item.rounding) != amount:
+        return _("「%(item)s」的金额精确到%(precision)s，请填写 %(example)s 这样的金额") % {
+            "item": fee_item.name, "precision": Precision(fee_item.precision).label,
+            "example": quantize_amount(amount, precision=fee_item.precision, rounding=RoundingMode.DOWN)}
+    return None
+
+
+def temporary_bill_create(*, project, fee_item, amount, reason, due_date, period_start, period_end=None,
+                          unit=None, payer=None, actor=None):
+    """临时收费 (装修管理费, 垃圾清运费 ...) for a unit or a customer: one bill and its journal entry."""
+    period_end = period_end or period_start
+    errors = {}
+    if fee_item.company_id != project.company_id:
+        errors["fee_item"] = _("收费项目不属于该企业")
+    if unit is not None and unit.project_id != project.pk:
+        errors["unit"] = _("房屋不属于该项目")
+    if payer is not None and payer.project_id != project.pk:
+        errors["payer"] = _("客户不属于该项目")
+    if unit is None and payer is None:
+        errors["unit"] = _("请填写房屋或缴费人")
+    if "fee_item" not in errors and (problem := _amount_errors(amount, fee_item)):
+        errors["amount"] = problem
+    if period_end < period_start:
+        errors["period_end"] = _("结束日期不能早于开始日期")
+    if not (reason or "").strip():
+        errors["reason"] = _("请填写收费事由")
+    _refuse_if(errors)
+    if payer is None:
+        payer_id = payers_on(project, period_start, tenant_first=True, unit_ids=[unit.pk]).get(unit.pk)
+    else:
+        payer_id = payer.pk
+    amount = to_decimal(amount)
+    with transaction.atomic():
+        bill = Bill.objects.create(
+            project=project, unit=unit, payer_id=payer_id, fee_item=fee_item, kind=BillKind.TEMPORARY,
+            period_start=period_start, period_end=period_end, due_date=due_date, amount=amount,
+            computation=_("临时收费：%(reason)s") % {"reason": reason.strip()})
+        journal_post(project=project, event="temporary_bill", actor=actor,
+                     memo=_("临时收费 %(item)s %(subject)s") % {"item": fee_item.name, "subject": unit or bill.payer},
+                     lines=[(Account.RECEIVABLE, fee_item, amount), (Account.REVENUE, fee_item, -amount)])
+    return bill
+
+
+MAX_ADVANCE_PERIODS = 36
+
+
+@dataclass(frozen=True)
+class AdvanceCharge:
+    period: Period
+    amount: Decimal
+    computation: str
+
+
+def advance_bills_preview(*, rule, unit, periods, today):
+    """The next ``periods`` periods of a rule not yet billed to the unit, and what each costs."""
+    errors = {}
+    if rule.project_id != unit.project_id:
+        errors["rule"] = _("收费标准不属于该房屋所在项目")
+    elif not ChargeMethod(rule.method).is_time_based or "usage" in rule_facts(rule):
+        errors["rule"] = _("按用量计费的收费标准不能预缴")
+    elif rule.cycle == BillingCycle.ONE_OFF:
+        errors["rule"] = _("一次性收费不能预缴")
+    elif not rule_units(rule).filter(pk=unit.pk).exists():
+        errors["rule"] = _("该收费标准没有绑定这套房屋")
+    if not 1 <= periods <= MAX_ADVANCE_PERIODS:
+        errors["periods"] = _("预缴期数须在 1 到 %(max)s 之间") % {"max": MAX_ADVANCE_PERIODS}
+    _refuse_if(errors)
+    last = Bill.objects.filter(rule=rule, unit=unit).order_by("-period_end").values_list("period_end", flat=True)
+    day = last[0] + datetime.timedelta(days=1) if last else today
+    price_changes = rule_price_changes(rule)
+    charges = []
+    while len(charges) < periods:
+        period = period_containing(rule.cycle, datetime.date(day.year, 1, 1), day)
+        day = period.end + datetime.timedelta(days=1)
+        if rule.effective_to and period.start > rule.effective_to:
+            message = _("收费标准 %(end)s 失效，最多可预缴到该日") % {"end": rule.effective_to}
+            raise ValidationError({"periods": message})
+        try:
+            charge = unit_charge(rule, unit, period, price_changes)
+        except ChargeError as error:
+            raise ValidationError({"rule": str(error)}) from error
+        if charge is not None:
+            charges.append(AdvanceCharge(period, *charge))
+    return charges
+
+
+def advance_bills_create(*, rule, unit, periods, today, actor=None):
+    """预缴账单: bill the unit's next N periods now; later runs skip them (one bill per rule, unit and period)."""
+    charges = advance_bills_preview(rule=rule, unit=unit, periods=periods, today=today)
+    payer_id = payers_on(unit.project, today, tenant_first=rule.charge_tenant, unit_ids=[unit.pk]).get(unit.pk)
+    total = sum((charge.amount for charge in charges), Decimal("0"))
+    try:
+        with transaction.atomic():
+            bills = Bill.objects.bulk_create([
+                Bill(project_id=unit.project_id, unit=unit, payer_id=payer_id, fee_item_id=rule.fee_item_id, rule=rule,
+                     kind=BillKind.ADVANCE, period_start=charge.period.start, period_end=charge.period.end,
+                     due_date=today, amount=charge.amount, computation=charge.computation)
+                for charge in charges])
+            journal_post(project=unit.project, event="advance_bills", actor=actor,
+                         memo=_("预缴 %(unit)s %(item)s %(count)s 期") % {"unit": unit.code, "item": rule.fee_item.name,
+                                                                        "count": len(charges)},
+                         lines=[(Account.RECEIVABLE, rule.fee_item, total), (Account.REVENUE, rule.fee_item, -total)])
+    except IntegrityError:
+        raise ValidationError(_("这些账期刚刚已出账，请刷新后重试")) from None
+    return bills

@@ -25,12 +25,14 @@ from . import selectors
 from .approvals import approval_decide, approval_refusal, approval_request_create, approval_request_withdraw
 from .filters import BillFilter, BillRunFilter, ChargeRuleFilter, FeeItemFilter
 from .forms import (
+    AdvanceBillForm,
     ApprovalDecisionForm,
     BillRunForm,
     ChargeRuleForm,
     FeeItemForm,
     RuleBindingForm,
     RulePriceForm,
+    TemporaryBillForm,
     VoidRequestForm,
     WaiverRequestForm,
 )
@@ -46,7 +48,13 @@ from .models import (
     FeeItem,
     RuleBinding,
 )
-from .services import bill_run_create, bill_run_preview
+from .services import (
+    advance_bills_create,
+    advance_bills_preview,
+    bill_run_create,
+    bill_run_preview,
+    temporary_bill_create,
+)
 
 
 def money_cell(name):
@@ -241,6 +249,8 @@ class BillListView(ObjectListView):
     export_permission = "billing.export_bill"
     export_filename = gettext_lazy("应收账单")
     ordering = ("-period_start", "unit__code")
+    extra_buttons = ((gettext_lazy("临时收费"), "billing:temporary_bill_add", "receipt", "billing.add_bill"),
+                     (gettext_lazy("预缴账单"), "billing:advance_bill_add", "calendar-plus", "billing.add_bill"))
     columns = [
         Column("unit", gettext_lazy("房屋"), accessor="unit.code", order_by="unit__code"),
         Column("project", gettext_lazy("项目"), accessor="project.name"),
@@ -380,3 +390,63 @@ def unit_charges_tab(request, unit):
         month = today.replace(day=1)
     return {"charge_month": month, "rule_charges": selectors.unit_rule_charges(request.user, unit, month),
             "unit_bills": selectors.unit_bills(request.user, unit, today)}
+
+
+# 临时收费 and 预缴账单
+
+
+def _apply_errors(form, error):
+    """Put a service's ValidationError on the form's fields (or on the form when it names none it has)."""
+    for field, messages_ in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@login_required
+@permission_required("billing.add_bill", raise_exception=True)
+def temporary_bill_add(request):
+    today = timezone.localdate()
+    form = TemporaryBillForm(request.POST or None, user=request.user,
+                             initial={"project": request.GET.get("project"), "unit_code": request.GET.get("unit"),
+                                      "period_start": today, "due_date": today})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            bill = temporary_bill_create(project=data["project"], fee_item=data["fee_item"], amount=data["amount"],
+                                         reason=data["reason"], due_date=data["due_date"],
+                                         period_start=data["period_start"], period_end=data["period_end"],
+                                         unit=data["unit"], payer=data["payer"], actor=request.user)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("已生成临时收费账单 %(amount)s") % {"amount": format_money(bill.amount)})
+            return redirect("billing:bill_detail", pk=bill.pk)
+    return render(request, "billing/temporary_bill_form.html", {"form": form, "title": _("临时收费")},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+@permission_required("billing.add_bill", raise_exception=True)
+def advance_bill_add(request):
+    """Two steps on one page: the periods and amounts first, then 确认生成 posts them."""
+    today = timezone.localdate()
+    form = AdvanceBillForm(request.POST or None, user=request.user,
+                           initial={"project": request.GET.get("project"), "unit_code": request.GET.get("unit")})
+    context = {"form": form, "title": _("预缴账单")}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if "confirm" in request.POST:
+                bills = advance_bills_create(rule=data["rule"], unit=data["unit"], periods=data["periods"],
+                                             today=today, actor=request.user)
+                messages.success(request, _("已生成 %(count)s 期预缴账单，合计 %(total)s") % {
+                    "count": len(bills), "total": format_money(sum(bill.amount for bill in bills))})
+                return redirect(f"{data['unit'].get_absolute_url()}?tab=charges")
+            charges = advance_bills_preview(rule=data["rule"], unit=data["unit"], periods=data["periods"],
+                                            today=today)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            context.update(charges=charges, total=sum(charge.amount for charge in charges))
+    return render(request, "billing/advance_bill_form.html", context,
+                  status=400 if form.is_bound and form.errors else 200)

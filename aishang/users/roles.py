@@ -17,8 +17,11 @@ def _perms(actions, models_by_app=None):
 
 BILLING_SETUP = {"billing": ["feeitem", "chargerule", "ruleprice", "rulebinding"]}
 BILLING = [*_perms(["view", "add", "change"], BILLING_SETUP),
-           "billing.view_billrun", "billing.add_billrun", "billing.view_bill", "billing.export_bill"]
+           "billing.view_billrun", "billing.add_billrun", "billing.view_bill", "billing.add_bill",
+           "billing.export_bill"]
 VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.view_chargerule", "billing.add_approvalrequest"]
+# 临时收费 and 预缴账单 are raised at the cashier's desk.
+RAISE_BILLS = ["billing.add_bill"]
 APPROVALS = ["billing.add_approvalrequest", "billing.view_approvalrequest", "billing.view_approvalflow",
              "billing.view_approvallevel"]
 APPROVAL_SETUP = ["billing.add_approvalflow", "billing.change_approvalflow", "billing.add_approvallevel",
@@ -46,7 +49,7 @@ SYSTEM_ROLES = [
     ("finance", "财务", "收费设置、账单、报表",
      VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING + APPROVALS
      + ["notifications.view_message"]),
-    ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS),
+    ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS + RAISE_BILLS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
      + EXTRA["changelog"]),
