@@ -4,15 +4,25 @@ The bill is never edited: an approved request writes a ``Waiver`` or ``BillVoid`
 in the same transaction as the last decision (DESIGN.md, "Money").
 """
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aishang.core.context import change_context, current_context
 from aishang.core.money import format_money
+from aishang.extras.changelog import record_change, serialize_object
+from aishang.extras.choices import ChangeAction
+from aishang.extras.features import ChangeLoggedModel
+from aishang.extras.services import register_object_delete, register_object_save
+from aishang.notifications.choices import Channel
+from aishang.notifications.services import notify
 
+from .balances import bill_outstanding
 from .ledger import journal_post
 from .models import (
     Account,
@@ -27,7 +37,6 @@ from .models import (
     BillVoid,
     Waiver,
 )
-from .selectors import bill_outstanding
 
 SUPPORTED_ACTIONS = (ApprovalAction.WAIVER, ApprovalAction.VOID)
 DEFAULT_FLOWS = {
@@ -59,6 +68,130 @@ def approval_route(*, company, action, amount):
     if not levels:
         raise ValidationError(_("尚未配置「%(action)s」的审批流程") % {"action": ApprovalAction(action).label})
     return [{"level": level.level, "role": level.role_id, "role_name": level.role.name} for level in levels]
+
+
+# Editing a flow (审批流程设置)
+
+MAX_LEVELS = 10
+
+
+def approval_flow_errors(flow, *, name, levels):
+    """What is wrong with a proposed flow, as {key: [messages]}; empty when nothing is.
+
+    Keys are ``name``, ``levels`` (the flow as a whole) and ``levels-<i>-role`` / ``levels-<i>-min_amount``
+    for the i-th level from 0, the names of the page's fields. Two rules keep a flow readable: level 1
+    applies to every amount (or small requests would find nobody to approve them), and 起审金额 never
+    falls going up, so a larger amount passes through the same levels as a smaller one and then more.
+    """
+    errors = {}
+
+    def add(key, message):
+        errors.setdefault(key, []).append(message)
+
+    if not name:
+        add("name", _("请填写流程名称"))
+    elif len(name) > ApprovalFlow._meta.get_field("name").max_length:
+        add("name", _("流程名称最多 %(count)s 个字") % {"count": ApprovalFlow._meta.get_field("name").max_length})
+    if not levels:
+        add("levels", _("至少需要一个审批级次"))
+    elif len(levels) > MAX_LEVELS:
+        add("levels", _("最多设置 %(count)s 个审批级次") % {"count": MAX_LEVELS})
+    floor = Decimal("0")  # the highest 起审金额 above this level
+    for index, level in enumerate(levels):
+        role, min_amount = level.get("role"), level.get("min_amount")
+        role_key, amount_key = f"levels-{index}-role", f"levels-{index}-min_amount"
+        if role is None:
+            add(role_key, _("请选择审批角色"))
+        elif role.company_id != flow.company_id:
+            add(role_key, _("请选择本企业的角色"))
+        if min_amount is None:
+            if floor > 0:
+                add(amount_key, _("上一级从 %(amount)s 起才审批，本级不能对所有金额生效，请填写不低于该金额的起审金额")
+                    % {"amount": format_money(floor)})
+            continue
+        if not min_amount.is_finite():
+            add(amount_key, _("请输入正确的金额"))
+        elif min_amount < 0:
+            add(amount_key, _("起审金额不能为负数"))
+        elif min_amount != min_amount.quantize(Decimal("0.01")):
+            add(amount_key, _("起审金额最多两位小数"))
+        elif index == 0 and min_amount > 0:
+            add(amount_key, _("第 1 级须对所有金额生效，请将起审金额留空（否则低于该金额的申请将无人审批）"))
+        elif min_amount < floor:
+            add(amount_key, _("起审金额不能低于上一级的 %(amount)s：金额越大，审批级次只增不减")
+                % {"amount": format_money(floor)})
+        else:
+            floor = min_amount
+    return errors
+
+
+def _changes_by(actor):
+    """The change log names whoever the request's middleware set; from a shell, a job or a test, ``actor``."""
+    context = current_context()
+    if actor is None or context.actor is not None:
+        return contextlib.nullcontext()
+    return change_context(actor=actor, source=context.source)
+
+
+def _log_change(obj, action, before=None):
+    # Flows and levels are not ChangeLoggedModel (no signal logs them), so their service logs them here.
+    if not isinstance(obj, ChangeLoggedModel):
+        record_change(obj, action, before=before)
+
+
+def approval_flow_update(flow, *, name, is_active, levels, actor):
+    """Rename a flow, switch it on or off and replace its levels, numbered 1..n in the order given.
+
+    ``levels`` is ``[{"role": Role, "min_amount": Decimal or None}, ...]``. Requests already submitted keep
+    the route stored on them; only requests submitted afterwards follow the new levels. Level n is updated
+    in place, so the change log reads "第 2 级: 财务 → 管理员" rather than a delete and a create.
+    """
+    name = (name or "").strip()
+    levels = [{"role": level.get("role"), "min_amount": level.get("min_amount")} for level in levels]
+    errors = approval_flow_errors(flow, name=name, levels=levels)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), _changes_by(actor):
+        # Two administrators saving the same flow at once: the second waits, then its levels replace the
+        # first's as a whole instead of the two lists interleaving.
+        flow = ApprovalFlow.objects.select_for_update().get(pk=flow.pk)
+        before = serialize_object(flow)
+        flow.name, flow.is_active = name, bool(is_active)
+        register_object_save(obj=flow, actor=actor)
+        _log_change(flow, ChangeAction.UPDATE, before)
+        existing = list(flow.levels.order_by("level"))
+        for level in existing[len(levels):]:
+            _log_change(level, ChangeAction.DELETE, serialize_object(level))
+            register_object_delete(obj=level, actor=actor)
+        for number, wanted in enumerate(levels, start=1):
+            if number > len(existing):
+                level = ApprovalLevel(flow=flow, level=number, role=wanted["role"], min_amount=wanted["min_amount"])
+                register_object_save(obj=level, actor=actor)
+                _log_change(level, ChangeAction.CREATE)
+                continue
+            level = existing[number - 1]
+            if (level.role_id, level.min_amount) == (wanted["role"].pk, wanted["min_amount"]):
+                continue
+            before = serialize_object(level)
+            level.role, level.min_amount = wanted["role"], wanted["min_amount"]
+            register_object_save(obj=level, actor=actor)
+            _log_change(level, ChangeAction.UPDATE, before)
+    return flow
+
+
+def approval_flow_bands(levels):
+    """How a flow routes requests by amount, for people reading it: [{"start", "end", "levels"}], where a band
+    covers amounts from ``start`` (None: the smallest) up to below ``end`` (None: no limit)."""
+    levels = list(levels)
+    bands = []
+    for start in [None, *sorted({level.min_amount for level in levels if level.min_amount})]:
+        applying = [level for level in levels if level.applies_to(start or Decimal("0"))]
+        if bands and bands[-1]["levels"] == applying:
+            continue
+        if bands:
+            bands[-1]["end"] = start
+        bands.append({"start": start, "end": None, "levels": applying})
+    return bands
 
 
 def _parse_amount(amount):
@@ -99,13 +232,15 @@ def approval_request_create(*, action, bill, amount=None, reason, actor):
         route = approval_route(company=bill.project.company, action=action, amount=amount)
         try:
             with transaction.atomic():
-                return ApprovalRequest.objects.create(
+                request = ApprovalRequest.objects.create(
                     company_id=bill.project.company_id, project=bill.project, action=action, bill=bill,
                     amount=amount, reason=reason, requested_by=actor, route=route,
                     current_level=route[0]["level"], current_role_id=route[0]["role"])
         except IntegrityError:
             raise ValidationError(_("该账单已有待审批的%(action)s申请")
                                   % {"action": ApprovalAction(action).label}) from None
+        approval_notify_approvers(request, actor=actor)
+        return request
 
 
 def approval_refusal(request, actor):
@@ -148,6 +283,10 @@ def approval_decide(*, request, actor, approve, comment=""):
             _apply(request, actor, now)
             request.status, request.decided_at = ApprovalStatus.APPROVED, now
         request.save(update_fields=["status", "decided_at", "current_level", "current_role", "updated_at"])
+        if request.is_pending:
+            approval_notify_approvers(request, actor=actor)
+        else:
+            approval_notify_requester(request, actor=actor)
         return request
 
 
@@ -191,3 +330,70 @@ def approval_request_withdraw(*, request, actor):
 
 def install_company_flows(sender, *, company, **kwargs):
     approval_flows_install_defaults(company)
+
+
+# Telling people: approvers when a request reaches their level, the requester when it is decided
+
+STAFF_CHANNELS = (Channel.IN_APP, Channel.EMAIL)
+STAFF_ADDRESS = {Channel.EMAIL: "email", Channel.SMS: "mobile"}
+
+
+def approval_approvers(request):
+    """Who may decide the request's current level: active staff of its company holding the level's role and
+    reaching its project, except the requester and anyone who decided an earlier level (see approval_refusal)."""
+    from aishang.users.models import User
+
+    return (User.objects.filter(company_id=request.company_id, is_active=True, roles=request.current_role_id)
+            .filter(Q(scope_all_projects=True) | Q(projects=request.project_id))
+            .exclude(pk=request.requested_by_id)
+            .exclude(pk__in=request.steps.values("decided_by"))
+            .distinct().order_by("pk"))
+
+
+def _notice_params(request, **extra):
+    bill = request.bill
+    return {"action": str(ApprovalAction(request.action).label), "amount": format_money(request.amount).lstrip("¥"),
+            "project": request.project.name, "unit": str(bill.unit or bill.parking_space or ""),
+            "bill": f"{bill.fee_item.name} {bill.period_start:%Y-%m}", "requester": str(request.requested_by),
+            "reason": request.reason, "link": request.get_absolute_url(), **extra}
+
+
+def _tell(request, user, *, template_code, params, key, channels, actor):
+    """Queue the notice on each channel the person has an address for; delivery starts after commit."""
+    messages = []
+    for channel in channels:
+        if channel in STAFF_ADDRESS and not getattr(user, STAFF_ADDRESS[channel], ""):
+            continue  # no address: nothing to queue rather than a cancelled row for every such colleague
+        messages.append(notify(company=request.company, recipient=user, channel=channel,
+                               template_code=template_code, params=params, project=request.project,
+                               dedupe_key=f"{key}:{user.pk}:{channel}", actor=actor))
+    return messages
+
+
+def approval_notify_approvers(request, *, channels=STAFF_CHANNELS, actor=None):
+    """Tell everyone who may decide the current level that the request waits for them.
+
+    Once per (request, level, person, channel) by the dedupe key, so calling it again queues nothing.
+    """
+    if not request.is_pending or request.current_level is None:
+        return []
+    step = request.route_level(request.current_level) or {}
+    params = _notice_params(request, level=request.current_level, role=step.get("role_name", ""))
+    return [message for user in approval_approvers(request)
+            for message in _tell(request, user, template_code="approval_pending", params=params, channels=channels,
+                                 key=f"approval:{request.pk}:level-{request.current_level}", actor=actor)]
+
+
+def approval_notify_requester(request, *, channels=STAFF_CHANNELS, actor=None):
+    """Tell the requester that the request was approved or rejected, once."""
+    requester = request.requested_by
+    if request.status not in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        return []
+    if requester.company_id != request.company_id:
+        return []  # a platform operator (no company) has no inbox in the company's outbox
+    last = request.steps.select_related("decided_by").order_by("-decided_at", "-id").first()
+    params = _notice_params(request, decided_by=str(last.decided_by) if last else "",
+                            comment=last.comment if last else "")
+    code = "approval_approved" if request.status == ApprovalStatus.APPROVED else "approval_rejected"
+    return _tell(request, requester, template_code=code, params=params, channels=channels,
+                 key=f"approval:{request.pk}:{request.status}", actor=actor)

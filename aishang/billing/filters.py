@@ -5,7 +5,7 @@ from aishang.core.filters import StyledFilterSet
 from aishang.estate.models import Building, Project
 
 from .choices import BillingCycle, ChargeMethod, FeeCategory
-from .models import Bill, BillKind, BillRun, ChargeRule, FeeItem
+from .models import Bill, BillKind, BillRun, ChargeRule, DiscountKind, DiscountScheme, DiscountTiming, FeeItem
 
 
 class FeeItemFilter(StyledFilterSet):
@@ -49,3 +49,12 @@ class BillFilter(StyledFilterSet):
     class Meta:
         model = Bill
         fields = ["project", "building", "fee_item", "kind", "period_from", "period_to"]
+
+
+class DiscountSchemeFilter(StyledFilterSet):
+    kind = django_filters.ChoiceFilter(label=_("优惠方式"), choices=DiscountKind.choices, empty_label=_("全部"))
+    timing = django_filters.ChoiceFilter(label=_("优惠时机"), choices=DiscountTiming.choices, empty_label=_("全部"))
+
+    class Meta:
+        model = DiscountScheme
+        fields = ["kind", "timing", "is_active"]

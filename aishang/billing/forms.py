@@ -1,12 +1,23 @@
+import re
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, style_widgets
 from aishang.estate.models import Project, Unit
 
-from .models import ApprovalDecision, BindingTarget, ChargeRule, FeeItem, RuleBinding, RulePrice
+from .models import (
+    ApprovalDecision,
+    BillRunSchedule,
+    BindingTarget,
+    ChargeRule,
+    DiscountScheme,
+    FeeItem,
+    RuleBinding,
+    RulePrice,
+)
 
 
 class FeeItemForm(ScopedModelForm):
@@ -208,3 +219,110 @@ class AdvanceBillForm(forms.Form):
         if project is not None and cleaned.get("unit_code"):
             cleaned["unit"] = _unit_by_code(self, project, cleaned["unit_code"].strip())
         return cleaned
+
+
+class DiscountSchemeForm(ScopedModelForm):
+    unit_codes = forms.CharField(label=_("适用房屋编码"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text=_("每行或用逗号分隔一个房屋编码；不填表示不限房屋（须先选择项目）"))
+
+    class Meta:
+        model = DiscountScheme
+        fields = ["name", "project", "kind", "rate", "amount", "min_periods", "free_periods", "timing", "fee_items",
+                  "customer_tag", "customer_field", "customer_field_value", "on_time_months", "valid_from",
+                  "valid_to", "is_active"]
+        widgets = {"fee_items": forms.CheckboxSelectMultiple, "valid_from": forms.DateInput(attrs={"type": "date"}),
+                   "valid_to": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.restrict(self.user, "view")
+        self.fields["fee_items"].queryset = FeeItem.objects.restrict(self.user, "view").filter(is_active=True)
+        if self.instance.pk:
+            self.initial["unit_codes"] = "\n".join(self.instance.units.values_list("code", flat=True))
+        if not self.instance.company_id:
+            self.instance.company_id = self.user.company_id
+
+    def clean(self):
+        cleaned = super().clean()
+        codes = [code.strip() for code in re.split(r"[\s,，、]+", cleaned.get("unit_codes") or "") if code.strip()]
+        project = cleaned.get("project")
+        self.picked_units = []
+        if codes and project is None:
+            self.add_error("unit_codes", _("指定房屋时须先选择项目"))
+        elif codes:
+            found = dict(Unit.objects.filter(project=project, code__in=codes).values_list("code", "pk"))
+            missing = [code for code in codes if code not in found]
+            if missing:
+                self.add_error("unit_codes", _("该项目没有这些房屋：%(codes)s") % {"codes": "、".join(missing[:10])})
+            self.picked_units = list(found.values())
+        return cleaned
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        self.instance.units.set(self.picked_units)
+
+
+class ApprovalFlowForm(forms.Form):
+    name = forms.CharField(label=_("流程名称"), max_length=60, error_messages={"required": _("请填写流程名称")})
+    is_active = forms.BooleanField(label=_("启用"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self)
+
+
+class ApprovalLevelForm(forms.Form):
+    """One row of a flow's levels; its number is its place in the list."""
+
+    role = forms.ModelChoiceField(label=_("审批角色"), queryset=None, empty_label=_("请选择角色"),
+                                  error_messages={"required": _("请选择审批角色"),
+                                                  "invalid_choice": _("请选择本企业的角色")})
+    min_amount = forms.DecimalField(
+        label=_("起审金额"), required=False, max_digits=14, decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": _("留空：所有金额")}),
+        error_messages={"invalid": _("请输入正确的金额"), "max_decimal_places": _("起审金额最多两位小数"),
+                        "max_digits": _("金额过大"), "max_whole_digits": _("金额过大")})
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = roles
+        style_widgets(self)
+
+
+ApprovalLevelFormSet = forms.formset_factory(ApprovalLevelForm, extra=0)
+
+
+class BillRunScheduleForm(ScopedModelForm):
+    class Meta:
+        model = BillRunSchedule
+        fields = ["project", "name", "rules", "day_of_month", "is_active"]
+        widgets = {"rules": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.restrict(self.user, "view")
+        rules = ChargeRule.objects.restrict(self.user, "view").filter(is_active=True).select_related("fee_item")
+        project_id = self.data.get("project") or self.initial.get("project") or self.instance.project_id
+        self.fields["rules"].queryset = rules.filter(project_id=project_id) if str(project_id).isdigit() else rules
+        if self.instance.pk:
+            self.fields["project"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        project, rules = cleaned.get("project"), cleaned.get("rules")
+        if project and rules and any(rule.project_id != project.pk for rule in rules):
+            self.add_error("rules", _("只能选择该项目的收费标准"))
+        return cleaned
+
+    def save(self, commit=True):
+        schedule = super().save(commit=False)
+        if schedule.pk is None:
+            schedule.created_by = self.user
+            today = timezone.localdate()
+            # A schedule made after this month's day starts next month: this month was billed by hand.
+            if today.day > schedule.day_of_month:
+                schedule.last_period_month = today.replace(day=1)
+        if commit:
+            schedule.save()
+            self.save_m2m()
+        return schedule

@@ -220,6 +220,34 @@ class BillRun(ScopedModel):
         return f"{self.project} {self.period_month:%Y-%m}"
 
 
+class BillRunSchedule(ChangeLoggedModel, ScopedModel):
+    """定时出账: a project's rules billed every month on a day, by Celery beat (or ``manage.py scheduler``)."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT,
+                                related_name="bill_run_schedules")
+    name = models.CharField(_("名称"), max_length=60)
+    rules = models.ManyToManyField(ChargeRule, verbose_name=_("收费标准"), related_name="schedules")
+    day_of_month = models.PositiveSmallIntegerField(_("每月出账日"), default=1,
+                                                    validators=[MinValueValidator(1), MaxValueValidator(28)],
+                                                    help_text=_("1 到 28 日；当天没出成的，之后每天补出"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    last_period_month = models.DateField(_("最近出账月份"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+", editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("定时出账")
+        ordering = ["project", "day_of_month", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
 class BillKind(models.TextChoices):
     REGULAR = "regular", _("周期账单")
     TEMPORARY = "temporary", _("临时收费")
@@ -233,18 +261,22 @@ class Bill(ScopedModel):
 
     scope_project_path = "project"
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="bills")
+    # The bill's references are checked by the database once per statement, not row by row (ADR 0009):
+    # on PostgreSQL by the triggers of migration 0005, which also refuse to delete what a bill refers to.
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="bills",
+                                db_constraint=False)
     unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="bills")
+                             related_name="bills", db_constraint=False)
     parking_space = models.ForeignKey(ParkingSpace, verbose_name=_("车位"), null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="bills")
+                                      on_delete=models.PROTECT, related_name="bills", db_constraint=False)
     payer = models.ForeignKey("customers.Customer", verbose_name=_("缴费人"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="bills")
-    fee_item = models.ForeignKey(FeeItem, verbose_name=_("收费项目"), on_delete=models.PROTECT, related_name="bills")
+                              on_delete=models.PROTECT, related_name="bills", db_constraint=False)
+    fee_item = models.ForeignKey(FeeItem, verbose_name=_("收费项目"), on_delete=models.PROTECT, related_name="bills",
+                                 db_constraint=False)
     rule = models.ForeignKey(ChargeRule, verbose_name=_("收费标准"), null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="bills")
+                             related_name="bills", db_constraint=False)
     run = models.ForeignKey(BillRun, verbose_name=_("出账批次"), null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="bills")
+                            related_name="bills", db_constraint=False)
     kind = models.CharField(_("账单类型"), max_length=20, choices=BillKind.choices, default=BillKind.REGULAR)
     period_start = models.DateField(_("账期开始"))
     period_end = models.DateField(_("账期结束"))
@@ -283,6 +315,7 @@ class Account(models.TextChoices):
     PREPAID = "prepaid", _("预收款")
     DEPOSIT = "deposit", _("押金")
     WAIVER = "waiver", _("减免")
+    DISCOUNT = "discount", _("优惠")
 
 
 class JournalEntry(models.Model):
@@ -524,6 +557,122 @@ class BillVoid(ScopedModel):
 
     def __str__(self):
         return f"{self.bill} {_('作废')}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+# Discount schemes (优惠方案) and the discounts they grant.
+
+
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", _("打折")
+    AMOUNT = "amount", _("每单立减")
+    FREE_PERIODS = "free_periods", _("预缴满期赠送")
+
+
+class DiscountTiming(models.TextChoices):
+    BILLING = "billing", _("出账时")
+    PAYMENT = "payment", _("缴费时")
+
+
+class DiscountScheme(ChangeLoggedModel, ScopedModel):
+    """优惠方案: who qualifies (customer tag or field, a set of units, dates, paying on time) and for what.
+
+    Schemes applied at billing grant a ``BillDiscount`` when the bill is created; those applied at
+    payment are granted by the cashier's desk. A bill takes the one scheme that gives most.
+    """
+
+    scope_company_path = "company"
+
+    company = models.ForeignKey(Company, verbose_name=_("企业"), on_delete=models.PROTECT,
+                                related_name="discount_schemes")
+    project = models.ForeignKey(Project, verbose_name=_("项目"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", help_text=_("留空表示企业全部项目"))
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("优惠方式"), max_length=20, choices=DiscountKind.choices, default=DiscountKind.PERCENT)
+    rate = models.DecimalField(_("折扣率"), max_digits=5, decimal_places=4, null=True, blank=True,
+                               validators=[MinValueValidator(0), MaxValueValidator(1)],
+                               help_text=_("按原价的比例收取，如 0.90 即九折"))
+    amount = models.DecimalField(_("立减金额"), null=True, blank=True, validators=[MinValueValidator(0)], **MONEY)
+    min_periods = models.PositiveSmallIntegerField(_("预缴满期数"), null=True, blank=True,
+                                                   help_text=_("如 预交 12 个月优惠 1 个月 填 12"))
+    free_periods = models.PositiveSmallIntegerField(_("赠送期数"), null=True, blank=True)
+    timing = models.CharField(_("优惠时机"), max_length=20, choices=DiscountTiming.choices,
+                              default=DiscountTiming.BILLING)
+    fee_items = models.ManyToManyField(FeeItem, verbose_name=_("适用收费项目"), blank=True, related_name="+",
+                                       help_text=_("不选表示全部收费项目"))
+    customer_tag = models.CharField(_("客户标签"), max_length=30, blank=True, help_text=_("如 老年人；留空表示不限"))
+    customer_field = models.CharField(_("客户自定义字段"), max_length=50, blank=True)
+    customer_field_value = models.CharField(_("自定义字段取值"), max_length=100, blank=True)
+    units = models.ManyToManyField(Unit, verbose_name=_("适用房屋"), blank=True, related_name="+",
+                                   help_text=_("不选表示不限房屋"))
+    on_time_months = models.PositiveSmallIntegerField(
+        _("连续按时缴费月数"), null=True, blank=True,
+        help_text=_("如 12：此前 12 个月内到期的账单都已按时结清才享受"))
+    valid_from = models.DateField(_("开始日期"))
+    valid_to = models.DateField(_("结束日期"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("优惠方案")
+        ordering = ["company", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="discount_scheme_dates_in_order"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.company_id, self.project_id
+
+    def clean(self):
+        errors = {}
+        if self.kind == DiscountKind.PERCENT and (self.rate is None or not 0 <= self.rate < 1):
+            errors["rate"] = _("请填写小于 1 的折扣率，如 0.90 表示九折")
+        if self.kind == DiscountKind.AMOUNT and not self.amount:
+            errors["amount"] = _("请填写立减金额")
+        if self.kind == DiscountKind.FREE_PERIODS:
+            if not self.min_periods:
+                errors["min_periods"] = _("请填写预缴满多少期")
+            if not self.free_periods:
+                errors["free_periods"] = _("请填写赠送期数")
+            elif self.min_periods and self.free_periods >= self.min_periods:
+                errors["free_periods"] = _("赠送期数须少于预缴满期数")
+        if bool(self.customer_field) != bool(self.customer_field_value):
+            errors["customer_field_value"] = _("自定义字段和取值须同时填写")
+        if self.project_id and self.company_id and self.project.company_id != self.company_id:
+            errors["project"] = _("项目不属于该企业")
+        if errors:
+            raise ValidationError(errors)
+
+
+class BillDiscount(ScopedModel):
+    """An amount a discount scheme took off a bill. Insert-only, like waivers; the bill is never edited."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    bill = models.ForeignKey(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="discounts")
+    scheme = models.ForeignKey(DiscountScheme, verbose_name=_("优惠方案"), on_delete=models.PROTECT,
+                               related_name="discounts")
+    amount = models.DecimalField(_("优惠金额"), **MONEY)
+    computation = models.CharField(_("计算过程"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("优惠时间"), default=timezone.now)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("账单优惠")
+        ordering = ["bill", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["bill", "scheme"], name="bill_discount_once_per_scheme"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bill_discount_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.bill} −{self.amount}"
 
     def get_scope_ids(self):
         return self.project.company_id, self.project_id

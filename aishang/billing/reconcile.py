@@ -76,6 +76,10 @@ def billed(project, fee_item, month=None):
     return money_total(_bills(project, fee_item, month))
 
 
+def discounted(project, fee_item, month=None):
+    return _correction_total("BillDiscount", _bills(project, fee_item, month))
+
+
 def waived(project, fee_item, month=None):
     return _correction_total("Waiver", _bills(project, fee_item, month))
 
@@ -99,6 +103,7 @@ class Term:
 # outstanding = Σ sign × term. A new kind of correction or payment is one more line here.
 SUBLEDGER_TERMS = [
     Term("billed", 1, billed),
+    Term("discounted", -1, discounted, "BillDiscount"),
     Term("waived", -1, waived, "Waiver"),
     Term("voided", -1, voided, "BillVoid"),
     Term("paid", -1, paid, "Allocation"),
@@ -129,7 +134,7 @@ class UnbalancedEntry:
 
 @dataclass
 class PeriodRow:
-    """billed − waived − voided = outstanding + paid for one project and month; outstanding is bill by bill."""
+    """billed − discounted − waived − voided = outstanding + paid for one project and month, bill by bill."""
 
     project: object
     month: datetime.date

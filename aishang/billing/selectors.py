@@ -1,21 +1,19 @@
-from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from aishang.core.money import money_total
+from aishang.estate.models import Unit
 
+from .balances import bills_with_outstanding
 from .models import (
     ApprovalRequest,
     ApprovalStatus,
     Bill,
     BillKind,
     BillRun,
-    BillVoid,
     BindingTarget,
     ChargeRule,
-    Waiver,
 )
 from .pricing import ChargeError, late_fee
 from .services import rule_period, unit_charge
@@ -36,29 +34,6 @@ def bill_list_queryset(user):
 
 def run_list_queryset(user):
     return BillRun.objects.restrict(user, "view").select_related("project", "created_by")
-
-
-MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
-
-
-def bill_outstanding(bill):
-    """What is still owed on one bill: its amount less its waivers and its void."""
-    waived = money_total(Waiver.objects.filter(bill_id=bill.pk))
-    voided = money_total(BillVoid.objects.filter(bill_id=bill.pk))
-    return bill.amount - waived - voided
-
-
-def bills_with_outstanding(queryset):
-    """Annotate ``waived``, ``voided`` and ``outstanding`` on each bill of the queryset."""
-    zero = Value(Decimal("0"), output_field=MONEY_FIELD)
-    waived = (Waiver.objects.filter(bill=OuterRef("pk")).order_by().values("bill")
-              .annotate(total=Sum("amount")).values("total"))
-    voided = BillVoid.objects.filter(bill=OuterRef("pk")).values("amount")
-    return (queryset
-            .annotate(waived=Coalesce(Subquery(waived, output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD),
-                      voided=Coalesce(Subquery(voided, output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD))
-            .annotate(outstanding=ExpressionWrapper(F("amount") - F("waived") - F("voided"),
-                                                    output_field=MONEY_FIELD)))
 
 
 def approval_request_queryset(user):
@@ -140,3 +115,9 @@ def unit_bills(user, unit, as_of, limit=24):
     for bill in bills:
         bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
     return bills
+
+
+def unit_by_code(user, project_id, code):
+    if not (str(project_id or "").isdigit() and code):
+        return None
+    return Unit.objects.restrict(user, "view").filter(project_id=project_id, code=code).first()

@@ -4,6 +4,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby, islice
+from operator import attrgetter, itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -17,16 +19,19 @@ from aishang.customers.models import Occupancy
 from aishang.estate.models import Unit
 
 from .choices import BillingCycle, ChargeMethod
+from .discounts import best_grants, grants_post, run_discounts_grant
 from .formula import FormulaError, compile_formula
 from .ledger import journal_post
-from .models import Account, Bill, BillKind, BillRun, BillRunStatus, BindingTarget, ChargeRule
+from .models import Account, Bill, BillKind, BillRun, BillRunSchedule, BillRunStatus, BindingTarget, ChargeRule
 from .periods import Period, due_date, period_containing, period_to_bill
 from .pricing import FORMULA_VARIABLES, ChargeError, compute_charge
 
 BATCH_SIZE = 20_000
 INSERT_BATCH_SIZE = 2000
+COPY_SLICE = 2000  # rows per write: the database parses one slice while the next one is built
 CHARGE_CACHE_SIZE = 100_000
 NULL = "\\N"
+FOREIGN_KEY_VIOLATION = "23503"
 BILL_COPY = ("COPY billing_bill (unit_id, payer_id, amount, computation, project_id, fee_item_id, rule_id, run_id, "
              "kind, period_start, period_end, due_date, created_at) FROM STDIN")
 
@@ -335,14 +340,11 @@ def bill_run_preview(run, *, samples=5):
 def bill_run_post(run, *, actor=None):
     """Post the run's bills. Re-running it, or resuming one that died half-way, creates only what is missing."""
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTING)
-    batch = []
-    for item in _run_charges(run):
-        batch.append(item)
-        if len(batch) >= BATCH_SIZE:
-            _post_batch(run, batch, actor)
-            batch = []
-    if batch:
+    # Streamed: no more than one batch of charges is held at a time.
+    charges = _run_charges(run)
+    while batch := list(islice(charges, BATCH_SIZE)):
         _post_batch(run, batch, actor)
+    run_discounts_grant(run, actor=actor)
     bills = Bill.objects.filter(run=run)
     totals = {"count": bills.count(), "total": money_total(bills)}
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTED, posted_at=timezone.now(),
@@ -355,24 +357,28 @@ def _post_batch(run, items, actor):
     """Insert what is not there yet and journal exactly that, in one transaction.
 
     Two runs of the same rules may race: the unique constraint stops the second insert, and the
-    batch is read again, so neither run posts (or journals) a bill twice.
+    batch is read again, so neither run posts (or journals) a bill twice. A bill pointing at a row
+    that is gone (a unit deleted meanwhile) is no race: reading the batch again would not help.
     """
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 _insert_missing(run, items, actor)
             return
-        except IntegrityError:
+        except IntegrityError as error:
+            if getattr(error.__cause__, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
+                raise
             continue
     raise RuntimeError(_("出账批次反复冲突，请稍后重试"))
 
 
 def _existing_keys(items):
-    """(plan, unit id) of the batch that already have a bill; a plan's units are in id order, so one range each."""
+    """(plan, unit id) of the batch that already have a bill: one id range per plan, read in one query."""
     ranges = {}
-    for plan, unit_id, *_rest in items:
-        low, high = ranges.get(plan, (unit_id, unit_id))
-        ranges[plan] = (min(low, unit_id), max(high, unit_id))
+    for plan, group in groupby(items, key=itemgetter(0)):
+        unit_ids = list(map(itemgetter(1), group))
+        low, high = ranges.get(plan, (unit_ids[0], unit_ids[0]))
+        ranges[plan] = (min(low, *unit_ids), max(high, *unit_ids))
     condition = Q()
     for plan, (low, high) in ranges.items():
         condition |= Q(rule_id=plan.rule.pk, period_start=plan.period.start, unit_id__gte=low, unit_id__lte=high)
@@ -386,14 +392,12 @@ def _insert_missing(run, items, actor):
     fresh = [item for item in items if (item[0], item[1]) not in existing] if existing else items
     if not fresh:
         return
-    now = timezone.now()
-    (_copy_bills if connection.vendor == "postgresql" else _create_bills)(run, fresh, now)
-    by_fee_item = defaultdict(Decimal)
-    fee_items = {}
-    for plan, _unit_id, _building_id, _payer_id, charge in fresh:
-        by_fee_item[plan.rule.fee_item_id] += charge.amount
-        fee_items[plan.rule.fee_item_id] = plan.rule.fee_item
-    for fee_item_id, amount in by_fee_item.items():
+    (_copy_bills if connection.vendor == "postgresql" else _create_bills)(run, fresh, timezone.now())
+    totals, fee_items = defaultdict(Decimal), {}
+    for plan, group in groupby(fresh, key=itemgetter(0)):
+        fee_item = fee_items.setdefault(plan.rule.fee_item_id, plan.rule.fee_item)
+        totals[fee_item.pk] += sum(map(attrgetter("amount"), map(itemgetter(4), group)), Decimal(0))
+    for fee_item_id, amount in totals.items():
         journal_post(project=run.project, event="bills_posted", run=run, actor=actor,
                      memo=_("出账 %(month)s %(item)s") % {"month": run.period_month.strftime("%Y-%m"),
                                                          "item": fee_items[fee_item_id].name},
@@ -411,19 +415,21 @@ def _create_bills(run, items, now):
 
 
 def _copy_bills(run, items, now):
-    """COPY the rows straight into the bill table; a concurrent run's rows raise IntegrityError here."""
+    """COPY the rows straight into the bill table; a concurrent run's rows raise IntegrityError here.
+
+    What a plan's rows share is formatted once; the rows go out in slices, so the database reads one
+    slice while the next is built. The bill's references are checked once, at the end of the statement
+    (migration 0005).
+    """
     created_at = now.isoformat()
-    tails = {}
-    lines = []
-    for plan, unit_id, _building_id, payer_id, charge in items:
-        tail = tails.get(plan)
-        if tail is None:
-            rule, period = plan.rule, plan.period
-            tail = tails[plan] = (f"\t{run.project_id}\t{rule.fee_item_id}\t{rule.pk}\t{run.pk}"
-                                  f"\t{BillKind.REGULAR.value}\t{period.start}\t{period.end}\t{plan.due_date}\t{created_at}\n")
-        lines.append(f"{unit_id}\t{payer_id if payer_id is not None else NULL}\t{charge.copy_text}{tail}")
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(BILL_COPY) as copy:
-        copy.write("".join(lines).encode())
+        for plan, group in groupby(items, key=itemgetter(0)):
+            rule, period = plan.rule, plan.period
+            tail = (f"\t{run.project_id}\t{rule.fee_item_id}\t{rule.pk}\t{run.pk}\t{BillKind.REGULAR.value}"
+                    f"\t{period.start}\t{period.end}\t{plan.due_date}\t{created_at}\n")
+            while rows := list(islice(group, COPY_SLICE)):
+                copy.write("".join([f"{unit_id}\t{NULL if payer_id is None else payer_id}\t{charge.copy_text}{tail}"
+                                    for _plan, unit_id, _building_id, payer_id, charge in rows]).encode())
 
 
 # 临时收费 and 预缴账单: bills raised one at a time at the desk rather than by a run.
@@ -481,6 +487,7 @@ def temporary_bill_create(*, project, fee_item, amount, reason, due_date, period
         journal_post(project=project, event="temporary_bill", actor=actor,
                      memo=_("临时收费 %(item)s %(subject)s") % {"item": fee_item.name, "subject": unit or bill.payer},
                      lines=[(Account.RECEIVABLE, fee_item, amount), (Account.REVENUE, fee_item, -amount)])
+        grants_post(best_grants([bill], project, period_start), project=project, actor=actor)
     return bill
 
 
@@ -543,6 +550,40 @@ def advance_bills_create(*, rule, unit, periods, today, actor=None):
                          memo=_("预缴 %(unit)s %(item)s %(count)s 期") % {"unit": unit.code, "item": rule.fee_item.name,
                                                                         "count": len(charges)},
                          lines=[(Account.RECEIVABLE, rule.fee_item, total), (Account.REVENUE, rule.fee_item, -total)])
+            grants_post(best_grants(bills, unit.project, today, prepaid_periods=bills), project=unit.project,
+                        actor=actor)
     except IntegrityError:
         raise ValidationError(_("这些账期刚刚已出账，请刷新后重试")) from None
     return bills
+
+
+def schedules_due(today):
+    """定时出账 schedules whose day of this month has come and whose month is not billed yet."""
+    month = today.replace(day=1)
+    return (BillRunSchedule.objects.filter(is_active=True, day_of_month__lte=today.day)
+            .filter(Q(last_period_month__isnull=True) | Q(last_period_month__lt=month))
+            .select_related("project", "created_by").order_by("pk"))
+
+
+def schedule_next_run(schedule, today):
+    """The day the schedule next starts a run (today when it is due and not yet made)."""
+    month = today.replace(day=1)
+    if schedule.last_period_month is None or schedule.last_period_month < month:
+        return max(today, month.replace(day=schedule.day_of_month))
+    following = (month + datetime.timedelta(days=32)).replace(day=1)
+    return following.replace(day=schedule.day_of_month)
+
+
+def scheduled_run_create(schedule, today):
+    """This month's run of a schedule, created once even if two schedulers fire together; None if already made."""
+    month = today.replace(day=1)
+    with transaction.atomic():
+        schedule = BillRunSchedule.objects.select_for_update().select_related("project").get(pk=schedule.pk)
+        if not schedule.is_active or (schedule.last_period_month and schedule.last_period_month >= month):
+            return None
+        rules = list(schedule.rules.filter(is_active=True))
+        if not rules:
+            return None
+        run = bill_run_create(project=schedule.project, rules=rules, period_month=month, actor=schedule.created_by)
+        BillRunSchedule.objects.filter(pk=schedule.pk).update(last_period_month=month)
+    return run

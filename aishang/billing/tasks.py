@@ -20,3 +20,16 @@ def send_due_reminders(on_date=None):
 
     day = datetime.date.fromisoformat(on_date) if on_date else timezone.localdate()
     return {"due": bills_due_reminders(day), "overdue": bills_overdue_reminders(day)}
+
+
+@shared_task(name="billing.start_scheduled_runs", ignore_result=True)
+def start_scheduled_runs(on_date=None):
+    """Daily: 定时出账 schedules whose day has come start this month's run (a missed day is caught up)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from .jobs import scheduled_runs_start
+
+    day = datetime.date.fromisoformat(on_date) if on_date else timezone.localdate()
+    return [job.pk for job in scheduled_runs_start(day)]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_flows
 
 app_name = "billing"
 urlpatterns = [
@@ -15,7 +15,15 @@ urlpatterns = [
     path("rules/<int:pk>/bindings/add/", views.rule_binding_add, name="rulebinding_add"),
     path("rules/<int:pk>/bindings/<int:binding_pk>/delete/", views.rule_binding_delete, name="rulebinding_delete"),
     path("rules/<int:pk>/prices/add/", views.rule_price_add, name="ruleprice_add"),
+    path("discounts/", views.DiscountSchemeListView.as_view(), name="discountscheme_list"),
+    path("discounts/add/", views.DiscountSchemeEditView.as_view(), name="discountscheme_add"),
+    path("discounts/<int:pk>/", views.DiscountSchemeDetailView.as_view(), name="discountscheme_detail"),
+    path("discounts/<int:pk>/edit/", views.DiscountSchemeEditView.as_view(), name="discountscheme_edit"),
     path("runs/", views.BillRunListView.as_view(), name="billrun_list"),
+    path("runs/schedules/", views.BillRunScheduleListView.as_view(), name="billrunschedule_list"),
+    path("runs/schedules/add/", views.BillRunScheduleEditView.as_view(), name="billrunschedule_add"),
+    path("runs/schedules/<int:pk>/", views.BillRunScheduleDetailView.as_view(), name="billrunschedule_detail"),
+    path("runs/schedules/<int:pk>/edit/", views.BillRunScheduleEditView.as_view(), name="billrunschedule_edit"),
     path("runs/add/", views.bill_run_add, name="billrun_add"),
     path("runs/<int:pk>/", views.bill_run_detail, name="billrun_detail"),
     path("runs/<int:pk>/post/", views.bill_run_post_view, name="billrun_post"),
@@ -28,4 +36,6 @@ urlpatterns = [
     path("approvals/<int:pk>/", views.approval_detail, name="approval_detail"),
     path("approvals/<int:pk>/decide/", views.approval_decide_view, name="approval_decide"),
     path("approvals/<int:pk>/withdraw/", views.approval_withdraw_view, name="approval_withdraw"),
+    path("approval-flows/", views_flows.approval_flow_list, name="approvalflow_list"),
+    path("approval-flows/<int:pk>/edit/", views_flows.approval_flow_edit, name="approvalflow_edit"),
 ]

@@ -23,12 +23,15 @@ from aishang.extras.services import register_object_delete, register_object_save
 
 from . import selectors
 from .approvals import approval_decide, approval_refusal, approval_request_create, approval_request_withdraw
-from .filters import BillFilter, BillRunFilter, ChargeRuleFilter, FeeItemFilter
+from .balances import bill_outstanding
+from .filters import BillFilter, BillRunFilter, ChargeRuleFilter, DiscountSchemeFilter, FeeItemFilter
 from .forms import (
     AdvanceBillForm,
     ApprovalDecisionForm,
     BillRunForm,
+    BillRunScheduleForm,
     ChargeRuleForm,
+    DiscountSchemeForm,
     FeeItemForm,
     RuleBindingForm,
     RulePriceForm,
@@ -41,10 +44,14 @@ from .models import (
     ApprovalAction,
     ApprovalDecision,
     Bill,
+    BillDiscount,
     BillRun,
+    BillRunSchedule,
     BillRunStatus,
     BillVoid,
     ChargeRule,
+    DiscountKind,
+    DiscountScheme,
     FeeItem,
     RuleBinding,
 )
@@ -53,6 +60,7 @@ from .services import (
     advance_bills_preview,
     bill_run_create,
     bill_run_preview,
+    schedule_next_run,
     temporary_bill_create,
 )
 
@@ -190,6 +198,8 @@ class BillRunListView(ObjectListView):
     model = BillRun
     filterset_class = BillRunFilter
     add_url_name = "billing:billrun_add"
+    extra_buttons = ((gettext_lazy("定时出账"), "billing:billrunschedule_list", "alarm",
+                      "billing.view_billrunschedule"),)
     select_related = ("project", "created_by")
     ordering = ("-created_at",)
     columns = [
@@ -234,7 +244,11 @@ def bill_run_detail(request, pk):
 @permission_required("billing.add_billrun", raise_exception=True)
 def bill_run_post_view(request, pk):
     run = get_object_or_404(BillRun.objects.restrict(request.user, "view"), pk=pk)
-    job = bill_run_start(run, actor=request.user)
+    try:
+        job = bill_run_start(run, actor=request.user)
+    except ValidationError as refusal:
+        messages.error(request, refusal.messages[0])
+        return redirect(run.get_absolute_url())
     return redirect("extras:job_detail", pk=job.pk)
 
 
@@ -293,6 +307,7 @@ def bill_detail(request, pk):
     context = {
         "object": bill, "title": str(bill), "can_request": can_request,
         "waivers": bill.waivers.select_related("request__requested_by"),
+        "discounts": bill.discounts.select_related("scheme"),
         "void": BillVoid.objects.filter(bill=bill).select_related("request__requested_by").first(),
         "requests": (selectors.approval_request_queryset(request.user).filter(bill=bill)
                      .select_related("requested_by")),
@@ -345,7 +360,7 @@ def approval_detail(request, pk):
         "object": approval, "title": str(approval), "steps": steps, "timeline": timeline,
         "can_decide": refusal is None, "refusal": refusal if approval.is_pending else None,
         "can_withdraw": approval.is_pending and approval.requested_by_id == request.user.pk,
-        "outstanding": selectors.bill_outstanding(approval.bill), "decision_form": ApprovalDecisionForm()})
+        "outstanding": bill_outstanding(approval.bill), "decision_form": ApprovalDecisionForm()})
 
 
 @login_required
@@ -430,8 +445,13 @@ def temporary_bill_add(request):
 def advance_bill_add(request):
     """Two steps on one page: the periods and amounts first, then 确认生成 posts them."""
     today = timezone.localdate()
-    form = AdvanceBillForm(request.POST or None, user=request.user,
-                           initial={"project": request.GET.get("project"), "unit_code": request.GET.get("unit")})
+    initial = {"project": request.GET.get("project"), "unit_code": request.GET.get("unit")}
+    unit = selectors.unit_by_code(request.user, initial["project"], initial["unit_code"])
+    if unit is not None:
+        # Coming from a unit's page: offer the first rule that charges it by time.
+        initial["rule"] = next((row["rule"].pk for row in selectors.unit_rule_charges(request.user, unit, today)
+                                if row["amount"] is not None and row["rule"].cycle != "one_off"), None)
+    form = AdvanceBillForm(request.POST or None, user=request.user, initial=initial)
     context = {"form": form, "title": _("预缴账单")}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -450,3 +470,89 @@ def advance_bill_add(request):
             context.update(charges=charges, total=sum(charge.amount for charge in charges))
     return render(request, "billing/advance_bill_form.html", context,
                   status=400 if form.is_bound and form.errors else 200)
+
+
+# Discount schemes
+
+
+class DiscountSchemeListView(ObjectListView):
+    model = DiscountScheme
+    filterset_class = DiscountSchemeFilter
+    search_fields = ("name__icontains", "customer_tag__icontains")
+    add_url_name = "billing:discountscheme_add"
+    select_related = ("project",)
+    columns = [
+        Column("name", gettext_lazy("名称"), link=True, order_by="name"),
+        Column("project", gettext_lazy("项目"), display=lambda obj, view: obj.project or _("全部项目")),
+        Column("kind", gettext_lazy("优惠方式"), display=choice_display("kind")),
+        Column("terms", gettext_lazy("优惠内容"), display=lambda obj, view: discount_terms(obj)),
+        Column("timing", gettext_lazy("优惠时机"), display=choice_display("timing")),
+        Column("customer_tag", gettext_lazy("客户标签")),
+        Column("valid_from", gettext_lazy("开始日期"), display=lambda obj, view: f"{obj.valid_from:%Y-%m-%d}",
+               order_by="valid_from"),
+        Column("is_active", gettext_lazy("启用")),
+    ]
+
+
+def discount_terms(scheme):
+    if scheme.kind == DiscountKind.PERCENT and scheme.rate is not None:
+        return _("按 %(rate)s 收取") % {"rate": scheme.rate.normalize()}
+    if scheme.kind == DiscountKind.AMOUNT and scheme.amount is not None:
+        return _("每单立减 %(amount)s") % {"amount": format_money(scheme.amount)}
+    if scheme.kind == DiscountKind.FREE_PERIODS:
+        return _("预缴满 %(min)s 期送 %(free)s 期") % {"min": scheme.min_periods, "free": scheme.free_periods}
+    return ""
+
+
+class DiscountSchemeDetailView(ObjectDetailView):
+    model = DiscountScheme
+    template_name = "billing/discountscheme_detail.html"
+    select_related = ("project",)
+
+    def get_extra_context(self, obj, active_tab):
+        granted = BillDiscount.objects.filter(scheme=obj)
+        return {"terms": discount_terms(obj), "fee_items": obj.fee_items.all(),
+                "unit_codes": list(obj.units.values_list("code", flat=True)[:50]),
+                "granted": selectors.bill_totals(granted),
+                "recent": granted.select_related("bill__unit", "bill__fee_item").order_by("-created_at")[:20]}
+
+
+class DiscountSchemeEditView(ObjectEditView):
+    model = DiscountScheme
+    form_class = DiscountSchemeForm
+
+
+# 定时出账
+
+
+class BillRunScheduleListView(ObjectListView):
+    model = BillRunSchedule
+    search_fields = ("name__icontains",)
+    add_url_name = "billing:billrunschedule_add"
+    select_related = ("project",)
+    prefetch_related = ("rules",)
+    columns = [
+        Column("name", gettext_lazy("名称"), link=True, order_by="name"),
+        Column("project", gettext_lazy("项目"), accessor="project.name"),
+        Column("rules", gettext_lazy("收费标准"), display=lambda obj, view: "、".join(r.name for r in obj.rules.all())),
+        Column("day_of_month", gettext_lazy("每月出账日"), numeric=True, order_by="day_of_month"),
+        Column("last_period_month", gettext_lazy("最近出账月份"),
+               display=lambda obj, view: f"{obj.last_period_month:%Y-%m}" if obj.last_period_month else "--"),
+        Column("is_active", gettext_lazy("启用")),
+    ]
+
+
+class BillRunScheduleDetailView(ObjectDetailView):
+    model = BillRunSchedule
+    template_name = "billing/billrunschedule_detail.html"
+    select_related = ("project", "created_by")
+
+    def get_extra_context(self, obj, active_tab):
+        return {"rules": obj.rules.select_related("fee_item"), "next_run": schedule_next_run(obj, timezone.localdate())}
+
+
+class BillRunScheduleEditView(ObjectEditView):
+    model = BillRunSchedule
+    form_class = BillRunScheduleForm
+    template_name = "billing/billrunschedule_form.html"
+    initial_fields = ("project",)

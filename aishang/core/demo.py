@@ -149,9 +149,17 @@ DEMO_RULES = [
 ]
 
 
+DEMO_DISCOUNTS = [
+    # name, kind, terms, when it applies, who qualifies
+    ("老年人物业费九折", "percent", {"rate": "0.90"}, "billing", {"customer_tag": "老年人"}),
+    ("预交12个月优惠1个月", "free_periods", {"min_periods": 12, "free_periods": 1}, "billing", {}),
+    ("连续一年按时缴费95折", "percent", {"rate": "0.95"}, "payment", {"on_time_months": 12}),
+]
+
+
 def demo_billing_setup(company):
-    """Fee items and charge rules bound by property type, ready for a first bill run."""
-    from aishang.billing.models import BindingTarget, ChargeRule, FeeItem, RuleBinding
+    """Fee items, charge rules bound by property type and discount schemes, ready for a first bill run."""
+    from aishang.billing.models import BindingTarget, ChargeRule, DiscountScheme, FeeItem, RuleBinding
 
     fee_items = {code: FeeItem.objects.create(company=company, code=code, name=name, category=category)
                  for code, name, category in DEMO_FEE_ITEMS}
@@ -162,6 +170,16 @@ def demo_billing_setup(company):
                                          method="building_area", unit_price=price, cycle=cycle,
                                          effective_from=datetime.date(2024, 1, 1), charge_tenant=tenant)
         RuleBinding.objects.create(rule=rule, target=BindingTarget.PROPERTY_TYPE, property_type=types[type_name])
+    # Some owners are seniors, so the 老年人 discount has someone to apply to.
+    seniors = list(Customer.objects.filter(project__company=company, occupancies__role=OccupancyRole.OWNER).distinct()
+                   .order_by("pk")[::17])
+    for customer in seniors:
+        customer.tags = [*customer.tags, "老年人"]
+    Customer.objects.bulk_update(seniors, ["tags"])
+    for name, kind, terms, timing, conditions in DEMO_DISCOUNTS:
+        scheme = DiscountScheme.objects.create(company=company, name=name, kind=kind, timing=timing,
+                                               valid_from=datetime.date(2024, 1, 1), **terms, **conditions)
+        scheme.fee_items.set([fee_items["WY"]])
 
 
 def demo_delete(company):
@@ -174,9 +192,11 @@ def demo_delete(company):
         ApprovalRequest,
         ApprovalStep,
         Bill,
+        BillDiscount,
         BillRun,
         BillVoid,
         ChargeRule,
+        DiscountScheme,
         FeeItem,
         JournalEntry,
         Posting,
@@ -196,6 +216,7 @@ def demo_delete(company):
             ApprovalStep.objects.filter(request__project__in=projects),
             Waiver.objects.filter(bill__project__in=projects),
             BillVoid.objects.filter(bill__project__in=projects),
+            BillDiscount.objects.filter(bill__project__in=projects),
             ApprovalRequest.objects.filter(project__in=projects),
             ApprovalLevel.objects.filter(flow__company=company),
             ApprovalFlow.objects.filter(company=company),
@@ -206,6 +227,7 @@ def demo_delete(company):
             RuleBinding.objects.filter(rule__project__in=projects),
             RulePrice.objects.filter(rule__project__in=projects),
             ChargeRule.objects.filter(project__in=projects),
+            DiscountScheme.objects.filter(company=company),
             FeeItem.objects.filter(company=company),
             Vehicle.objects.filter(project__in=projects),
             Occupancy.objects.filter(unit__project__in=projects),

@@ -55,6 +55,28 @@ register_template_kind(TemplateKind(
     "尊敬的{customer}，您的房屋{unit}有{amount}元费用已逾期{overdue_days}天，请尽快缴纳，如已缴请忽略。",
     {**BILL_VARIABLES, "overdue_days": _("逾期天数")}, BILL_SAMPLE))
 
+# To staff, about approvals of waivers and voids (the message also carries a link to the request).
+APPROVAL_VARIABLES = {
+    "action": _("业务"), "amount": _("金额（元）"), "project": _("项目"), "unit": _("房屋"), "bill": _("账单"),
+    "requester": _("申请人"), "reason": _("申请原因"),
+}
+APPROVAL_SAMPLE = {"action": "减免", "amount": "300.00", "project": "爱尚花园", "unit": "1-2-301",
+                   "bill": "物业费 2026-11", "requester": "陈静", "reason": "漏水影响使用", "level": 1, "role": "财务",
+                   "decided_by": "林晓燕", "comment": "金额超出减免标准"}
+register_template_kind(TemplateKind(
+    "approval_pending", _("待审批提醒"), "{action}申请待您审批",
+    "{requester}提交的{action}申请已到第{level}级（{role}），请审批：{project} {unit} {bill}，金额{amount}元。"
+    "原因：{reason}",
+    {**APPROVAL_VARIABLES, "level": _("级次"), "role": _("审批角色")}, APPROVAL_SAMPLE))
+register_template_kind(TemplateKind(
+    "approval_approved", _("审批通过通知"), "{action}申请已通过",
+    "您提交的{action}申请已审批通过：{project} {unit} {bill}，金额{amount}元。",
+    {**APPROVAL_VARIABLES, "decided_by": _("审批人")}, APPROVAL_SAMPLE))
+register_template_kind(TemplateKind(
+    "approval_rejected", _("审批驳回通知"), "{action}申请被驳回",
+    "您提交的{action}申请被{decided_by}驳回：{project} {unit} {bill}，金额{amount}元。理由：{comment}",
+    {**APPROVAL_VARIABLES, "decided_by": _("审批人"), "comment": _("驳回理由")}, APPROVAL_SAMPLE))
+
 
 def placeholders(text):
     return list(dict.fromkeys(PLACEHOLDER_RE.findall(text or "")))

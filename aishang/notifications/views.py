@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -102,7 +103,16 @@ def inbox_message(request, pk):
     if message.read_at is None:
         services.inbox_mark_read(user=request.user, message_ids=[message.pk])
         message.refresh_from_db()
-    return TemplateResponse(request, "notifications/inbox_message.html", {"title": message.title, "message": message})
+    return TemplateResponse(request, "notifications/inbox_message.html", {"title": message.title, "message": message,
+                                                                         "link": _message_link(message)})
+
+
+def _message_link(message):
+    """The page a message is about ("link" in its parameters), when it is a path on this site."""
+    link = message.params.get("link") if isinstance(message.params, dict) else None
+    if isinstance(link, str) and link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None):
+        return link
+    return None
 
 
 @login_required

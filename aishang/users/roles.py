@@ -15,11 +15,13 @@ def _perms(actions, models_by_app=None):
             for action in actions]
 
 
-BILLING_SETUP = {"billing": ["feeitem", "chargerule", "ruleprice", "rulebinding"]}
+BILLING_SETUP = {"billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "discountscheme", "billrunschedule"]}
 BILLING = [*_perms(["view", "add", "change"], BILLING_SETUP),
            "billing.view_billrun", "billing.add_billrun", "billing.view_bill", "billing.add_bill",
-           "billing.export_bill"]
-VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.view_chargerule", "billing.add_approvalrequest"]
+           "billing.export_bill", "billing.view_waiver", "billing.view_billvoid", "billing.view_billdiscount",
+           "billing.view_journalentry"]
+VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.view_chargerule", "billing.view_discountscheme",
+              "billing.add_approvalrequest"]
 # 临时收费 and 预缴账单 are raised at the cashier's desk.
 RAISE_BILLS = ["billing.add_bill"]
 APPROVALS = ["billing.add_approvalrequest", "billing.view_approvalrequest", "billing.view_approvalflow",

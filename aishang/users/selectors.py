@@ -21,8 +21,8 @@ APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "bill
               "notifications": _("消息通知"), "users": _("员工与权限"), "extras": _("扩展")}
 MATRIX_MODELS = {
     **REGISTER_MODELS,
-    "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "billrun", "bill", "approvalflow",
-                "approvallevel", "approvalrequest"],
+    "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "discountscheme", "billrunschedule", "billrun",
+                "bill", "approvalflow", "approvallevel", "approvalrequest"],
     "notifications": ["message", "messagetemplate", "smsproviderconfig"],
     "users": ["user", "role"],
     "extras": ["customfield"],
@@ -32,7 +32,9 @@ NOT_OFFERED = {"estate.add_company", "estate.delete_company", "users.delete_user
                # Money rows are corrected by new rows, never changed or deleted.
                "billing.change_bill", "billing.delete_bill", "billing.change_billrun", "billing.delete_billrun"}
 # Permissions of log models that are only ever read, offered as single checkboxes.
-READ_ONLY_LABELS = {"extras.view_objectchange": _("查看变更记录"), "extras.view_auditevent": _("查看审计日志")}
+READ_ONLY_LABELS = {"extras.view_objectchange": _("查看变更记录"), "extras.view_auditevent": _("查看审计日志"),
+                    "billing.view_waiver": _("查看减免记录"), "billing.view_billvoid": _("查看作废记录"),
+                    "billing.view_billdiscount": _("查看账单优惠"), "billing.view_journalentry": _("查看记账凭证")}
 CRUD_RE = re.compile(r"^(view|add|change|delete)_(\w+)$")
 
 

@@ -197,6 +197,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {"task": "notifications.deliver_due", "schedule": 60},
     "billing-send-due-reminders": {"task": "billing.send_due_reminders", "schedule": crontab(hour=9, minute=0)},
+    "billing-start-scheduled-runs": {"task": "billing.start_scheduled_runs", "schedule": crontab(hour=1, minute=0)},
 }
 JOBS_RUN_INLINE = False
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from aishang.billing.approvals import approval_decide, approval_flows_install_defaults, approval_request_create
+from aishang.billing.balances import bill_outstanding, bills_with_outstanding
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import (
     Account,
@@ -24,7 +25,6 @@ from aishang.billing.models import (
     RuleBinding,
     Waiver,
 )
-from aishang.billing.selectors import bill_outstanding, bills_with_outstanding
 from aishang.billing.services import bill_run_create, bill_run_post
 from aishang.core.money import money_total
 from aishang.core.testing import make_company, make_project, make_role, make_staff, make_unit
@@ -307,3 +307,136 @@ def test_a_new_company_starts_with_the_default_approval_flows():
     fresh = make_company()
 
     assert set(ApprovalFlow.objects.filter(company=fresh).values_list("action", flat=True)) >= {"waiver", "void"}
+
+
+# Approvers are told when a request reaches them; the requester when it is decided
+
+
+def pending_notices(**filters):
+    from aishang.notifications.models import Message
+
+    return Message.objects.filter(template_code="approval_pending", channel="in_app", **filters)
+
+
+def test_submitting_tells_each_approver_of_level_1_once_in_their_inbox(company, project, staff):
+    from aishang.notifications.models import Message
+
+    other_project = make_project(company, name="别的项目")
+    finance_here = make_staff(company, "finance", projects=[project])
+    make_staff(company, "finance", projects=[other_project])  # another project's finance: not told
+    retired = make_staff(company, "finance")
+    retired.is_active = False
+    retired.save()
+    requester = make_staff(company, "finance")  # holds the level's role but cannot decide their own request
+
+    request = approval_request_create(action=WAIVER, bill=post_bill(project), amount="300", reason="漏水影响使用",
+                                      actor=requester)
+
+    notices = pending_notices(params__link=request.get_absolute_url())
+    assert sorted(notices.values_list("recipient_user", flat=True)) == sorted([staff["finance"].pk, finance_here.pk])
+    notice = notices.get(recipient_user=finance_here)
+    assert notice.title == "减免申请待您审批" and notice.project == project and notice.status == "pending"
+    assert "第1级（财务）" in notice.body and "300.00" in notice.body and "漏水影响使用" in notice.body
+    assert Message.objects.count() == 2  # nobody here has an e-mail address: nothing else is queued
+
+
+def test_the_notice_is_delivered_after_commit_and_links_to_the_request(client, company, project, staff,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        request = approval_request_create(action=WAIVER, bill=post_bill(project), amount="50", reason="补偿",
+                                          actor=staff["cashier"])
+        assert pending_notices().get().status == "pending"
+    for callback in callbacks:
+        callback()
+
+    notice = pending_notices().get()
+    assert notice.status == "sent" and notice.recipient_user == staff["finance"]
+    client.force_login(staff["finance"])
+    page = client.get(f"/notifications/inbox/{notice.pk}/").content.decode()
+    assert f'href="{request.get_absolute_url()}"' in page
+
+
+def test_approving_level_1_tells_the_approvers_of_level_2_and_nobody_twice(company, project, staff):
+    from aishang.billing.approvals import approval_notify_approvers
+
+    both = make_staff(company, "finance")
+    both.roles.add(company.roles.get(code="admin"))
+    request = approval_request_create(action=WAIVER, bill=post_bill(project), amount="800", reason="重大维修",
+                                      actor=staff["cashier"])
+    level_1 = set(pending_notices().values_list("recipient_user", flat=True))
+    assert level_1 == {staff["finance"].pk, both.pk}
+
+    request = approval_decide(request=request, actor=both, approve=True)
+    approval_notify_approvers(request)
+    approval_notify_approvers(request)
+
+    level_2 = pending_notices().filter(params__level=2)
+    # ``both`` decided level 1, so may not decide level 2 and is not asked to.
+    assert list(level_2.values_list("recipient_user", flat=True)) == [staff["admin"].pk]
+    assert "第2级（管理员）" in level_2.get().body
+    assert pending_notices().count() == 3
+
+
+def test_the_requester_is_told_when_the_request_is_approved(project, staff):
+    from aishang.notifications.models import Message
+
+    request = approval_request_create(action=VOID, bill=post_bill(project), reason="重复出账", actor=staff["cashier"])
+    approval_decide(request=request, actor=staff["finance"], approve=True)
+    assert not Message.objects.filter(recipient_user=staff["cashier"]).exists()
+
+    approval_decide(request=request, actor=staff["admin"], approve=True)
+
+    told = Message.objects.get(recipient_user=staff["cashier"])
+    assert (told.template_code, told.channel, told.title) == ("approval_approved", "in_app", "作废申请已通过")
+    assert told.params["link"] == request.get_absolute_url()
+
+
+def test_the_requester_is_told_the_reason_of_a_rejection(project, staff):
+    from aishang.notifications.models import Message
+
+    request = approval_request_create(action=WAIVER, bill=post_bill(project), amount="100", reason="老人优惠",
+                                      actor=staff["cashier"])
+
+    approval_decide(request=request, actor=staff["finance"], approve=False, comment="不符合减免标准")
+
+    told = Message.objects.get(recipient_user=staff["cashier"])
+    assert told.template_code == "approval_rejected" and told.title == "减免申请被驳回"
+    assert "不符合减免标准" in told.body and str(staff["finance"]) in told.body
+
+
+def test_staff_with_an_e_mail_address_are_also_told_by_e_mail(project, staff):
+    from aishang.notifications.models import Message
+
+    staff["finance"].email = "finance@example.com"
+    staff["finance"].save()
+
+    approval_request_create(action=WAIVER, bill=post_bill(project), amount="100", reason="补偿",
+                            actor=staff["cashier"])
+
+    assert sorted(Message.objects.filter(recipient_user=staff["finance"]).values_list("channel", "address")) == [
+        ("email", "finance@example.com"), ("in_app", "")]
+
+
+def test_a_company_may_reword_the_notice(project, staff):
+    from aishang.core.testing import make_message_template
+
+    make_message_template(project.company, "approval_pending", title="【待办】{action} {amount}元")
+
+    approval_request_create(action=WAIVER, bill=post_bill(project), amount="66", reason="补偿", actor=staff["cashier"])
+
+    assert pending_notices().get().title == "【待办】减免 66.00元"
+
+
+def test_a_request_by_the_platform_operator_tells_the_approvers_and_decides_without_telling_the_operator(
+        project, staff):
+    from aishang.notifications.models import Message
+    from aishang.users.models import User
+
+    operator = User.objects.create_superuser("operator", password="Passw0rd!2026")
+    request = approval_request_create(action=WAIVER, bill=post_bill(project), amount="10", reason="补偿",
+                                      actor=operator)
+
+    approval_decide(request=request, actor=staff["finance"], approve=True)
+
+    assert list(pending_notices().values_list("recipient_user", flat=True)) == [staff["finance"].pk]
+    assert not Message.objects.filter(recipient_user=operator).exists()

@@ -4,7 +4,8 @@ import pytest
 from django.db.models import Count
 
 from aishang.billing import services
-from aishang.billing.models import Account, Bill, ChargeRule, Posting
+from aishang.billing.models import Account, Bill, BillDiscount, ChargeRule, Posting
+from aishang.billing.reconcile import reconcile
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
 from aishang.core.demo import demo_delete, demo_install
 from aishang.core.money import money_total
@@ -42,8 +43,12 @@ def test_a_bill_run_over_the_demo_company_killed_half_way_and_restarted_matches_
         run.refresh_from_db()
         assert (run.bill_count, run.total_amount) == (previews[run.pk].count, previews[run.pk].total)
     assert sum(p.count for p in previews.values()) == Bill.objects.count() > 1700
+    # The demo's seniors get 老年人九折 on their property fee, once each, as discount rows.
+    discounts = BillDiscount.objects.all()
+    assert discounts.count() == discounts.values("bill").distinct().count() > 0
     receivable = money_total(Posting.objects.filter(account=Account.RECEIVABLE))
-    assert receivable == money_total(Bill.objects.all())
+    assert receivable == money_total(Bill.objects.all()) - money_total(discounts)
+    assert reconcile(company.projects.all()).is_clean
 
     demo_delete(company)
-    assert not Bill.objects.exists() and not Posting.objects.exists()
+    assert not Bill.objects.exists() and not Posting.objects.exists() and not BillDiscount.objects.exists()

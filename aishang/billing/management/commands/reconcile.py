@@ -1,5 +1,5 @@
 """Prove the books agree: every journal entry balances, the receivable control account equals the
-bills' outstanding total per project and fee item, and billed − waived − voided = outstanding + paid."""
+bills' outstanding total per project and fee item, and billed − discounted − waived − voided = outstanding + paid."""
 
 import datetime
 import unicodedata
@@ -38,7 +38,7 @@ def parse_month(value):
 
 
 class Command(BaseCommand):
-    help = "对账：凭证借贷平衡、总账应收与明细应收一致、应收 − 减免 − 作废 = 欠费 + 实收"
+    help = "对账：凭证借贷平衡、总账应收与明细应收一致、应收 − 优惠 − 减免 − 作废 = 欠费 + 实收"
 
     def add_arguments(self, parser):
         parser.add_argument("--project", help="项目编码")
@@ -74,10 +74,11 @@ class Command(BaseCommand):
             write(line)
 
         write("")
-        write(_("三、应收 − 减免 − 作废 = 欠费 + 实收"))
-        for line in table([_("项目"), _("账期"), _("应收"), _("减免"), _("作废"), _("欠费"), _("实收"), _("差额")],
+        write(_("三、应收 − 优惠 − 减免 − 作废 = 欠费 + 实收"))
+        headers = [_("项目"), _("账期"), _("应收"), _("优惠"), _("减免"), _("作废"), _("欠费"), _("实收"), _("差额")]
+        for line in table(headers,
                           [[row.project.name, f"{row.month:%Y-%m}", *(format_money(row.amounts[name]) for name in
-                                                                    ("billed", "waived", "voided")),
+                                                                    ("billed", "discounted", "waived", "voided")),
                             format_money(row.outstanding), format_money(row.amounts["paid"]),
                             format_money(row.difference)] for row in report.periods], numeric_from=2):
             write(line)

@@ -1,0 +1,38 @@
+"""What is still owed on bills: the amount less its discounts, waivers and void (payments join with the cashier)."""
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from aishang.core.money import money_total
+
+from .models import BillDiscount, BillVoid, Waiver
+
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+
+def bill_outstanding(bill):
+    """What is still owed on one bill."""
+    taken = (money_total(BillDiscount.objects.filter(bill_id=bill.pk))
+             + money_total(Waiver.objects.filter(bill_id=bill.pk))
+             + money_total(BillVoid.objects.filter(bill_id=bill.pk)))
+    return bill.amount - taken
+
+
+def _total_per_bill(model):
+    return (model.objects.filter(bill=OuterRef("pk")).order_by().values("bill")
+            .annotate(total=Sum("amount")).values("total"))
+
+
+def bills_with_outstanding(queryset):
+    """Annotate ``discounted``, ``waived``, ``voided`` and ``outstanding`` on each bill of the queryset."""
+    zero = Value(Decimal("0"), output_field=MONEY_FIELD)
+
+    def summed(model):
+        return Coalesce(Subquery(_total_per_bill(model), output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD)
+
+    return (queryset
+            .annotate(discounted=summed(BillDiscount), waived=summed(Waiver), voided=summed(BillVoid))
+            .annotate(outstanding=ExpressionWrapper(F("amount") - F("discounted") - F("waived") - F("voided"),
+                                                    output_field=MONEY_FIELD)))

@@ -1,0 +1,170 @@
+"""优惠方案: who qualifies, how much a scheme takes off a bill, and granting it as correction rows.
+
+A discount never edits the bill: it is a ``BillDiscount`` row plus a journal entry (优惠 debit,
+应收 credit), written in the transaction that creates the bill or, for a run, after its bills.
+A bill gets at most the one scheme that takes most off it.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from aishang.core.money import quantize_amount
+from aishang.customers.choices import OccupancyRole
+from aishang.customers.models import Occupancy
+
+from .balances import bills_with_outstanding
+from .ledger import journal_post
+from .models import Account, Bill, BillDiscount, BillVoid, DiscountKind, DiscountScheme, DiscountTiming, Waiver
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Grant:
+    bill: Bill
+    scheme: DiscountScheme
+    amount: Decimal
+    computation: str
+
+
+def schemes_in_force(project, day, *, timing=DiscountTiming.BILLING):
+    return list(DiscountScheme.objects.filter(
+        Q(project__isnull=True) | Q(project=project), Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        company_id=project.company_id, is_active=True, timing=timing, valid_from__lte=day,
+    ).prefetch_related("fee_items", "units"))
+
+
+def _applies_to_fee_item(scheme, fee_item_id):
+    fee_item_ids = {item.pk for item in scheme.fee_items.all()}
+    return not fee_item_ids or fee_item_id in fee_item_ids
+
+
+def eligible_units(scheme, project, day):
+    """The ids of the project's units that qualify on a day, or None when the scheme does not limit units."""
+    eligible = None
+
+    def narrow(ids):
+        nonlocal eligible
+        eligible = set(ids) if eligible is None else eligible & set(ids)
+
+    picked = [unit.pk for unit in scheme.units.all()]
+    if picked:
+        narrow(picked)
+    if scheme.customer_tag or scheme.customer_field:
+        occupancies = Occupancy.objects.current(day).filter(unit__project=project,
+                                                            role__in=[OccupancyRole.OWNER, OccupancyRole.TENANT])
+        if scheme.customer_field:
+            occupancies = occupancies.filter(**{
+                f"customer__custom_field_data__{scheme.customer_field}": scheme.customer_field_value})
+        # Tags are a JSON list; SQLite has no JSON containment, so they are matched here.
+        narrow(unit_id for unit_id, tags in occupancies.values_list("unit_id", "customer__tags")
+               if not scheme.customer_tag or scheme.customer_tag in (tags or []))
+    if scheme.on_time_months:
+        narrow(_units_paying_on_time(project, day, scheme.on_time_months))
+    return eligible
+
+
+def _units_paying_on_time(project, day, months):
+    """Units with bills due in the last ``months`` months, all of them settled: none still owes anything."""
+    due = Bill.objects.filter(project=project, unit__isnull=False, due_date__gte=_months_before(day, months),
+                              due_date__lt=day)
+    owing = bills_with_outstanding(due).filter(outstanding__gt=0).values_list("unit_id", flat=True)
+    return set(due.values_list("unit_id", flat=True)) - set(owing)
+
+
+def _months_before(day, months):
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return datetime.date(year, month + 1, 1)
+
+
+def discount_amount(scheme, bill_amount, fee_item):
+    """(amount, computation) a percent or amount-off scheme takes off one bill; free periods are for 预缴 only."""
+    if scheme.kind == DiscountKind.PERCENT:
+        exact = Fraction(bill_amount) * (1 - Fraction(scheme.rate))
+        amount = quantize_amount(exact, precision=fee_item.precision, rounding=fee_item.rounding)
+        text = _("%(name)s：%(amount)s × (1 − %(rate)s) = %(result)s") % {
+            "name": scheme.name, "amount": bill_amount, "rate": scheme.rate.normalize(), "result": amount}
+        return amount, text
+    if scheme.kind == DiscountKind.AMOUNT:
+        amount = min(scheme.amount, bill_amount)
+        return amount, _("%(name)s：立减 %(amount)s") % {"name": scheme.name, "amount": amount}
+    return Decimal("0"), ""
+
+
+def best_grants(bills, project, day, *, prepaid_periods=None):
+    """The best billing-time scheme for each bill, as unsaved grants.
+
+    ``prepaid_periods``: bills of one 预缴 in period order; a 预缴满期赠送 scheme then gives the last
+    periods free (预交 12 个月送 1 个月: 12 periods billed, the 12th free; 24 billed, the last two free).
+    """
+    schemes = schemes_in_force(project, day)
+    if not schemes or not bills:
+        return []
+    eligible = {scheme.pk: eligible_units(scheme, project, day) for scheme in schemes}
+    best = {}
+
+    def offer(bill, scheme, amount, text):
+        if amount > 0 and (bill.pk not in best or amount > best[bill.pk].amount):
+            best[bill.pk] = Grant(bill, scheme, amount, text)
+
+    for scheme in schemes:
+        units = eligible[scheme.pk]
+        if scheme.kind == DiscountKind.FREE_PERIODS:
+            if not prepaid_periods or len(prepaid_periods) < scheme.min_periods:
+                continue
+            free = scheme.free_periods * (len(prepaid_periods) // scheme.min_periods)
+            for bill in prepaid_periods[-free:]:
+                if (units is None or bill.unit_id in units) and _applies_to_fee_item(scheme, bill.fee_item_id):
+                    offer(bill, scheme, bill.amount, _("%(name)s：预缴 %(count)s 期，本期赠送") % {
+                        "name": scheme.name, "count": len(prepaid_periods)})
+            continue
+        for bill in bills:
+            if (units is None or bill.unit_id in units) and _applies_to_fee_item(scheme, bill.fee_item_id):
+                offer(bill, scheme, *discount_amount(scheme, bill.amount, bill.fee_item))
+    return list(best.values())
+
+
+def grants_post(grants, *, project, actor=None, memo=""):
+    """Write the discount rows and one journal entry per fee item: 优惠 debit, 应收 credit."""
+    if not grants:
+        return []
+    rows = BillDiscount.objects.bulk_create([
+        BillDiscount(project=project, bill=grant.bill, scheme=grant.scheme, amount=grant.amount,
+                     computation=grant.computation[:200])
+        for grant in grants])
+    by_fee_item, fee_items = defaultdict(Decimal), {}
+    for grant in grants:
+        by_fee_item[grant.bill.fee_item_id] += grant.amount
+        fee_items[grant.bill.fee_item_id] = grant.bill.fee_item
+    for fee_item_id, amount in by_fee_item.items():
+        journal_post(project=project, event="discount_granted", actor=actor,
+                     memo=memo or _("优惠 %(item)s") % {"item": fee_items[fee_item_id].name},
+                     lines=[(Account.DISCOUNT, fee_items[fee_item_id], amount),
+                            (Account.RECEIVABLE, fee_items[fee_item_id], -amount)])
+    return rows
+
+
+def run_discounts_grant(run, *, actor=None):
+    """Grant billing-time discounts to a run's bills that have none yet; safe to run again after a crash."""
+    day = run.period_month
+    if not schemes_in_force(run.project, day):
+        return 0
+    bills = (Bill.objects.filter(run=run, discounts__isnull=True).exclude(pk__in=Waiver.objects.values("bill_id"))
+             .exclude(pk__in=BillVoid.objects.values("bill_id")).select_related("fee_item").order_by("pk"))
+    granted, last_pk = 0, 0
+    while chunk := list(bills.filter(pk__gt=last_pk)[:CHUNK]):
+        last_pk = chunk[-1].pk
+        with transaction.atomic():
+            grants = best_grants(chunk, run.project, day)
+            grants_post(grants, project=run.project, actor=actor,
+                        memo=_("出账优惠 %(month)s") % {"month": run.period_month.strftime("%Y-%m")})
+        granted += len(grants)
+    return granted
