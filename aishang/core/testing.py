@@ -190,3 +190,63 @@ def make_message_template(company, code="bill_posted", **fields):
     fields.setdefault("title", kind.title if kind else code)
     fields.setdefault("body", kind.body if kind else code)
     return MessageTemplate.objects.create(company=company, code=code, **fields)
+
+
+def make_fee_item(company, code=None, name=None, **fields):
+    from aishang.billing.models import FeeItem
+
+    return FeeItem.objects.create(company=company, code=code or unique("F"), name=name or unique("收费项目"), **fields)
+
+
+def make_charge_rule(project, *, fee_item=None, price="1.80", method="building_area", units=None,
+                     effective_from=datetime.date(2020, 1, 1), name=None, **fields):
+    """A rule bound to the whole project, or to ``units`` when given."""
+    from aishang.billing.models import BindingTarget, ChargeRule, RuleBinding
+
+    rule = ChargeRule.objects.create(project=project, fee_item=fee_item or make_fee_item(project.company),
+                                     name=name or unique("收费标准"), method=method, unit_price=Decimal(price),
+                                     effective_from=effective_from, **fields)
+    if units is None:
+        RuleBinding.objects.create(rule=rule, target=BindingTarget.PROJECT)
+    for unit in units or ():
+        RuleBinding.objects.create(rule=rule, target=BindingTarget.UNIT, unit=unit)
+    return rule
+
+
+def make_bill(project, amount="1200.00", *, unit=None, fee_item=None, period_month=datetime.date(2026, 11, 1)):
+    """One bill of a fixed ``amount``, posted by a bill run as in production (with its journal entry)."""
+    from aishang.billing.services import bill_run_create, bill_run_post
+
+    unit = unit or make_unit(project)
+    rule = make_charge_rule(project, fee_item=fee_item, price=amount, method="fixed", units=[unit])
+    run = bill_run_post(bill_run_create(project=project, rules=[rule], period_month=period_month))
+    return run.bills.get()
+
+
+def approve_at_every_level(request):
+    """Approve a pending request level by level, each level by a new staff member holding its role."""
+    from aishang.billing.approvals import approval_decide
+    from aishang.users.models import Role
+
+    while request.is_pending:
+        role = Role.objects.get(pk=request.current_role_id)
+        approver = make_staff(request.project.company, role.code)
+        request = approval_decide(request=request, actor=approver, approve=True)
+    return request
+
+
+def make_waiver(bill, amount="100.00", requester=None):
+    from aishang.billing.approvals import approval_request_create
+
+    requester = requester or make_staff(bill.project.company, "cashier")
+    request = approval_request_create(action="waiver", bill=bill, amount=Decimal(amount), reason="困难减免",
+                                      actor=requester)
+    return approve_at_every_level(request).waiver
+
+
+def make_bill_void(bill, requester=None):
+    from aishang.billing.approvals import approval_request_create
+
+    requester = requester or make_staff(bill.project.company, "cashier")
+    request = approval_request_create(action="void", bill=bill, reason="重复出账", actor=requester)
+    return approve_at_every_level(request).bill_void

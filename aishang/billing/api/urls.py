@@ -1,4 +1,20 @@
 from rest_framework.routers import DefaultRouter
 
+from . import views
+
 router = DefaultRouter()
+router.register("fee-items", views.FeeItemViewSet)
+router.register("charge-rules", views.ChargeRuleViewSet)
+router.register("rule-bindings", views.RuleBindingViewSet)
+router.register("rule-prices", views.RulePriceViewSet)
+router.register("discount-schemes", views.DiscountSchemeViewSet)
+router.register("bill-runs", views.BillRunViewSet)
+router.register("bill-run-schedules", views.BillRunScheduleViewSet)
+router.register("bills", views.BillViewSet)
+router.register("waivers", views.WaiverViewSet)
+router.register("bill-voids", views.BillVoidViewSet)
+router.register("bill-discounts", views.BillDiscountViewSet)
+router.register("journal-entries", views.JournalEntryViewSet)
+router.register("approval-flows", views.ApprovalFlowViewSet)
+router.register("approval-requests", views.ApprovalRequestViewSet)
 urlpatterns = router.urls

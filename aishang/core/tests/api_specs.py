@@ -4,16 +4,41 @@ The generic CRUD tests and the access sweep walk the routers and look each model
 an endpoint without a spec fails ``test_every_registered_endpoint_is_covered_by_the_sweep``.
 """
 
+import datetime
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from aishang.billing.api.urls import router as billing_router
+from aishang.billing.approvals import approval_request_create
+from aishang.billing.models import (
+    ApprovalFlow,
+    ApprovalRequest,
+    Bill,
+    BillDiscount,
+    BillRun,
+    BillRunSchedule,
+    BillVoid,
+    ChargeRule,
+    DiscountScheme,
+    FeeItem,
+    JournalEntry,
+    RuleBinding,
+    RulePrice,
+    Waiver,
+)
+from aishang.billing.services import bill_run_create
 from aishang.core.testing import (
     all_register_permissions,
+    make_bill,
+    make_bill_void,
     make_building,
+    make_charge_rule,
     make_company,
     make_custom_field,
     make_customer,
     make_entrance,
+    make_fee_item,
     make_message,
     make_owner,
     make_parking_space,
@@ -23,6 +48,7 @@ from aishang.core.testing import (
     make_staff,
     make_unit,
     make_vehicle,
+    make_waiver,
     property_type,
     unique,
 )
@@ -38,7 +64,8 @@ from aishang.users.api.urls import router as users_router
 from aishang.users.models import Role, User
 
 ROUTERS = {"estate": estate_router, "customers": customers_router, "users": users_router, "extras": extras_router,
-           "notifications": notifications_router}
+           "notifications": notifications_router, "billing": billing_router}
+_price_days = itertools.count(1)
 
 
 def registered_routes(app=None):
@@ -94,6 +121,15 @@ class World:
     def role(self, company, code="service"):
         return company.roles.get(code=code)
 
+    def fee_item(self, company):
+        return self._once("fee_item", company, make_fee_item)
+
+    def rule(self, project):
+        return self._once("rule", project, lambda p: make_charge_rule(p, fee_item=self.fee_item(p.company)))
+
+    def bill(self, project):
+        return self._once("bill", project, make_bill)
+
 
 @dataclass
 class Spec:
@@ -113,6 +149,34 @@ class Spec:
 def _object_change(world, project):
     building = make_building(project)
     return ObjectChange.objects.filter(object_id=building.pk, object_type__model="building").get()
+
+
+def _journal_entry(world, project):
+    make_bill(project)
+    return JournalEntry.objects.filter(project=project).latest("id")
+
+
+def _bill_discount(world, project):
+    bill = make_bill(project)
+    scheme = DiscountScheme.objects.create(company=project.company, name=unique("优惠"), rate="0.90",
+                                           valid_from=datetime.date(2026, 1, 1), is_active=False)
+    return BillDiscount.objects.create(project=project, bill=bill, scheme=scheme, amount="1.00")
+
+
+def _schedule(world, project):
+    schedule = BillRunSchedule.objects.create(project=project, name=unique("定时"), day_of_month=1)
+    schedule.rules.set([world.rule(project)])
+    return schedule
+
+
+def _approval_request(world, project):
+    return approval_request_create(action="waiver", bill=make_bill(project), amount="10.00", reason="困难减免",
+                                   actor=make_staff(project.company, "cashier"))
+
+
+def _price_day():
+    """A fresh effective date for each price change (one per rule and day)."""
+    return (datetime.date(2027, 1, 1) + datetime.timedelta(days=next(_price_days))).isoformat()
 
 
 SPECS = {
@@ -201,6 +265,69 @@ SPECS = {
         patch={"display_name": "改名"},
     ),
     ObjectChange: Spec(make=_object_change),
+    FeeItem: Spec(
+        make=lambda w, company: make_fee_item(company),
+        payload=lambda w, home, refs: {"company": home.pk, "code": unique("F"), "name": unique("收费项目")},
+        patch={"name": "物业服务费"},
+        company_level=True,
+        has_references=False,
+    ),
+    ChargeRule: Spec(
+        make=lambda w, project: make_charge_rule(project, fee_item=w.fee_item(project.company)),
+        payload=lambda w, home, refs: {"project": home.pk, "fee_item": w.fee_item(refs.company).pk,
+                                       "name": unique("收费标准"), "method": "fixed", "unit_price": "100.0000",
+                                       "effective_from": "2026-01-01"},
+        patch={"unit_price": "120.0000"},
+        # The fee item is the company's, shared by every project: nothing here can point into another project.
+        has_references=False,
+    ),
+    RuleBinding: Spec(
+        make=lambda w, project: w.rule(project).bindings.get(),
+        payload=lambda w, home, refs: {"rule": w.rule(home).pk, "target": "building", "building": w.building(refs).pk},
+        patch={"target": "project"},
+    ),
+    RulePrice: Spec(
+        make=lambda w, project: RulePrice.objects.create(rule=w.rule(project), effective_from=_price_day(),
+                                                         unit_price="2.0000"),
+        payload=lambda w, home, refs: {"rule": w.rule(home).pk, "effective_from": _price_day(),
+                                       "unit_price": "2.2000"},
+        has_references=False,
+    ),
+    BillRun: Spec(
+        make=lambda w, project: bill_run_create(project=project, rules=[w.rule(project)],
+                                                period_month=datetime.date(2026, 11, 1)),
+        payload=lambda w, home, refs: {"project": home.pk, "period_month": "2026-11", "rules": [w.rule(refs).pk]},
+    ),
+    Bill: Spec(make=lambda w, project: make_bill(project)),
+    Waiver: Spec(make=lambda w, project: make_waiver(make_bill(project))),
+    BillVoid: Spec(make=lambda w, project: make_bill_void(make_bill(project))),
+    JournalEntry: Spec(make=_journal_entry),
+    ApprovalFlow: Spec(
+        make=lambda w, company: ApprovalFlow.objects.get(company=company, action="waiver"),
+        company_level=True,
+    ),
+    DiscountScheme: Spec(
+        make=lambda w, company: DiscountScheme.objects.create(company=company, name=unique("优惠"), rate="0.90",
+                                                              valid_from=datetime.date(2026, 1, 1)),
+        payload=lambda w, home, refs: {"company": home.pk, "name": unique("优惠"), "kind": "percent", "rate": "0.90",
+                                       "valid_from": "2026-01-01"},
+        patch={"rate": "0.9500"},
+        company_level=True,
+        has_references=False,
+    ),
+    BillDiscount: Spec(make=_bill_discount),
+    BillRunSchedule: Spec(
+        make=lambda w, project: _schedule(w, project),
+        payload=lambda w, home, refs: {"project": home.pk, "name": unique("定时"), "rules": [w.rule(refs).pk],
+                                       "day_of_month": 1},
+        patch={"day_of_month": 5},
+    ),
+    ApprovalRequest: Spec(
+        make=_approval_request,
+        payload=lambda w, home, refs: {"bill": w.bill(home).pk, "action": "waiver", "amount": "10.00",
+                                       "reason": "困难减免"},
+        has_references=False,
+    ),
 }
 
 

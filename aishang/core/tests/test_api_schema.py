@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 import schemathesis
 from django.core.cache import cache
@@ -8,9 +10,13 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from aishang.billing.approvals import approval_request_create
+from aishang.billing.services import bill_run_create
 from aishang.core.testing import (
     api_client,
+    make_bill,
     make_building,
+    make_charge_rule,
     make_company,
     make_custom_field,
     make_owner,
@@ -69,6 +75,9 @@ def company_admin_token():
     customer = make_owner(unit)
     make_vehicle(project, customer=customer, parking_space=make_parking_space(project))
     make_custom_field(company, "hobby", target="customer", label="兴趣爱好")
+    bill_run_create(project=project, rules=[make_charge_rule(project)], period_month=datetime.date(2026, 11, 1))
+    approval_request_create(action="waiver", bill=make_bill(project, unit=unit), amount="10.00", reason="困难减免",
+                            actor=make_staff(company, "cashier"))
     admin = make_staff(company, "admin")
     return api_client(admin)._credentials["HTTP_AUTHORIZATION"]
 
