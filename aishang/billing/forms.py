@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, style_widgets
+from aishang.customers.models import Customer
 from aishang.estate.models import Project, Unit
 
 from .models import (
@@ -49,10 +50,12 @@ class ChargeRuleForm(ScopedModelForm):
 
 class RuleBindingForm(ScopedModelForm):
     unit_code = forms.CharField(label=_("房屋编码"), required=False, help_text=_("如 1-2-301"))
+    customer_mobile = forms.CharField(label=_("客户手机号"), required=False, max_length=11,
+                                      help_text=_("绑定对象为客户时填写"))
 
     class Meta:
         model = RuleBinding
-        fields = ["target", "building", "property_type"]
+        fields = ["target", "building", "property_type", "parking_space"]
 
     def __init__(self, *args, rule, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,6 +64,7 @@ class RuleBindingForm(ScopedModelForm):
         self.fields["building"].queryset = self.fields["building"].queryset.filter(project=rule.project)
         self.fields["property_type"].queryset = self.fields["property_type"].queryset.filter(
             company_id=rule.project.company_id)
+        self.fields["parking_space"].queryset = self.fields["parking_space"].queryset.filter(project=rule.project)
         style_widgets(self)
 
     def clean(self):
@@ -72,6 +76,15 @@ class RuleBindingForm(ScopedModelForm):
                 self.add_error("unit_code", _("该项目没有编码为「%(code)s」的房屋") % {"code": code} if code
                                else _("请填写房屋编码"))
             self.instance.unit = unit
+        if cleaned.get("target") == BindingTarget.CUSTOMER:
+            mobile = (cleaned.get("customer_mobile") or "").strip()
+            customers = list(Customer.objects.filter(project=self.rule.project, mobile=mobile)[:2]) if mobile else []
+            if len(customers) != 1:
+                self.add_error("customer_mobile", _("请填写客户手机号") if not mobile
+                               else _("该项目没有手机号为 %(mobile)s 的客户") % {"mobile": mobile} if not customers
+                               else _("该手机号对应多位客户，请在客户页面核对"))
+            else:
+                self.instance.customer = customers[0]
         return cleaned
 
     def _post_clean(self):
@@ -173,8 +186,6 @@ class TemporaryBillForm(forms.Form):
         style_widgets(self)
 
     def clean(self):
-        from aishang.customers.models import Customer
-
         cleaned = super().clean()
         project = cleaned.get("project")
         code, mobile = (cleaned.get("unit_code") or "").strip(), (cleaned.get("payer_mobile") or "").strip()

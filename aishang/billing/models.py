@@ -150,6 +150,7 @@ class BindingTarget(models.TextChoices):
     PROPERTY_TYPE = "property_type", _("业态")
     UNIT = "unit", _("房屋")
     PARKING_SPACE = "parking_space", _("车位")
+    CUSTOMER = "customer", _("客户")
 
 
 class RuleBinding(ChangeLoggedModel, ScopedModel):
@@ -170,13 +171,16 @@ class RuleBinding(ChangeLoggedModel, ScopedModel):
                              related_name="+")
     parking_space = models.ForeignKey(ParkingSpace, verbose_name=_("车位"), null=True, blank=True,
                                       on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         verbose_name = verbose_name_plural = _("收费标准绑定")
         ordering = ["rule", "target", "id"]
 
     def __str__(self):
-        subject = self.building or self.property_type or self.unit or self.parking_space or self.rule.project
+        subject = (self.building or self.property_type or self.unit or self.parking_space or self.customer
+                   or self.rule.project)
         return f"{self.rule} → {subject}"
 
     def get_scope_ids(self):
@@ -184,7 +188,8 @@ class RuleBinding(ChangeLoggedModel, ScopedModel):
 
     def clean(self):
         needed = {BindingTarget.BUILDING: "building", BindingTarget.PROPERTY_TYPE: "property_type",
-                  BindingTarget.UNIT: "unit", BindingTarget.PARKING_SPACE: "parking_space"}
+                  BindingTarget.UNIT: "unit", BindingTarget.PARKING_SPACE: "parking_space",
+                  BindingTarget.CUSTOMER: "customer"}
         field = needed.get(self.target)
         if field and not getattr(self, f"{field}_id"):
             raise ValidationError({field: _("请选择绑定的对象")})
@@ -297,6 +302,9 @@ class Bill(ScopedModel):
             models.UniqueConstraint(fields=["rule", "parking_space", "period_start"],
                                     name="bill_unique_rule_space_period",
                                     condition=Q(rule__isnull=False, parking_space__isnull=False)),
+            # A rule bound to a customer (no unit, no space) bills that customer once per period.
+            models.UniqueConstraint(fields=["rule", "payer", "period_start"], name="bill_unique_rule_customer_period",
+                                    condition=Q(rule__isnull=False, unit__isnull=True, parking_space__isnull=True)),
             models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
                                    name="bill_period_in_order"),
         ]

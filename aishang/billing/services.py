@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from aishang.core.money import InvalidAmount, Precision, RoundingMode, money_total, quantize_amount, to_decimal
 from aishang.customers.choices import CustomerKind, OccupancyRole
-from aishang.customers.models import Occupancy
-from aishang.estate.models import Unit
+from aishang.customers.models import Occupancy, Vehicle
+from aishang.estate.models import ParkingSpace, Unit
 
 from .choices import BillingCycle, ChargeMethod
 from .discounts import best_grants, grants_post, run_discounts_grant
@@ -32,19 +32,21 @@ COPY_SLICE = 2000  # rows per write: the database parses one slice while the nex
 CHARGE_CACHE_SIZE = 100_000
 NULL = "\\N"
 FOREIGN_KEY_VIOLATION = "23503"
-BILL_COPY = ("COPY billing_bill (unit_id, payer_id, amount, computation, project_id, fee_item_id, rule_id, run_id, "
-             "kind, period_start, period_end, due_date, created_at) FROM STDIN")
+SUBJECT_COLUMNS = {"unit": "unit_id", "parking_space": "parking_space_id", "customer": "payer_id"}
+BILL_COPY = ("COPY billing_bill (unit_id, parking_space_id, payer_id, amount, computation, project_id, fee_item_id, "
+             "rule_id, run_id, kind, period_start, period_end, due_date, created_at) FROM STDIN")
 
 
 @dataclass(frozen=True)
 class Charge:
     rule: ChargeRule
-    unit_id: int
-    building_id: int
+    unit_id: int | None
+    building_id: int | None
     payer_id: int | None
     period: Period
     amount: Decimal
     computation: str
+    parking_space_id: int | None = None
 
 
 @dataclass
@@ -216,6 +218,12 @@ class RulePlan:
     rule: ChargeRule
     period: Period
     due_date: datetime.date
+    subject: str = "unit"  # what each bill is for: "unit", "parking_space" or "customer"
+
+    @property
+    def column(self):
+        """The bill's column that tells its subject apart (a customer's bill has no unit or space)."""
+        return SUBJECT_COLUMNS[self.subject]
 
 
 @dataclass(frozen=True)
@@ -266,7 +274,16 @@ def _rule_charges(run, rule, problems=None):
     persons, usage, hand-over inside the period): a project's units share a few hundred areas, not a million.
     """
     period = rule_period(rule, run.period_month)
-    plan = RulePlan(rule, period, due_date(period, rule=rule.due_date_rule, value=rule.due_day))
+    due = due_date(period, rule=rule.due_date_rule, value=rule.due_day)
+    if rule.method == ChargeMethod.PARKING_SPACE:
+        spaces = rule_spaces(rule).order_by("pk").values_list("pk", flat=True)
+        yield from _flat_charges(RulePlan(rule, period, due, "parking_space"), space_payers(spaces), problems)
+        return
+    customers = sorted(binding.customer_id for binding in rule.bindings.all()
+                       if binding.target == BindingTarget.CUSTOMER)
+    if customers:
+        yield from _flat_charges(RulePlan(rule, period, due, "customer"), [(pk, pk) for pk in customers], problems)
+    plan = RulePlan(rule, period, due)
     needed = rule_facts(rule)
     usage = rule_usage(rule, period) if "usage" in needed else {}
     if "usage" in needed and not usage:
@@ -301,6 +318,44 @@ def _rule_charges(run, rule, problems=None):
             problems.add(rule, charge, unit_id)
 
 
+def rule_spaces(rule):
+    """The parking spaces a 按车位 rule charges: the project's, or those bound one by one."""
+    condition = Q()
+    for binding in rule.bindings.all():
+        if binding.target == BindingTarget.PROJECT:
+            condition |= Q(project_id=rule.project_id)
+        elif binding.target == BindingTarget.PARKING_SPACE:
+            condition |= Q(pk=binding.parking_space_id)
+    if not condition:
+        return ParkingSpace.objects.none()
+    return ParkingSpace.objects.filter(condition, project_id=rule.project_id)
+
+
+def space_payers(space_ids):
+    """(space id, payer id) in space order: the owner of the first vehicle registered on the space."""
+    payers = {}
+    for space_id, customer_id in (Vehicle.objects.filter(parking_space_id__in=space_ids, customer__isnull=False)
+                                  .order_by("parking_space_id", "pk").values_list("parking_space_id", "customer_id")):
+        payers.setdefault(space_id, customer_id)
+    return [(space_id, payers.get(space_id)) for space_id in space_ids]
+
+
+def _flat_charges(plan, subjects, problems):
+    """Spaces and customers have no area or residents: the rule's price (by days) is the same for each."""
+    try:
+        result = _charge(plan.rule, plan.period, rule_price_changes(plan.rule))
+    except ChargeError as error:
+        result = str(error)
+    if not isinstance(result, tuple):
+        if result and problems is not None:
+            for subject_id, _payer_id in subjects:
+                problems.add(plan.rule, result, subject_id)
+        return
+    charge = UnitCharge(result[0], result[1], f"{result[0]}\t{_copy_escape(result[1])}")
+    for subject_id, payer_id in subjects:
+        yield plan, subject_id, None, payer_id, charge
+
+
 def _run_charges(run, problems=None):
     for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
         if rule.is_active:
@@ -309,8 +364,10 @@ def _run_charges(run, problems=None):
 
 def bill_run_charges(run, problems=None):
     """Every charge the run would post, streamed rule by rule and unit by unit."""
-    for plan, unit_id, building_id, payer_id, charge in _run_charges(run, problems):
-        yield Charge(plan.rule, unit_id, building_id, payer_id, plan.period, charge.amount, charge.computation)
+    for plan, subject_id, building_id, payer_id, charge in _run_charges(run, problems):
+        yield Charge(plan.rule, subject_id if plan.subject == "unit" else None, building_id, payer_id, plan.period,
+                     charge.amount, charge.computation,
+                     parking_space_id=subject_id if plan.subject == "parking_space" else None)
 
 
 def bill_run_preview(run, *, samples=5):
@@ -373,18 +430,22 @@ def _post_batch(run, items, actor):
 
 
 def _existing_keys(items):
-    """(plan, unit id) of the batch that already have a bill: one id range per plan, read in one query."""
+    """(plan, subject id) of the batch that already have a bill: one id range per plan, one query each."""
     ranges = {}
     for plan, group in groupby(items, key=itemgetter(0)):
         unit_ids = list(map(itemgetter(1), group))
-        low, high = ranges.get(plan, (unit_ids[0], unit_ids[0]))
-        ranges[plan] = (min(low, *unit_ids), max(high, *unit_ids))
-    condition = Q()
+        low, high = min(unit_ids), max(unit_ids)
+        if plan in ranges:
+            low, high = min(low, ranges[plan][0]), max(high, ranges[plan][1])
+        ranges[plan] = (low, high)
+    existing = set()
     for plan, (low, high) in ranges.items():
-        condition |= Q(rule_id=plan.rule.pk, period_start=plan.period.start, unit_id__gte=low, unit_id__lte=high)
-    plans = {(plan.rule.pk, plan.period.start): plan for plan in ranges}
-    return {(plans[rule_id, start], unit_id) for rule_id, start, unit_id
-            in Bill.objects.filter(condition).values_list("rule_id", "period_start", "unit_id")}
+        bills = Bill.objects.filter(rule_id=plan.rule.pk, period_start=plan.period.start,
+                                    **{f"{plan.column}__gte": low, f"{plan.column}__lte": high})
+        if plan.subject == "customer":
+            bills = bills.filter(unit__isnull=True, parking_space__isnull=True)
+        existing.update((plan, subject_id) for subject_id in bills.values_list(plan.column, flat=True))
+    return existing
 
 
 def _insert_missing(run, items, actor):
@@ -407,10 +468,11 @@ def _insert_missing(run, items, actor):
 
 def _create_bills(run, items, now):
     Bill.objects.bulk_create([
-        Bill(project_id=run.project_id, unit_id=unit_id, payer_id=payer_id, fee_item_id=plan.rule.fee_item_id,
-             rule=plan.rule, run=run, period_start=plan.period.start, period_end=plan.period.end,
-             due_date=plan.due_date, amount=charge.amount, computation=charge.computation, created_at=now)
-        for plan, unit_id, _building_id, payer_id, charge in items
+        Bill(project_id=run.project_id, **{"payer_id": payer_id, plan.column: subject_id},
+             fee_item_id=plan.rule.fee_item_id, rule=plan.rule, run=run, period_start=plan.period.start,
+             period_end=plan.period.end, due_date=plan.due_date, amount=charge.amount,
+             computation=charge.computation, created_at=now)
+        for plan, subject_id, _building_id, payer_id, charge in items
     ], batch_size=INSERT_BATCH_SIZE)
 
 
@@ -427,9 +489,18 @@ def _copy_bills(run, items, now):
             rule, period = plan.rule, plan.period
             tail = (f"\t{run.project_id}\t{rule.fee_item_id}\t{rule.pk}\t{run.pk}\t{BillKind.REGULAR.value}"
                     f"\t{period.start}\t{period.end}\t{plan.due_date}\t{created_at}\n")
+            # unit_id, parking_space_id, payer_id: the subject's column holds its id, the others \N.
+            before, after = {"unit": ("", f"\t{NULL}"), "parking_space": (f"{NULL}\t", ""),
+                             "customer": (f"{NULL}\t{NULL}\t", None)}[plan.subject]
             while rows := list(islice(group, COPY_SLICE)):
-                copy.write("".join([f"{unit_id}\t{NULL if payer_id is None else payer_id}\t{charge.copy_text}{tail}"
-                                    for _plan, unit_id, _building_id, payer_id, charge in rows]).encode())
+                if after is None:
+                    lines = [f"{before}{subject_id}\t{charge.copy_text}{tail}"
+                             for _plan, subject_id, _building_id, _payer_id, charge in rows]
+                else:
+                    lines = [f"{before}{subject_id}{after}\t{NULL if payer_id is None else payer_id}"
+                             f"\t{charge.copy_text}{tail}"
+                             for _plan, subject_id, _building_id, payer_id, charge in rows]
+                copy.write("".join(lines).encode())
 
 
 # 临时收费 and 预缴账单: bills raised one at a time at the desk rather than by a run.

@@ -18,6 +18,7 @@ from aishang.core.api.serializers import (
     ScopedPrimaryKeyRelatedField,
     request_user,
 )
+from aishang.customers.models import Customer
 from aishang.estate.models import Building, Company, ParkingSpace, Project, PropertyType, Unit
 
 from ..approvals import SUPPORTED_ACTIONS, approval_refusal
@@ -54,7 +55,8 @@ TIMESTAMPS = ("created_at", "updated_at")
 # Bill runs bill whole months; outside these years period arithmetic would leave the calendar.
 FIRST_PERIOD, LAST_PERIOD = datetime.date(1970, 1, 1), datetime.date(2100, 12, 1)
 BINDING_FIELDS = {BindingTarget.BUILDING: "building", BindingTarget.PROPERTY_TYPE: "property_type",
-                  BindingTarget.UNIT: "unit", BindingTarget.PARKING_SPACE: "parking_space"}
+                  BindingTarget.UNIT: "unit", BindingTarget.PARKING_SPACE: "parking_space",
+                  BindingTarget.CUSTOMER: "customer"}
 
 
 def choice_field(choices, component_name, **kwargs):
@@ -116,7 +118,7 @@ class RuleBindingNestedSerializer(serializers.ModelSerializer):
     class Meta:
         model = RuleBinding
         fields = ("id", "target", "target_display", "building", "property_type", "unit", "unit_code",
-                  "parking_space")
+                  "parking_space", "customer")
         read_only_fields = fields
 
 
@@ -186,6 +188,8 @@ class RuleBindingSerializer(RegisterSerializer):
     parking_space = ScopedPrimaryKeyRelatedField(queryset=ParkingSpace.objects.all(), required=False,
                                                  allow_null=True, label=_("车位"),
                                                  help_text=_("绑定对象为车位时必填"))
+    customer = ScopedPrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True,
+                                            label=_("客户"), help_text=_("绑定对象为客户时必填"))
     target = choice_field(BindingTarget.choices, "RuleBindingTargetEnum", label=_("绑定对象"))
     target_display = serializers.CharField(source="get_target_display", read_only=True)
     unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
@@ -193,7 +197,7 @@ class RuleBindingSerializer(RegisterSerializer):
     class Meta:
         model = RuleBinding
         fields = ("id", "rule", "target", "target_display", "building", "property_type", "unit", "unit_code",
-                  "parking_space", *TIMESTAMPS)
+                  "parking_space", "customer", *TIMESTAMPS)
         read_only_fields = TIMESTAMPS
 
     def validate(self, attrs):
@@ -283,7 +287,7 @@ class PreviewFeeItemSerializer(serializers.Serializer):
 
 
 class PreviewBuildingSerializer(serializers.Serializer):
-    building = serializers.IntegerField(help_text=_("楼栋编号"))
+    building = serializers.IntegerField(allow_null=True, help_text=_("楼栋编号；车位和客户的账单为空"))
     building_code = serializers.CharField(allow_null=True)
     building_name = serializers.CharField(allow_null=True)
     total = money()

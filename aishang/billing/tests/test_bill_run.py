@@ -10,7 +10,15 @@ from aishang.billing.choices import BillingCycle, ChargeMethod
 from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, FeeItem, Posting, RuleBinding, RulePrice
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
 from aishang.core.money import money_total
-from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_unit
+from aishang.core.testing import (
+    make_company,
+    make_customer,
+    make_owner,
+    make_parking_space,
+    make_project,
+    make_unit,
+    make_vehicle,
+)
 from aishang.customers.choices import OccupancyRole
 from aishang.customers.models import Occupancy
 
@@ -246,3 +254,40 @@ def test_a_formula_rule_bills_each_unit_and_reports_the_units_it_cannot(project)
     assert (bill.unit, bill.amount) == (shop, Decimal("410.00"))
     assert bill.computation == "公式：面积 × 单价 × 月数 + 10\n80.00 × 5.00 × 1 + 10 = 410.00"
     assert any(f"如 {empty.code}" in warning for warning in preview.warnings)
+
+
+def test_a_parking_rule_bills_each_space_to_the_owner_of_the_car_parked_there(project):
+    rented, empty = make_parking_space(project), make_parking_space(project)
+    driver = make_customer(project)
+    make_vehicle(project, customer=driver, parking_space=rented)
+    make_unit(project)  # units are not charged by a parking rule
+    rule = property_fee(project, price="300", method=ChargeMethod.PARKING_SPACE)
+
+    run = run_for(project, rule)
+    preview = bill_run_preview(run)
+    bill_run_post(run)
+    bill_run_post(run)
+
+    bills = Bill.objects.filter(rule=rule).order_by("parking_space_id")
+    assert [(b.parking_space, b.unit, b.payer, b.amount) for b in bills] == [
+        (rented, None, driver, Decimal("300.00")), (empty, None, None, Decimal("300.00"))]
+    assert preview.count == 2 and preview.total == Decimal("600.00")
+    assert receivable_balance(project) == Decimal("600.00")
+
+
+def test_a_rule_bound_to_a_customer_bills_that_customer_once_a_period(project):
+    customer = make_customer(project)
+    unit = make_unit(project)
+    rule = property_fee(project, price="50", method=ChargeMethod.FIXED)
+    rule.bindings.all().delete()
+    RuleBinding.objects.create(rule=rule, target=BindingTarget.CUSTOMER, customer=customer)
+    RuleBinding.objects.create(rule=rule, target=BindingTarget.UNIT, unit=unit)
+
+    bill_run_post(run_for(project, rule))
+    bill_run_post(run_for(project, rule))
+
+    bills = Bill.objects.filter(rule=rule)
+    assert bills.count() == 2
+    assert bills.get(unit__isnull=True).payer == customer
+    assert bills.get(unit=unit).amount == Decimal("50.00")
+    assert receivable_balance(project) == Decimal("100.00")

@@ -8,7 +8,14 @@ from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import Bill, BillRun, BindingTarget, ChargeRule, FeeItem, RuleBinding
 from aishang.billing.services import bill_run_create, bill_run_post
 from aishang.core.money import format_money, quantize_amount
-from aishang.core.testing import make_company, make_project, make_staff, make_unit
+from aishang.core.testing import (
+    make_company,
+    make_customer,
+    make_parking_space,
+    make_project,
+    make_staff,
+    make_unit,
+)
 from aishang.estate.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +94,21 @@ def test_binding_a_rule_to_a_unit_by_its_code(client, setup):
 
     assert rule.bindings.filter(unit=unit).exists()
     assert "没有编码为「9-9-999」的房屋" in missing.content.decode()
+
+
+def test_binding_a_rule_to_a_customer_by_mobile_or_to_a_parking_space(client, setup):
+    company, project, rule = setup
+    customer = make_customer(project, mobile="13912345678")
+    space = make_parking_space(project)
+    client.force_login(make_staff(company, "finance"))
+
+    client.post(f"/billing/rules/{rule.pk}/bindings/add/", {"target": "customer", "customer_mobile": "13912345678"})
+    client.post(f"/billing/rules/{rule.pk}/bindings/add/", {"target": "parking_space", "parking_space": space.pk})
+    missing = client.post(f"/billing/rules/{rule.pk}/bindings/add/",
+                          {"target": "customer", "customer_mobile": "13900000000"}, follow=True)
+
+    assert rule.bindings.filter(customer=customer).exists() and rule.bindings.filter(parking_space=space).exists()
+    assert "该项目没有手机号为 13900000000 的客户" in missing.content.decode()
 
 
 def test_a_fee_item_is_created_for_the_users_company(client, setup):
