@@ -337,3 +337,31 @@ class BillRunScheduleForm(ScopedModelForm):
             schedule.save()
             self.save_m2m()
         return schedule
+
+
+class RuleTrialForm(forms.Form):
+    """试算: what the rule charges one unit for a month, before anything is billed."""
+
+    unit_code = forms.CharField(label=_("房屋编码"), help_text=_("如 1-2-301"))
+    month = forms.DateField(label=_("账期月份"), input_formats=["%Y-%m"],
+                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+    usage = forms.DecimalField(label=_("用量"), required=False, min_value=0, max_digits=14, decimal_places=4,
+                               help_text=_("按用量、阶梯或含「用量」的公式计费时填写"))
+
+    def __init__(self, *args, rule, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.user = user
+        style_widgets(self)
+        self.fields["month"].widget.input_type = "month"
+
+    def clean(self):
+        cleaned = super().clean()
+        code = (cleaned.get("unit_code") or "").strip()
+        if code:
+            unit = Unit.objects.restrict(self.user, "view").filter(project=self.rule.project, code=code).first()
+            if unit is None:
+                self.add_error("unit_code", _("该项目没有编码为「%(code)s」的房屋") % {"code": code})
+            cleaned["unit"] = unit
+        cleaned.pop("unit_code", None)
+        return cleaned

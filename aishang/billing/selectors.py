@@ -121,3 +121,15 @@ def unit_by_code(user, project_id, code):
     if not (str(project_id or "").isdigit() and code):
         return None
     return Unit.objects.restrict(user, "view").filter(project_id=project_id, code=code).first()
+
+
+def rule_trial(rule, *, unit, month, usage=None):
+    """试算 of one rule on one unit: the period it would bill for the month, the amount and how, or why not."""
+    period = rule_period(rule, month)
+    try:
+        charge = unit_charge(rule, unit, period, usage=usage)
+    except ChargeError as error:
+        return {"unit": unit, "period": period, "error": str(error)}
+    if charge is None:
+        return {"unit": unit, "period": period, "error": _("本期不在计费期间内，或金额为 0")}
+    return {"unit": unit, "period": period, "amount": charge[0], "computation": charge[1]}

@@ -35,6 +35,7 @@ from .forms import (
     FeeItemForm,
     RuleBindingForm,
     RulePriceForm,
+    RuleTrialForm,
     TemporaryBillForm,
     VoidRequestForm,
     WaiverRequestForm,
@@ -128,13 +129,20 @@ class ChargeRuleDetailView(ObjectDetailView):
     model = ChargeRule
     template_name = "billing/chargerule_detail.html"
     select_related = ("project", "fee_item")
-    tabs = (("info", gettext_lazy("基本信息")), ("bindings", gettext_lazy("绑定")), ("prices", gettext_lazy("调价")))
+    tabs = (("info", gettext_lazy("基本信息")), ("bindings", gettext_lazy("绑定")), ("prices", gettext_lazy("调价")),
+            ("trial", gettext_lazy("试算")))
 
     def get_extra_context(self, obj, active_tab):
-        return {"bindings": obj.bindings.select_related("building", "property_type", "unit"),
-                "prices": obj.prices.all(),
-                "binding_form": RuleBindingForm(rule=obj, user=self.request.user),
-                "price_form": RulePriceForm(rule=obj, user=self.request.user)}
+        context = {"bindings": obj.bindings.select_related("building", "property_type", "unit", "parking_space",
+                                                           "customer"),
+                   "prices": obj.prices.all(),
+                   "binding_form": RuleBindingForm(rule=obj, user=self.request.user),
+                   "price_form": RulePriceForm(rule=obj, user=self.request.user)}
+        if active_tab == "trial":
+            form = RuleTrialForm(self.request.GET if "unit_code" in self.request.GET else None, rule=obj,
+                                 user=self.request.user)
+            context.update(trial_form=form, trial=form.is_valid() and selectors.rule_trial(obj, **form.cleaned_data))
+        return context
 
 
 class ChargeRuleEditView(ObjectEditView):

@@ -12,6 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Passw0rd!2026"
 
 
+def htmx_idle(page):
+    """Wait until htmx has swapped and settled, so a key press reaches the rows now on the page."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def test_an_administrator_adds_moves_and_removes_levels_then_saves(page, live_server):
     from playwright.sync_api import expect
 
@@ -44,12 +49,14 @@ def test_an_administrator_adds_moves_and_removes_levels_then_saves(page, live_se
     expect(rows.nth(0).get_by_role("combobox")).to_have_value(
         str(company.roles.get(code="manager").pk))
     # 总经理 from ¥5,000 now sits first, which the page refuses: level 1 must apply to every amount.
+    htmx_idle(page)
     page.get_by_label("起审金额（第 1 级）").press("Enter")
     expect(page.get_by_role("alert").filter(has_text="第 1 级须对所有金额生效")).to_be_visible()
     page.get_by_role("button", name="第 1 级下移").click()
     expect(rows.nth(1).get_by_role("textbox")).to_have_value("5000")
     page.get_by_label("流程名称").fill("减免审批（管理员、总经理）")
     page.get_by_label("起审金额（第 1 级）").fill("")  # 管理员 came with ¥500.01 from the default flow
+    htmx_idle(page)
     page.get_by_label("起审金额（第 1 级）").press("Enter")
 
     page.wait_for_url(f"{live_server.url}/billing/approval-flows/")

@@ -111,6 +111,25 @@ def test_binding_a_rule_to_a_customer_by_mobile_or_to_a_parking_space(client, se
     assert "该项目没有手机号为 13900000000 的客户" in missing.content.decode()
 
 
+def test_a_formula_rule_is_tried_on_a_chosen_unit_before_billing(client, setup):
+    company, project, _ = setup
+    unit = make_unit(project, area="80.00")
+    rule = ChargeRule.objects.create(project=project, fee_item=FeeItem.objects.get(company=company), name="垃圾清运",
+                                     method=ChargeMethod.FORMULA, formula="用量 × 单价 + 面积 × 0.1",
+                                     unit_price=Decimal("2.50"), effective_from=datetime.date(2020, 1, 1))
+    client.force_login(make_staff(company, "finance"))
+    url = f"/billing/rules/{rule.pk}/"
+
+    tried = client.get(url, {"tab": "trial", "unit_code": unit.code, "month": "2026-11", "usage": "12"})
+    no_usage = client.get(url, {"tab": "trial", "unit_code": unit.code, "month": "2026-11"})
+    unknown = client.get(url, {"tab": "trial", "unit_code": "9-9-999", "month": "2026-11"})
+
+    assert "¥38.00" in tried.content.decode()  # 12 × 2.50 + 80.00 × 0.1
+    assert "缺少" in no_usage.content.decode() and 'data-testid="trial-result"' in no_usage.content.decode()
+    assert "该项目没有编码为「9-9-999」的房屋" in unknown.content.decode()
+    assert not Bill.objects.exists()
+
+
 def test_a_fee_item_is_created_for_the_users_company(client, setup):
     company, _, _ = setup
     client.force_login(make_staff(company, "admin"))
