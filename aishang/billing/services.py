@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aishang.core.money import InvalidAmount, Precision, RoundingMode, money_total, quantize_amount, to_decimal
 from aishang.customers.choices import CustomerKind, OccupancyRole
@@ -146,6 +147,10 @@ _METHOD_FACTS = {
 }
 
 
+FACT_LABELS = {"building_area": gettext_lazy("建筑面积"), "inner_area": gettext_lazy("套内面积"),
+               "usage": gettext_lazy("用量"), "persons": gettext_lazy("人数")}
+
+
 def rule_facts(rule):
     """The unit facts (areas, persons, usage) a rule's amount depends on."""
     if rule.method == ChargeMethod.FORMULA:
@@ -179,6 +184,9 @@ def _charge(rule, period, price_changes, *, delivered_on=None, facts=None):
     active_from = max(day for day in (rule.effective_from, delivered_on) if day)
     if period.intersection(active_from, rule.effective_to) is None:
         return None
+    missing = [str(FACT_LABELS[name]) for name, value in (facts or {}).items() if value is None]
+    if missing:
+        raise ChargeError(_("缺少%(facts)s") % {"facts": "、".join(missing)})
     method = ChargeMethod(rule.method)
     if method.is_time_based:
         pricing = {"price_changes": [(day, _price_text(price)) for day, price in price_changes]}
@@ -197,14 +205,17 @@ def _charge(rule, period, price_changes, *, delivered_on=None, facts=None):
     return computation.amount, computation.text
 
 
-def unit_charge(rule, unit, period, price_changes=None):
-    """What a rule charges one unit for a period: (amount, computation), or None. Raises ChargeError."""
+def unit_charge(rule, unit, period, price_changes=None, *, usage=None):
+    """What a rule charges one unit for a period: (amount, computation), or None. Raises ChargeError.
+
+    ``usage`` replaces the measured usage, to try a usage rule out before meters are read.
+    """
     needed = rule_facts(rule)
     facts = {name: getattr(unit, name) or None for name in ("building_area", "inner_area") if name in needed}
     if "persons" in needed:
         facts["persons"] = unit_persons(unit.project_id, period.start, [unit.pk]).get(unit.pk, 0)
     if "usage" in needed:
-        facts["usage"] = rule_usage(rule, period).get(unit.pk)
+        facts["usage"] = usage if usage is not None else rule_usage(rule, period).get(unit.pk)
     if price_changes is None:
         price_changes = rule_price_changes(rule)
     delivered_on = unit.delivered_on if unit.delivered_on and unit.delivered_on > period.start else None
