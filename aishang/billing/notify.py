@@ -60,9 +60,13 @@ def _notify_bills(bills, *, template_code, key_prefix, channels, extra=lambda bi
                     queued += 1
 
 
+def bills_notify_payers(bills, *, channels=("sms",)):
+    """Tell payers their new bills are out; once per bill and channel however often it is called."""
+    return _notify_bills(bills, template_code="bill_posted", key_prefix="bill-posted", channels=channels)
+
+
 def bill_run_notify_payers(run, *, channels=("sms",)):
-    return _notify_bills(Bill.objects.filter(run=run), template_code="bill_posted", key_prefix="bill-posted",
-                         channels=channels)
+    return bills_notify_payers(Bill.objects.filter(run=run), channels=channels)
 
 
 def bills_due_reminders(on_date, *, channels=("sms",)):

@@ -24,6 +24,7 @@ from .discounts import best_grants, grants_post, run_discounts_grant
 from .formula import FormulaError, compile_formula
 from .ledger import journal_post
 from .models import Account, Bill, BillKind, BillRun, BillRunSchedule, BillRunStatus, BindingTarget, ChargeRule
+from .notify import bills_notify_payers
 from .periods import Period, due_date, period_containing, period_to_bill
 from .pricing import FORMULA_VARIABLES, ChargeError, compute_charge
 
@@ -570,6 +571,7 @@ def temporary_bill_create(*, project, fee_item, amount, reason, due_date, period
                      memo=_("临时收费 %(item)s %(subject)s") % {"item": fee_item.name, "subject": unit or bill.payer},
                      lines=[(Account.RECEIVABLE, fee_item, amount), (Account.REVENUE, fee_item, -amount)])
         grants_post(best_grants([bill], project, period_start), project=project, actor=actor)
+        bills_notify_payers(Bill.objects.filter(pk=bill.pk))
     return bill
 
 

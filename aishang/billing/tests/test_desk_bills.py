@@ -18,6 +18,7 @@ from aishang.billing.services import (
 )
 from aishang.core.money import Precision, money_total
 from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_staff, make_unit
+from aishang.notifications.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,8 @@ def test_a_temporary_bill_charges_the_units_payer_and_is_journalled(project, dec
     assert (bill.kind, bill.payer, bill.amount, bill.rule) == (BillKind.TEMPORARY, owner, Decimal("300.00"), None)
     assert bill.computation == "临时收费：装修押金外的管理费"
     assert receivable(project) == Decimal("300.00")
+    notice = Message.objects.get(dedupe_key=f"bill-posted:{bill.pk}:sms")
+    assert notice.recipient_customer == owner and "300.00" in notice.body
 
 
 def test_a_temporary_bill_can_charge_a_customer_without_a_unit(project, decoration):
