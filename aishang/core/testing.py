@@ -250,3 +250,8 @@ def make_bill_void(bill, requester=None):
     requester = requester or make_staff(bill.project.company, "cashier")
     request = approval_request_create(action="void", bill=bill, reason="重复出账", actor=requester)
     return approve_at_every_level(request).bill_void
+
+
+def htmx_idle(page):
+    """In a browser test, wait until htmx has swapped and settled, so the next action meets the new elements."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")

@@ -5,16 +5,11 @@ from decimal import Decimal
 import pytest
 
 from aishang.billing.models import ApprovalAction, ApprovalFlow
-from aishang.core.testing import make_company, make_role, make_staff
+from aishang.core.testing import htmx_idle, make_company, make_role, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Passw0rd!2026"
-
-
-def htmx_idle(page):
-    """Wait until htmx has swapped and settled, so a key press reaches the rows now on the page."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def test_an_administrator_adds_moves_and_removes_levels_then_saves(page, live_server):

@@ -7,7 +7,7 @@ import pytest
 
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import Bill, BillKind, BindingTarget, ChargeRule, FeeItem, RuleBinding
-from aishang.core.testing import make_company, make_owner, make_project, make_staff, make_unit
+from aishang.core.testing import htmx_idle, make_company, make_owner, make_project, make_staff, make_unit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +42,7 @@ def test_finance_posts_a_run_and_a_cashier_takes_a_prepayment(page, live_server,
     sign_in(page, live_server, finance)
     page.goto(f"{live_server.url}/billing/runs/add/")
     page.get_by_label("项目").select_option(label="阳光花园")
+    htmx_idle(page)  # the project's rules replace the list
     page.get_by_label("住宅物业费").check()
     page.get_by_label("账期月份").fill("2026-11")
     page.get_by_role("button", name="试算预览").click()
@@ -56,6 +57,7 @@ def test_finance_posts_a_run_and_a_cashier_takes_a_prepayment(page, live_server,
     page.goto(f"{live_server.url}/estate/units/{unit.pk}/?tab=charges")
     expect(page.get_by_test_id("unit-bills")).to_contain_text("¥216.90")
     page.get_by_role("link", name="预缴账单").click()
+    htmx_idle(page)
     page.get_by_label("预缴期数").fill("3")
     page.get_by_role("button", name="试算").click()
     expect(page.get_by_test_id("advance-total")).to_have_text("¥650.70")  # December to February, 216.90 each
