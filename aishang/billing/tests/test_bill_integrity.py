@@ -106,6 +106,9 @@ def test_a_raw_update_pointing_at_a_missing_row_is_refused(bill):
 
 @pytest.mark.parametrize(("field", "column", "table"), REFERENCES, ids=[name for name, *_ in REFERENCES])
 def test_a_raw_delete_of_a_row_a_bill_points_at_is_refused(bill, field, column, table):
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     with pytest.raises(IntegrityError) as error, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE id = %s", [getattr(bill, f"{field}_id")])
 

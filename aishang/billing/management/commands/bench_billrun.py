@@ -9,10 +9,10 @@ import datetime
 import re
 import resource
 import tempfile
-import threading
 import time
 import tracemalloc
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,8 +28,8 @@ from aishang.estate.services import company_create
 PERIOD_MONTH = datetime.date(2026, 11, 1)
 UNITS_PER_BUILDING = 1000
 DISTINCT_AREAS = 2000
-BILL_COLUMNS = ("unit_id", "payer_id", "amount", "computation", "project_id", "fee_item_id", "rule_id", "run_id",
-                "kind", "period_start", "period_end", "due_date", "created_at")
+BILL_COLUMNS = ("unit_id", "parking_space_id", "payer_id", "amount", "computation", "project_id", "fee_item_id",
+                "rule_id", "run_id", "kind", "period_start", "period_end", "due_date", "created_at")
 UNIT_COLUMNS = ("created_at", "updated_at", "custom_field_data", "number", "code", "floor", "building_area",
                 "inner_area", "layout", "decoration", "status", "delivered_on", "notes", "building_id", "project_id",
                 "property_type_id")
@@ -37,8 +37,10 @@ CUSTOMER_COLUMNS = ("created_at", "updated_at", "custom_field_data", "kind", "na
                     "id_number", "gender", "occupation", "employer", "emergency_contact", "emergency_phone", "email",
                     "tags", "notes", "project_id")
 CHUNK = 50_000
-PROC_STATUS = Path("/proc/self/status")
-MEMORY_SAMPLE_SECONDS = 0.02
+PROC = Path("/proc/self")
+# What the run and the raw COPY leave behind (dead rows of the rolled-back transaction), vacuumed afterwards.
+TOUCHED_TABLES = ("billing_bill", "billing_journalentry", "billing_posting", "customers_occupancy",
+                  "customers_customer", "estate_unit", "estate_building")
 
 
 class Rollback(Exception):
@@ -46,40 +48,40 @@ class Rollback(Exception):
 
 
 def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def rss_mib():
-    """The resident set now (Linux), else the peak so far."""
+    """The peak resident set: since the last reset_peak() on Linux, else since the process began."""
     try:
-        status = PROC_STATUS.read_text()
+        status = (PROC / "status").read_text()
     except OSError:
-        return peak_mib()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
 
 
-class MemorySampler(threading.Thread):
-    """Samples the resident set while the run goes on: its peak in the first tenth of the run and overall."""
+def reset_peak():
+    """Start the peak count afresh (Linux 4.0+), so that setup's peak does not hide the run's."""
+    try:
+        (PROC / "clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.samples = []
-        self.stopped = threading.Event()
 
-    def run(self):
-        while not self.stopped.is_set():
-            self.samples.append((time.perf_counter(), rss_mib()))
-            self.stopped.wait(MEMORY_SAMPLE_SECONDS)
+@contextmanager
+def memory_watch(count):
+    """Peak memory once a tenth of the bills are posted, and at the end: flat means the run streams."""
+    post_batch, marks = services._post_batch, {"posted": 0}
 
-    def stop(self):
-        self.stopped.set()
-        self.join()
-        self.samples.append((time.perf_counter(), rss_mib()))
+    def watched(run, items, actor):
+        post_batch(run, items, actor)
+        marks["posted"] += len(items)
+        if "tenth" not in marks and marks["posted"] >= count / 10:
+            marks["tenth"] = peak_mib()
 
-    def peaks(self):
-        started, ended = self.samples[0][0], self.samples[-1][0]
-        early = [rss for at, rss in self.samples if at <= started + (ended - started) / 10]
-        return max(early), max(rss for _at, rss in self.samples)
+    services._post_batch = watched
+    try:
+        yield marks
+    finally:
+        services._post_batch = post_batch
+        marks["end"] = peak_mib()
 
 
 class Command(BaseCommand):
@@ -114,6 +116,10 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
+        if self.postgresql and not connection.in_atomic_block:
+            # Leave the tables as they were found: without their million dead rows the next run is timed alike.
+            with connection.cursor() as cursor:
+                cursor.execute(f"VACUUM {', '.join(TOUCHED_TABLES)}")
 
     def out(self, line):
         self.stdout.write(line)
@@ -143,25 +149,25 @@ class Command(BaseCommand):
 
         run = services.bill_run_create(project=project, rules=[rule], period_month=PERIOD_MONTH)
         self.checkpoint()
-        before = rss_mib()
+        reset = reset_peak()
+        before = peak_mib()
         if trace:
             tracemalloc.start()
-        sampler = MemorySampler()
-        sampler.start()
-        started = time.perf_counter()
-        run = services.bill_run_post(run)
-        run_seconds = time.perf_counter() - started
-        sampler.stop()
+        with memory_watch(count) as memory:
+            started = time.perf_counter()
+            run = services.bill_run_post(run)
+            run_seconds = time.perf_counter() - started
         traced = tracemalloc.get_traced_memory()[1] if trace else None
         if trace:
             tracemalloc.stop()
-        early, peak = sampler.peaks()
         bills = run.bill_count
         run_rate = bills / run_seconds
         self.out(f"bill run: {bills:,} bills, {run.total_amount} 元, in {run_seconds:.2f} s = {run_rate:,.0f} bills/s"
                  f" (batches of {services.BATCH_SIZE:,})")
-        self.out(f"memory (RSS): {before:.1f} MiB before the run, peak {early:.1f} MiB in its first tenth,"
-                 f" {peak:.1f} MiB over the whole run (growth {peak - early:+.1f} MiB)"
+        tenth = memory.get("tenth", memory["end"])
+        self.out(f"peak memory (RSS{'' if reset else ', since the process began'}): {before:.1f} MiB before the run,"
+                 f" {tenth:.1f} MiB once a tenth of the bills were posted, {memory['end']:.1f} MiB at the end"
+                 f" (growth {memory['end'] - tenth:+.1f} MiB)"
                  + (f"; tracemalloc peak {traced / 2**20:.1f} MiB" if traced is not None else ""))
 
         if self.postgresql:
