@@ -5,14 +5,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from aishang.billing import services
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, FeeItem, JournalEntry, Posting, RuleBinding
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
-from aishang.core.testing import make_company, make_owner, make_project, make_unit
+from aishang.core.testing import make_company, make_customer, make_occupancy, make_owner, make_project, make_unit
+from aishang.customers.choices import OccupancyRole
 from aishang.estate.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +148,94 @@ def test_the_bench_command_prints_the_ratio_last_and_leaves_nothing_behind():
     assert "300 bills" in next(line for line in lines if line.startswith("bill run:"))
     assert lines[-1].startswith("ratio: ") and float(lines[-1].split()[1]) > 0
     assert (Unit.objects.count(), Bill.objects.count()) == (units, bills)
+
+
+# A run mixing rules, areas, hand-overs, owners and tenants.
+
+
+def mixed_units(project):
+    """Areas shared and not, hand-overs before and inside the month, no area, owners, tenants, ended rows."""
+    units = [make_unit(project, area=area, inner_area=inner) for area, inner in
+             (("88.00", Decimal("70.00")), ("88.00", Decimal("70.00")), ("120.50", None), ("0", None))]
+    units.append(make_unit(project, area="88.00", delivered_on=datetime.date(2026, 11, 12), inner_area=Decimal("70")))
+    units.append(make_unit(project, area="88.00", delivered_on=datetime.date(2026, 11, 1)))
+    units.append(make_unit(project, area="99.99", delivered_on=datetime.date(2026, 10, 3)))
+    units.append(make_unit(project, area="66.00", delivered_on=datetime.date(2026, 11, 30)))
+    make_owner(units[0])
+    make_occupancy(units[0], make_customer(project), role=OccupancyRole.TENANT)
+    payer = make_customer(project)
+    make_occupancy(units[0], payer, role=OccupancyRole.TENANT, is_payer=True)
+    make_occupancy(units[1], make_customer(project), role=OccupancyRole.OWNER)
+    make_occupancy(units[1], make_customer(project), role=OccupancyRole.OWNER)  # two owners, neither the payer
+    make_occupancy(units[2], make_customer(project), role=OccupancyRole.OWNER, end_date=datetime.date(2026, 10, 31))
+    make_occupancy(units[2], make_customer(project), role=OccupancyRole.TENANT)  # a tenant but no owner
+    make_occupancy(units[3], make_customer(project), role=OccupancyRole.OWNER, start_date=datetime.date(2026, 11, 2))
+    make_owner(units[4])
+    make_occupancy(units[4], make_customer(project), role=OccupancyRole.RESIDENT)
+    make_owner(units[6])
+    make_occupancy(units[6], make_customer(project), role=OccupancyRole.TENANT, end_date=datetime.date(2026, 11, 1))
+    return units
+
+
+def mixed_rules(project):
+    fee_item = FeeItem.objects.create(company=project.company, code="GT", name="公摊费")
+    rules = [area_rule(project), area_rule(project, price="2.35", method=ChargeMethod.INNER_AREA),
+             area_rule(project, price="30", method=ChargeMethod.FIXED),
+             ChargeRule.objects.create(project=project, fee_item=fee_item, name="公式", method=ChargeMethod.FORMULA,
+                                       formula="(建筑面积 - 套内面积) × 单价 × 月数 + 1", unit_price=Decimal("0.75"),
+                                       effective_from=datetime.date(2026, 11, 9))]
+    RuleBinding.objects.create(rule=rules[3], target=BindingTarget.PROJECT)
+    ChargeRule.objects.filter(pk__in=[rules[1].pk, rules[3].pk]).update(charge_tenant=True)
+    return list(ChargeRule.objects.filter(pk__in=[rule.pk for rule in rules]).select_related("fee_item")
+                .prefetch_related("bindings").order_by("pk"))
+
+
+def test_reposting_a_mixed_run_bills_and_journals_once_with_each_rules_payer(project, monkeypatch):
+    units = mixed_units(project)
+    rules = mixed_rules(project)
+    run = bill_run_create(project=project, rules=rules, period_month=NOVEMBER)
+    preview = bill_run_preview(run)
+    monkeypatch.setattr(services, "BATCH_SIZE", 3)
+
+    run = bill_run_post(run)
+    entries = JournalEntry.objects.count()
+    run = bill_run_post(run)
+
+    assert JournalEntry.objects.count() == entries
+    assert (run.bill_count, run.total_amount) == (preview.count, preview.total) == (
+        Bill.objects.count(), receivable(project))
+    assert any("无法计费" in warning for warning in preview.warnings)  # the unit without an area
+    day = datetime.date(2026, 11, 1)
+    for rule in rules:
+        expected = services.payers_on(project, day, tenant_first=rule.charge_tenant)
+        billed = dict(Bill.objects.filter(rule=rule).values_list("unit_id", "payer_id"))
+        assert billed == {unit.pk: expected.get(unit.pk) for unit in units if unit.pk in billed}
+    payers = dict(Bill.objects.filter(unit=units[0]).values_list("rule_id", "payer_id"))
+    assert payers[rules[1].pk] != payers[rules[0].pk]  # the tenant who pays, not the owner
+
+
+def test_a_mixed_run_killed_between_batches_and_resumed_bills_each_unit_once(project, monkeypatch):
+    mixed_units(project)
+    rules = mixed_rules(project)
+    run = bill_run_create(project=project, rules=rules, period_month=NOVEMBER)
+    preview = bill_run_preview(run)
+    monkeypatch.setattr(services, "BATCH_SIZE", 3)
+    real_post_batch, batches = services._post_batch, []
+
+    def killed_after_three_batches(run, batch, actor):
+        if len(batches) == 3:
+            raise SystemExit("worker killed")
+        batches.append(batch)
+        real_post_batch(run, batch, actor)
+
+    monkeypatch.setattr(services, "_post_batch", killed_after_three_batches)
+    with pytest.raises(SystemExit):
+        bill_run_post(run)
+    assert 0 < Bill.objects.count() < preview.count
+    monkeypatch.setattr(services, "_post_batch", real_post_batch)
+
+    run = bill_run_post(run)
+
+    assert not Bill.objects.values("rule", "unit", "period_start").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    assert (run.bill_count, run.total_amount) == (preview.count, preview.total) == (
+        Bill.objects.count(), receivable(project))
