@@ -9,7 +9,7 @@ from operator import attrgetter, itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -95,6 +95,38 @@ def payers_on(project, day, *, tenant_first, unit_ids=None):
     for unit_id, role, customer_id in occupancies:
         (owners if role == OccupancyRole.OWNER else tenants).setdefault(unit_id, customer_id)
     return {**owners, **tenants} if tenant_first else owners
+
+
+def _payer_occupancies(day, *, tenant_first):
+    """Occupancies on a day that may pay, best first: a tenant where the rule says so, then is_payer, then oldest."""
+    roles = [OccupancyRole.OWNER, OccupancyRole.TENANT] if tenant_first else [OccupancyRole.OWNER]
+    tenant_before_owner = Case(When(role=OccupancyRole.TENANT, then=Value(0)), default=Value(1))
+    return Occupancy.objects.current(day).filter(role__in=roles), (tenant_before_owner, "-is_payer", "id")
+
+
+def _units_with_payers(rule, day):
+    """(id, building id, building area, inner area, hand-over, payer id) of the rule's units in id order, streamed.
+
+    Each unit arrives with its payer (as ``payers_on`` chooses it), so a run holds no map of a million payers.
+    """
+    columns = ("pk", "building_id", "building_area", "inner_area", "delivered_on")
+    units = rule_units(rule).order_by("pk").values_list(*columns)
+    occupancies, best_first = _payer_occupancies(day, tenant_first=rule.charge_tenant)
+    if connection.vendor != "postgresql":
+        payer = Subquery(occupancies.filter(unit=OuterRef("pk")).order_by(*best_first).values("customer_id")[:1])
+        yield from units.annotate(payer=payer).values_list(*columns, "payer").iterator(chunk_size=BATCH_SIZE)
+        return
+    # PostgreSQL merges the units with one payer per unit (DISTINCT ON) in a single pass.
+    payers = (occupancies.filter(unit__project_id=rule.project_id).order_by("unit_id", *best_first)
+              .distinct("unit_id").values("unit_id", "customer_id"))
+    unit_sql, unit_params = units.query.sql_with_params()
+    payer_sql, payer_params = payers.query.sql_with_params()
+    sql = (f"SELECT u.*, p.customer_id FROM ({unit_sql}) u LEFT JOIN ({payer_sql}) p ON p.unit_id = u.pk"
+           " ORDER BY u.pk")
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, (*unit_params, *payer_params))
+        while rows := cursor.fetchmany(BATCH_SIZE):
+            yield from rows
 
 
 def rule_price_changes(rule):
@@ -301,12 +333,10 @@ def _rule_charges(run, rule, problems=None):
     if "usage" in needed and not usage:
         return
     persons = unit_persons(run.project_id, period.start) if "persons" in needed else {}
-    payers = payers_on(run.project, period.start, tenant_first=rule.charge_tenant)
     price_changes = rule_price_changes(rule)
-    units = rule_units(rule).order_by("pk").values_list("pk", "building_id", "building_area", "inner_area",
-                                                         "delivered_on")
     cache = {}
-    for unit_id, building_id, building_area, inner_area, delivered_on in units.iterator(chunk_size=BATCH_SIZE):
+    for unit_id, building_id, building_area, inner_area, delivered_on, payer_id in _units_with_payers(
+            rule, period.start):
         if delivered_on is not None and delivered_on <= period.start:
             delivered_on = None
         # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
@@ -325,7 +355,7 @@ def _rule_charges(run, rule, problems=None):
             charge = cache[key] = (UnitCharge(result[0], result[1], f"{result[0]}\t{_copy_escape(result[1])}")
                                    if isinstance(result, tuple) else result or False)
         if isinstance(charge, UnitCharge):
-            yield plan, unit_id, building_id, payers.get(unit_id), charge
+            yield plan, unit_id, building_id, payer_id, charge
         elif charge and problems is not None:
             problems.add(rule, charge, unit_id)
 
