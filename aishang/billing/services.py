@@ -180,6 +180,8 @@ _METHOD_FACTS = {
 }
 
 
+UNIT_FACTS = ("building_area", "inner_area", "persons", "usage")
+AREA_FACTS = {"building_area", "inner_area"}
 FACT_LABELS = {"building_area": gettext_lazy("建筑面积"), "inner_area": gettext_lazy("套内面积"),
                "usage": gettext_lazy("用量"), "persons": gettext_lazy("人数")}
 
@@ -335,19 +337,23 @@ def _rule_charges(run, rule, problems=None):
     persons = unit_persons(run.project_id, period.start) if "persons" in needed else {}
     price_changes = rule_price_changes(rule)
     cache = {}
+    first_day = period.start
+    by_building, by_inner, by_persons, by_usage = (name in needed for name in UNIT_FACTS)
+    # The hot loop of a run: one tuple per unit, and the facts spelt out only when a key is new.
     for unit_id, building_id, building_area, inner_area, delivered_on, payer_id in _units_with_payers(
-            rule, period.start):
-        if delivered_on is not None and delivered_on <= period.start:
+            rule, first_day):
+        if delivered_on is not None and delivered_on <= first_day:
             delivered_on = None
-        # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
-        facts = {"building_area": building_area or None, "inner_area": inner_area or None,
-                 "persons": persons.get(unit_id, 0), "usage": usage.get(unit_id)}
-        facts = {name: value for name, value in facts.items() if name in needed}
-        key = (*facts.values(), delivered_on)
+        key = (building_area if by_building else None, inner_area if by_inner else None,
+               persons.get(unit_id, 0) if by_persons else None, usage.get(unit_id) if by_usage else None,
+               delivered_on)
         charge = cache.get(key)
         if charge is None:
             if len(cache) >= CHARGE_CACHE_SIZE:
                 cache.clear()
+            # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
+            facts = {name: (value or None) if name in AREA_FACTS else value
+                     for name, value in zip(UNIT_FACTS, key[:-1], strict=True) if name in needed}
             try:
                 result = _charge(rule, period, price_changes, delivered_on=delivered_on, facts=facts)
             except ChargeError as error:
