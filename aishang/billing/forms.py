@@ -2,7 +2,6 @@ import re
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, style_widgets
@@ -329,10 +328,6 @@ class BillRunScheduleForm(ScopedModelForm):
         schedule = super().save(commit=False)
         if schedule.pk is None:
             schedule.created_by = self.user
-            today = timezone.localdate()
-            # A schedule made after this month's day starts next month: this month was billed by hand.
-            if today.day > schedule.day_of_month:
-                schedule.last_period_month = today.replace(day=1)
         if commit:
             schedule.save()
             self.save_m2m()

@@ -252,6 +252,14 @@ class BillRunSchedule(ChangeLoggedModel, ScopedModel):
     def get_scope_ids(self):
         return self.project.company_id, self.project_id
 
+    def save(self, *args, **kwargs):
+        if self._state.adding and self.last_period_month is None:
+            today = timezone.localdate()
+            # A schedule made after this month's day starts next month: this month was billed by hand.
+            if today.day > self.day_of_month:
+                self.last_period_month = today.replace(day=1)
+        super().save(*args, **kwargs)
+
 
 class BillKind(models.TextChoices):
     REGULAR = "regular", _("周期账单")

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import Bill, BillRun, BillRunSchedule, BindingTarget, ChargeRule, FeeItem, RuleBinding
@@ -74,7 +75,7 @@ def test_a_missed_day_is_caught_up_and_a_stopped_schedule_does_nothing(schedule,
 @override_settings(CELERY_BEAT_SCHEDULE={"runs": {"task": "billing.start_scheduled_runs", "schedule": 0}},
                    JOBS_RUN_INLINE=True)
 def test_the_embedded_scheduler_runs_beats_tasks_in_process(schedule, monkeypatch):
-    schedule.day_of_month = 1  # due on any day of this month
+    schedule.day_of_month, schedule.last_period_month = 1, None  # due on any day of this month
     schedule.save()
 
     def stop(seconds):
@@ -111,3 +112,13 @@ def test_a_cashier_cannot_edit_schedules(client, schedule):
     client.force_login(make_staff(schedule.project.company, "cashier"))
 
     assert client.get("/billing/runs/schedules/add/").status_code in (403, 404)
+
+
+def test_a_schedule_made_after_its_day_starts_next_month(rule):
+    today = timezone.localdate()
+    made = BillRunSchedule.objects.create(project=rule.project, name="每月 1 日", day_of_month=1)
+
+    # This month was billed by hand before the schedule existed, unless today is the 1st itself.
+    assert made.last_period_month == (today.replace(day=1) if today.day > 1 else None)
+    assert schedule_next_run(made, today) == (today if today.day == 1 else
+                                              (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1))
