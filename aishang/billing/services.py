@@ -121,8 +121,9 @@ def _units_with_payers(rule, day):
               .distinct("unit_id").values("unit_id", "customer_id"))
     unit_sql, unit_params = units.query.sql_with_params()
     payer_sql, payer_params = payers.query.sql_with_params()
-    sql = (f"SELECT u.*, p.customer_id FROM ({unit_sql}) u LEFT JOIN ({payer_sql}) p ON p.unit_id = u.pk"
-           " ORDER BY u.pk")
+    # Areas come as text: the run keys its cache by them and makes a Decimal only for a new key.
+    sql = (f"SELECT u.pk, u.building_id, u.building_area::text, u.inner_area::text, u.delivered_on, p.customer_id"
+           f" FROM ({unit_sql}) u LEFT JOIN ({payer_sql}) p ON p.unit_id = u.pk ORDER BY u.pk")
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, (*unit_params, *payer_params))
         while rows := cursor.fetchmany(BATCH_SIZE):
@@ -352,8 +353,8 @@ def _rule_charges(run, rule, problems=None):
             if len(cache) >= CHARGE_CACHE_SIZE:
                 cache.clear()
             # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
-            facts = {name: (value or None) if name in AREA_FACTS else value
-                     for name, value in zip(UNIT_FACTS, key[:-1], strict=True) if name in needed}
+            facts = {name: (Decimal(value) if isinstance(value, str) else value) or None if name in AREA_FACTS
+                     else value for name, value in zip(UNIT_FACTS, key[:-1], strict=True) if name in needed}
             try:
                 result = _charge(rule, period, price_changes, delivered_on=delivered_on, facts=facts)
             except ChargeError as error:
