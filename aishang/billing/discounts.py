@@ -41,11 +41,6 @@ def schemes_in_force(project, day, *, timing=DiscountTiming.BILLING):
     ).prefetch_related("fee_items", "units"))
 
 
-def _applies_to_fee_item(scheme, fee_item_id):
-    fee_item_ids = {item.pk for item in scheme.fee_items.all()}
-    return not fee_item_ids or fee_item_id in fee_item_ids
-
-
 def eligible_units(scheme, project, day):
     """The ids of the project's units that qualify on a day, or None when the scheme does not limit units."""
     eligible = None
@@ -99,35 +94,49 @@ def discount_amount(scheme, bill_amount, fee_item):
     return Decimal("0"), ""
 
 
-def best_grants(bills, project, day, *, prepaid_periods=None):
+@dataclass(frozen=True)
+class Offer:
+    """A scheme in force with who it is for, worked out once and applied to any number of bills."""
+
+    scheme: DiscountScheme
+    units: set | None  # None: any unit
+    fee_item_ids: frozenset  # empty: any fee item
+
+    def covers(self, bill):
+        return ((self.units is None or bill.unit_id in self.units)
+                and (not self.fee_item_ids or bill.fee_item_id in self.fee_item_ids))
+
+
+def offers_in_force(project, day):
+    return [Offer(scheme, eligible_units(scheme, project, day), frozenset(item.pk for item in scheme.fee_items.all()))
+            for scheme in schemes_in_force(project, day)]
+
+
+def best_grants(bills, offers, *, prepaid_periods=None):
     """The best billing-time scheme for each bill, as unsaved grants.
 
     ``prepaid_periods``: bills of one 预缴 in period order; a 预缴满期赠送 scheme then gives the last
     periods free (预交 12 个月送 1 个月: 12 periods billed, the 12th free; 24 billed, the last two free).
     """
-    schemes = schemes_in_force(project, day)
-    if not schemes or not bills:
-        return []
-    eligible = {scheme.pk: eligible_units(scheme, project, day) for scheme in schemes}
     best = {}
 
     def offer(bill, scheme, amount, text):
         if amount > 0 and (bill.pk not in best or amount > best[bill.pk].amount):
             best[bill.pk] = Grant(bill, scheme, amount, text)
 
-    for scheme in schemes:
-        units = eligible[scheme.pk]
+    for candidate in offers:
+        scheme = candidate.scheme
         if scheme.kind == DiscountKind.FREE_PERIODS:
             if not prepaid_periods or len(prepaid_periods) < scheme.min_periods:
                 continue
             free = scheme.free_periods * (len(prepaid_periods) // scheme.min_periods)
             for bill in prepaid_periods[-free:]:
-                if (units is None or bill.unit_id in units) and _applies_to_fee_item(scheme, bill.fee_item_id):
+                if candidate.covers(bill):
                     offer(bill, scheme, bill.amount, _("%(name)s：预缴 %(count)s 期，本期赠送") % {
                         "name": scheme.name, "count": len(prepaid_periods)})
             continue
         for bill in bills:
-            if (units is None or bill.unit_id in units) and _applies_to_fee_item(scheme, bill.fee_item_id):
+            if candidate.covers(bill):
                 offer(bill, scheme, *discount_amount(scheme, bill.amount, bill.fee_item))
     return list(best.values())
 
@@ -154,8 +163,8 @@ def grants_post(grants, *, project, actor=None, memo=""):
 
 def run_discounts_grant(run, *, actor=None):
     """Grant billing-time discounts to a run's bills that have none yet; safe to run again after a crash."""
-    day = run.period_month
-    if not schemes_in_force(run.project, day):
+    offers = offers_in_force(run.project, run.period_month)
+    if not offers:
         return 0
     bills = (Bill.objects.filter(run=run, discounts__isnull=True).exclude(pk__in=Waiver.objects.values("bill_id"))
              .exclude(pk__in=BillVoid.objects.values("bill_id")).select_related("fee_item").order_by("pk"))
@@ -163,7 +172,7 @@ def run_discounts_grant(run, *, actor=None):
     while chunk := list(bills.filter(pk__gt=last_pk)[:CHUNK]):
         last_pk = chunk[-1].pk
         with transaction.atomic():
-            grants = best_grants(chunk, run.project, day)
+            grants = best_grants(chunk, offers)
             grants_post(grants, project=run.project, actor=actor,
                         memo=_("出账优惠 %(month)s") % {"month": run.period_month.strftime("%Y-%m")})
         granted += len(grants)

@@ -20,7 +20,7 @@ from aishang.customers.models import Occupancy, Vehicle
 from aishang.estate.models import ParkingSpace, Unit
 
 from .choices import BillingCycle, ChargeMethod
-from .discounts import best_grants, grants_post, run_discounts_grant
+from .discounts import best_grants, grants_post, offers_in_force, run_discounts_grant
 from .formula import FormulaError, compile_formula
 from .ledger import journal_post
 from .models import Account, Bill, BillKind, BillRun, BillRunSchedule, BillRunStatus, BindingTarget, ChargeRule
@@ -607,7 +607,7 @@ def temporary_bill_create(*, project, fee_item, amount, reason, due_date, period
         journal_post(project=project, event="temporary_bill", actor=actor,
                      memo=_("临时收费 %(item)s %(subject)s") % {"item": fee_item.name, "subject": unit or bill.payer},
                      lines=[(Account.RECEIVABLE, fee_item, amount), (Account.REVENUE, fee_item, -amount)])
-        grants_post(best_grants([bill], project, period_start), project=project, actor=actor)
+        grants_post(best_grants([bill], offers_in_force(project, period_start)), project=project, actor=actor)
         bills_notify_payers(Bill.objects.filter(pk=bill.pk))
     return bill
 
@@ -671,8 +671,8 @@ def advance_bills_create(*, rule, unit, periods, today, actor=None):
                          memo=_("预缴 %(unit)s %(item)s %(count)s 期") % {"unit": unit.code, "item": rule.fee_item.name,
                                                                         "count": len(charges)},
                          lines=[(Account.RECEIVABLE, rule.fee_item, total), (Account.REVENUE, rule.fee_item, -total)])
-            grants_post(best_grants(bills, unit.project, today, prepaid_periods=bills), project=unit.project,
-                        actor=actor)
+            grants_post(best_grants(bills, offers_in_force(unit.project, today), prepaid_periods=bills),
+                        project=unit.project, actor=actor)
     except IntegrityError:
         raise ValidationError(_("这些账期刚刚已出账，请刷新后重试")) from None
     return bills
