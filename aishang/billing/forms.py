@@ -18,6 +18,7 @@ from .models import (
     RuleBinding,
     RulePrice,
 )
+from .services import rules_outside_project
 
 
 class FeeItemForm(ScopedModelForm):
@@ -123,9 +124,8 @@ class BillRunForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        project, rules = cleaned.get("project"), cleaned.get("rules")
-        if project and rules and any(rule.project_id != project.pk for rule in rules):
-            self.add_error("rules", _("只能选择该项目的收费标准"))
+        if refusal := rules_outside_project(cleaned.get("project"), cleaned.get("rules")):
+            self.add_error("rules", refusal)
         return cleaned
 
 
@@ -319,9 +319,8 @@ class BillRunScheduleForm(ScopedModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        project, rules = cleaned.get("project"), cleaned.get("rules")
-        if project and rules and any(rule.project_id != project.pk for rule in rules):
-            self.add_error("rules", _("只能选择该项目的收费标准"))
+        if refusal := rules_outside_project(cleaned.get("project"), cleaned.get("rules")):
+            self.add_error("rules", refusal)
         return cleaned
 
     def save(self, commit=True):

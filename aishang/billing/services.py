@@ -61,6 +61,13 @@ class Preview:
     warnings: list
 
 
+def rules_outside_project(project, rules):
+    """A run or a schedule bills one project: the message for rules of another, or None."""
+    if project is not None and any(rule.project_id != project.pk for rule in rules or ()):
+        return _("只能选择该项目的收费标准")
+    return None
+
+
 def bill_run_create(*, project, rules, period_month, actor=None):
     run = BillRun.objects.create(project=project, period_month=period_month.replace(day=1), created_by=actor)
     run.rules.set(rules)

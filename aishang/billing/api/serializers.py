@@ -49,7 +49,7 @@ from ..models import (
     Waiver,
 )
 from ..pricing import ChargeError, parse_tiers
-from ..services import bill_run_create
+from ..services import bill_run_create, rules_outside_project
 
 TIMESTAMPS = ("created_at", "updated_at")
 # Bill runs bill whole months; outside these years period arithmetic would leave the calendar.
@@ -271,9 +271,9 @@ class BillRunSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        project, rules = attrs["project"], attrs["rules"]
-        if any(rule.project_id != project.pk for rule in rules):
-            raise serializers.ValidationError({"rules": _("只能选择该项目的收费标准")})
+        rules = attrs["rules"]
+        if refusal := rules_outside_project(attrs["project"], rules):
+            raise serializers.ValidationError({"rules": refusal})
         inactive = [rule.name for rule in rules if not rule.is_active]
         if inactive:
             raise serializers.ValidationError({"rules": _("收费标准「%(names)s」已停用")
@@ -546,9 +546,8 @@ class BillRunScheduleSerializer(RegisterSerializer):
     def validate(self, attrs):
         attrs = super().validate(attrs)
         project = attrs.get("project", getattr(self.instance, "project", None))
-        rules = attrs.get("rules", [])
-        if project is not None and any(rule.project_id != project.pk for rule in rules):
-            raise serializers.ValidationError({"rules": _("只能选择该项目的收费标准")})
+        if refusal := rules_outside_project(project, attrs.get("rules")):
+            raise serializers.ValidationError({"rules": refusal})
         return attrs
 
     def create(self, validated_data):
