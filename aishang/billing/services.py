@@ -1,10 +1,14 @@
 """Bill runs: preview, then post idempotently in batches, with the ledger written in the same transactions."""
 
 import datetime
+import io
+import tempfile
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import groupby, islice
+from itertools import islice
 from operator import attrgetter, itemgetter
 
 from django.core.exceptions import ValidationError
@@ -32,6 +36,7 @@ BATCH_SIZE = 20_000
 INSERT_BATCH_SIZE = 2000
 COPY_SLICE = 2000  # rows per write: the database parses one slice while the next one is built
 CHARGE_CACHE_SIZE = 100_000
+SPOOL_IN_MEMORY = 4 << 20  # bytes of rows a run reads into memory before it spools them to disk
 NULL = "\\N"
 FOREIGN_KEY_VIOLATION = "23503"
 SUBJECT_COLUMNS = {"unit": "unit_id", "parking_space": "parking_space_id", "customer": "payer_id"}
@@ -131,10 +136,29 @@ def _units_with_payers(rule, day):
     # Areas come as text: the run keys its cache by them and makes a Decimal only for a new key.
     sql = (f"SELECT u.pk, u.building_id, u.building_area::text, u.inner_area::text, u.delivered_on, p.customer_id"
            f" FROM ({unit_sql}) u LEFT JOIN ({payer_sql}) p ON p.unit_id = u.pk ORDER BY u.pk")
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, (*unit_params, *payer_params))
-        while rows := cursor.fetchmany(BATCH_SIZE):
-            yield from rows
+    with _spooled_rows(connection.ops.compose_sql(sql, (*unit_params, *payer_params))) as lines:
+        for line in lines:
+            unit_id, building_id, building_area, inner_area, delivered_on, payer_id = line[:-1].split("\t")
+            yield (int(unit_id), int(building_id), None if building_area == NULL else building_area,
+                   None if inner_area == NULL else inner_area,
+                   None if delivered_on == NULL else datetime.date.fromisoformat(delivered_on),
+                   None if payer_id == NULL else int(payer_id))
+
+
+@contextmanager
+def _spooled_rows(query):
+    """The query's rows as COPY text lines, read from the database in one go into a temporary file.
+
+    A run reads a batch of rows, then writes its bills with COPY on the same connection: rows read
+    up front let it charge each batch while the database takes in the previous one's bills, and hold
+    no more than a batch in memory.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        with connection.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
+            for block in copy:
+                spool.write(block)
+        spool.seek(0)
+        yield io.TextIOWrapper(spool, encoding="utf-8")
 
 
 def rule_price_changes(rule):
@@ -288,6 +312,24 @@ class UnitCharge:
     computation: str
     copy_text: str
 
+    @classmethod
+    def of(cls, amount, computation):
+        return cls(amount, computation, f"{amount}\t{_copy_escape(computation)}")
+
+
+@dataclass(frozen=True, eq=False)
+class RuleSource:
+    """One rule's subjects in a run, and how they are charged.
+
+    ``rows`` streams the subjects in id order, each row starting with the subject's id; ``charges``
+    turns rows into (subject id, building id, payer id, UnitCharge), leaving out what is not billed.
+    A run reads a batch of rows, then charges them while the database takes in their bills.
+    """
+
+    plan: RulePlan
+    rows: Iterator
+    charges: Callable[[Iterable], Iterator]
+
 
 def _copy_escape(text):
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
@@ -321,57 +363,68 @@ def rule_period(rule, period_month):
     return period_to_bill(rule.cycle, datetime.date(period_month.year, 1, 1), period_month, rule.billing_mode)
 
 
-def _rule_charges(run, rule, problems=None):
-    """(plan, unit id, building id, payer id, UnitCharge) for each unit the rule bills, in unit order.
-
-    Units come as plain tuples, and the charge is computed once per distinct set of facts (areas,
-    persons, usage, hand-over inside the period): a project's units share a few hundred areas, not a million.
-    """
+def _rule_sources(run, rule, problems=None):
+    """The rule's sources of bills in the run: its parking spaces, or its customers and its units."""
     period = rule_period(rule, run.period_month)
     due = due_date(period, rule=rule.due_date_rule, value=rule.due_day)
     if rule.method == ChargeMethod.PARKING_SPACE:
         spaces = rule_spaces(rule).order_by("pk").values_list("pk", flat=True)
-        yield from _flat_charges(RulePlan(rule, period, due, "parking_space"), space_payers(spaces), problems)
+        yield _flat_source(RulePlan(rule, period, due, "parking_space"), space_payers(spaces), problems)
         return
     customers = sorted(binding.customer_id for binding in rule.bindings.all()
                        if binding.target == BindingTarget.CUSTOMER)
     if customers:
-        yield from _flat_charges(RulePlan(rule, period, due, "customer"), [(pk, pk) for pk in customers], problems)
-    plan = RulePlan(rule, period, due)
+        yield _flat_source(RulePlan(rule, period, due, "customer"), [(pk, pk) for pk in customers], problems)
     needed = rule_facts(rule)
     usage = rule_usage(rule, period) if "usage" in needed else {}
     if "usage" in needed and not usage:
         return
+    yield RuleSource(RulePlan(rule, period, due), _units_with_payers(rule, period.start),
+                     _unit_charges(run, rule, period, needed, usage, problems))
+
+
+def _unit_charges(run, rule, period, needed, usage, problems):
+    """Charges units' rows, computing once per distinct set of facts (areas, persons, usage, hand-over inside
+    the period): a project's units share a few hundred areas, not a million.
+    """
     persons = unit_persons(run.project_id, period.start) if "persons" in needed else {}
     price_changes = rule_price_changes(rule)
     cache = {}
     first_day = period.start
     by_building, by_inner, by_persons, by_usage = (name in needed for name in UNIT_FACTS)
-    # The hot loop of a run: one tuple per unit, and the facts spelt out only when a key is new.
-    for unit_id, building_id, building_area, inner_area, delivered_on, payer_id in _units_with_payers(
-            rule, first_day):
-        if delivered_on is not None and delivered_on <= first_day:
-            delivered_on = None
-        key = (building_area if by_building else None, inner_area if by_inner else None,
-               persons.get(unit_id, 0) if by_persons else None, usage.get(unit_id) if by_usage else None,
-               delivered_on)
-        charge = cache.get(key)
-        if charge is None:
-            if len(cache) >= CHARGE_CACHE_SIZE:
-                cache.clear()
-            # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
-            facts = {name: (Decimal(value) if isinstance(value, str) else value) or None if name in AREA_FACTS
-                     else value for name, value in zip(UNIT_FACTS, key[:-1], strict=True) if name in needed}
-            try:
-                result = _charge(rule, period, price_changes, delivered_on=delivered_on, facts=facts)
-            except ChargeError as error:
-                result = str(error)
-            charge = cache[key] = (UnitCharge(result[0], result[1], f"{result[0]}\t{_copy_escape(result[1])}")
-                                   if isinstance(result, tuple) else result or False)
-        if isinstance(charge, UnitCharge):
-            yield plan, unit_id, building_id, payer_id, charge
-        elif charge and problems is not None:
-            problems.add(rule, charge, unit_id)
+
+    def charges(rows):
+        # The hot loop of a run: one tuple per unit, and the facts spelt out only when a key is new.
+        for unit_id, building_id, building_area, inner_area, delivered_on, payer_id in rows:
+            if delivered_on is not None and delivered_on <= first_day:
+                delivered_on = None
+            key = (building_area if by_building else None, inner_area if by_inner else None,
+                   persons.get(unit_id, 0) if by_persons else None, usage.get(unit_id) if by_usage else None,
+                   delivered_on)
+            charge = cache.get(key)
+            if charge is None:
+                if len(cache) >= CHARGE_CACHE_SIZE:
+                    cache.clear()
+                # An area of 0 is a unit whose area was never entered: refuse it like a missing one.
+                facts = {name: (Decimal(value) if isinstance(value, str) else value) or None if name in AREA_FACTS
+                         else value for name, value in zip(UNIT_FACTS, key[:-1], strict=True) if name in needed}
+                charge = cache[key] = _charge_or_problem(rule, period, price_changes, delivered_on=delivered_on,
+                                                         facts=facts)
+            if isinstance(charge, UnitCharge):
+                yield unit_id, building_id, payer_id, charge
+            elif charge and problems is not None:
+                problems.add(rule, charge, unit_id)
+
+    return charges
+
+
+def _charge_or_problem(rule, period, price_changes, **facts):
+    """A UnitCharge, the reason the subject cannot be billed, or False when it owes nothing."""
+    try:
+        result = _charge(rule, period, price_changes, **facts)
+    except ChargeError as error:
+        return str(error)
+    return UnitCharge.of(*result) if result else False
 
 
 def rule_spaces(rule):
@@ -396,34 +449,36 @@ def space_payers(space_ids):
     return [(space_id, payers.get(space_id)) for space_id in space_ids]
 
 
-def _flat_charges(plan, subjects, problems):
+def _flat_source(plan, subjects, problems):
     """Spaces and customers have no area or residents: the rule's price (by days) is the same for each."""
-    try:
-        result = _charge(plan.rule, plan.period, rule_price_changes(plan.rule))
-    except ChargeError as error:
-        result = str(error)
-    if not isinstance(result, tuple):
-        if result and problems is not None:
+    charge = _charge_or_problem(plan.rule, plan.period, rule_price_changes(plan.rule))
+    if not isinstance(charge, UnitCharge):
+        if charge and problems is not None:
             for subject_id, _payer_id in subjects:
-                problems.add(plan.rule, result, subject_id)
-        return
-    charge = UnitCharge(result[0], result[1], f"{result[0]}\t{_copy_escape(result[1])}")
-    for subject_id, payer_id in subjects:
-        yield plan, subject_id, None, payer_id, charge
+                problems.add(plan.rule, charge, subject_id)
+        subjects = ()
+
+    def charges(rows):
+        for subject_id, payer_id in rows:
+            yield subject_id, None, payer_id, charge
+
+    return RuleSource(plan, iter(subjects), charges)
 
 
-def _run_charges(run, problems=None):
+def _run_sources(run, problems=None):
     for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
         if rule.is_active:
-            yield from _rule_charges(run, rule, problems)
+            yield from _rule_sources(run, rule, problems)
 
 
 def bill_run_charges(run, problems=None):
     """Every charge the run would post, streamed rule by rule and unit by unit."""
-    for plan, subject_id, building_id, payer_id, charge in _run_charges(run, problems):
-        yield Charge(plan.rule, subject_id if plan.subject == "unit" else None, building_id, payer_id, plan.period,
-                     charge.amount, charge.computation,
-                     parking_space_id=subject_id if plan.subject == "parking_space" else None)
+    for source in _run_sources(run, problems):
+        plan = source.plan
+        for subject_id, building_id, payer_id, charge in source.charges(source.rows):
+            yield Charge(plan.rule, subject_id if plan.subject == "unit" else None, building_id, payer_id,
+                         plan.period, charge.amount, charge.computation,
+                         parking_space_id=subject_id if plan.subject == "parking_space" else None)
 
 
 def bill_run_preview(run, *, samples=5):
@@ -453,10 +508,10 @@ def bill_run_preview(run, *, samples=5):
 def bill_run_post(run, *, actor=None):
     """Post the run's bills. Re-running it, or resuming one that died half-way, creates only what is missing."""
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTING)
-    # Streamed: no more than one batch of charges is held at a time.
-    charges = _run_charges(run)
-    while batch := list(islice(charges, BATCH_SIZE)):
-        _post_batch(run, batch, actor)
+    for source in _run_sources(run):
+        # Streamed: no more than one batch of rows is held at a time.
+        while rows := list(islice(source.rows, BATCH_SIZE)):
+            _post_batch(run, source, rows, actor)
     run_discounts_grant(run, actor=actor)
     bills = Bill.objects.filter(run=run)
     totals = {"count": bills.count(), "total": money_total(bills)}
@@ -466,8 +521,8 @@ def bill_run_post(run, *, actor=None):
     return run
 
 
-def _post_batch(run, items, actor):
-    """Insert what is not there yet and journal exactly that, in one transaction.
+def _post_batch(run, source, rows, actor):
+    """Bill the rows that have no bill yet and journal exactly that, in one transaction.
 
     Two runs of the same rules may race: the unique constraint stops the second insert, and the
     batch is read again, so neither run posts (or journals) a bill twice. A bill pointing at a row
@@ -476,7 +531,7 @@ def _post_batch(run, items, actor):
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                _insert_missing(run, items, actor)
+                _insert_missing(run, source, rows, actor)
             return
         except IntegrityError as error:
             if getattr(error.__cause__, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
@@ -485,78 +540,72 @@ def _post_batch(run, items, actor):
     raise RuntimeError(_("出账批次反复冲突，请稍后重试"))
 
 
-def _existing_keys(items):
-    """(plan, subject id) of the batch that already have a bill: one id range per plan, one query each."""
-    ranges = {}
-    for plan, group in groupby(items, key=itemgetter(0)):
-        unit_ids = list(map(itemgetter(1), group))
-        low, high = min(unit_ids), max(unit_ids)
-        if plan in ranges:
-            low, high = min(low, ranges[plan][0]), max(high, ranges[plan][1])
-        ranges[plan] = (low, high)
-    existing = set()
-    for plan, (low, high) in ranges.items():
-        bills = Bill.objects.filter(rule_id=plan.rule.pk, period_start=plan.period.start,
-                                    **{f"{plan.column}__gte": low, f"{plan.column}__lte": high})
-        if plan.subject == "customer":
-            bills = bills.filter(unit__isnull=True, parking_space__isnull=True)
-        existing.update((plan, subject_id) for subject_id in bills.values_list(plan.column, flat=True))
-    return existing
+def _existing_subjects(plan, rows):
+    """The batch's subjects that already have the plan's bill: one query over the batch's range of ids."""
+    ids = [row[0] for row in rows]
+    bills = Bill.objects.filter(rule_id=plan.rule.pk, period_start=plan.period.start,
+                                **{f"{plan.column}__gte": min(ids), f"{plan.column}__lte": max(ids)})
+    if plan.subject == "customer":
+        bills = bills.filter(unit__isnull=True, parking_space__isnull=True)
+    return set(bills.values_list(plan.column, flat=True))
 
 
-def _insert_missing(run, items, actor):
-    existing = _existing_keys(items)
-    fresh = [item for item in items if (item[0], item[1]) not in existing] if existing else items
-    if not fresh:
+def _insert_missing(run, source, rows, actor):
+    existing = _existing_subjects(source.plan, rows)
+    if existing:
+        rows = [row for row in rows if row[0] not in existing]
+    if not rows:
         return
-    (_copy_bills if connection.vendor == "postgresql" else _create_bills)(run, fresh, timezone.now())
-    totals, fee_items = defaultdict(Decimal), {}
-    for plan, group in groupby(fresh, key=itemgetter(0)):
-        fee_item = fee_items.setdefault(plan.rule.fee_item_id, plan.rule.fee_item)
-        totals[fee_item.pk] += sum(map(attrgetter("amount"), map(itemgetter(4), group)), Decimal(0))
-    for fee_item_id, amount in totals.items():
+    insert = _copy_bills if connection.vendor == "postgresql" else _create_bills
+    total = insert(run, source.plan, source.charges(rows), timezone.now())
+    if total:
+        fee_item = source.plan.rule.fee_item
         journal_post(project=run.project, event="bills_posted", run=run, actor=actor,
                      memo=_("出账 %(month)s %(item)s") % {"month": run.period_month.strftime("%Y-%m"),
-                                                         "item": fee_items[fee_item_id].name},
-                     lines=[(Account.RECEIVABLE, fee_items[fee_item_id], amount),
-                            (Account.REVENUE, fee_items[fee_item_id], -amount)])
+                                                         "item": fee_item.name},
+                     lines=[(Account.RECEIVABLE, fee_item, total), (Account.REVENUE, fee_item, -total)])
 
 
-def _create_bills(run, items, now):
-    Bill.objects.bulk_create([
+def _create_bills(run, plan, charges, now):
+    """Insert the charged bills with the ORM; returns their total."""
+    bills = [
         Bill(project_id=run.project_id, **{"payer_id": payer_id, plan.column: subject_id},
              fee_item_id=plan.rule.fee_item_id, rule=plan.rule, run=run, period_start=plan.period.start,
              period_end=plan.period.end, due_date=plan.due_date, amount=charge.amount,
              computation=charge.computation, created_at=now)
-        for plan, subject_id, _building_id, payer_id, charge in items
-    ], batch_size=INSERT_BATCH_SIZE)
+        for subject_id, _building_id, payer_id, charge in charges
+    ]
+    Bill.objects.bulk_create(bills, batch_size=INSERT_BATCH_SIZE)
+    return sum((bill.amount for bill in bills), Decimal(0))
 
 
-def _copy_bills(run, items, now):
-    """COPY the rows straight into the bill table; a concurrent run's rows raise IntegrityError here.
+def _copy_bills(run, plan, charges, now):
+    """COPY the charged bills straight into the bill table; returns their total.
 
-    What a plan's rows share is formatted once; the rows go out in slices, so the database reads one
-    slice while the next is built. The bill's references are checked once, at the end of the statement
+    The rows are charged slice by slice as they are written, so the database takes in one slice while
+    the next is computed; what the plan's rows share is formatted once. A concurrent run's rows raise
+    IntegrityError here. The bill's references are checked once, at the end of the statement
     (migration 0005).
     """
-    created_at = now.isoformat()
+    rule, period = plan.rule, plan.period
+    tail = (f"\t{run.project_id}\t{rule.fee_item_id}\t{rule.pk}\t{run.pk}\t{BillKind.REGULAR.value}"
+            f"\t{period.start}\t{period.end}\t{plan.due_date}\t{now.isoformat()}\n")
+    # unit_id, parking_space_id, payer_id: the subject's column holds its id, the others \N.
+    before, after = {"unit": ("", f"\t{NULL}"), "parking_space": (f"{NULL}\t", ""),
+                     "customer": (f"{NULL}\t{NULL}\t", None)}[plan.subject]
+    total = Decimal(0)
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(BILL_COPY) as copy:
-        for plan, group in groupby(items, key=itemgetter(0)):
-            rule, period = plan.rule, plan.period
-            tail = (f"\t{run.project_id}\t{rule.fee_item_id}\t{rule.pk}\t{run.pk}\t{BillKind.REGULAR.value}"
-                    f"\t{period.start}\t{period.end}\t{plan.due_date}\t{created_at}\n")
-            # unit_id, parking_space_id, payer_id: the subject's column holds its id, the others \N.
-            before, after = {"unit": ("", f"\t{NULL}"), "parking_space": (f"{NULL}\t", ""),
-                             "customer": (f"{NULL}\t{NULL}\t", None)}[plan.subject]
-            while rows := list(islice(group, COPY_SLICE)):
-                if after is None:
-                    lines = [f"{before}{subject_id}\t{charge.copy_text}{tail}"
-                             for _plan, subject_id, _building_id, _payer_id, charge in rows]
-                else:
-                    lines = [f"{before}{subject_id}{after}\t{NULL if payer_id is None else payer_id}"
-                             f"\t{charge.copy_text}{tail}"
-                             for _plan, subject_id, _building_id, payer_id, charge in rows]
-                copy.write("".join(lines).encode())
+        while rows := list(islice(charges, COPY_SLICE)):
+            if after is None:
+                lines = [f"{before}{subject_id}\t{charge.copy_text}{tail}"
+                         for subject_id, _building_id, _payer_id, charge in rows]
+            else:
+                lines = [f"{before}{subject_id}{after}\t{NULL if payer_id is None else payer_id}"
+                         f"\t{charge.copy_text}{tail}"
+                         for subject_id, _building_id, payer_id, charge in rows]
+            copy.write("".join(lines).encode())
+            total += sum(map(attrgetter("amount"), map(itemgetter(3), rows)), Decimal(0))
+    return total
 
 
 # 临时收费 and 预缴账单: bills raised one at a time at the desk rather than by a run.

@@ -139,12 +139,12 @@ def test_rows_no_bill_points_at_may_still_be_deleted_and_the_demo_reset_may_dele
 def test_a_run_batch_pointing_at_a_missing_payer_is_refused_at_once_and_not_retried(bill):
     unit = make_unit(bill.project, area="80.00")
     run = services.bill_run_create(project=bill.project, rules=[bill.rule], period_month=datetime.date(2026, 12, 1))
-    items = [item for item in services._run_charges(run) if item[1] == unit.pk]
-    plan, subject_id, building_id, _payer_id, charge = items[0]
+    source = next(source for source in services._run_sources(run) if source.plan.subject == "unit")
+    row = next(row for row in source.rows if row[0] == unit.pk)
     entries = JournalEntry.objects.count()
 
     with pytest.raises(IntegrityError) as error:
-        services._post_batch(run, [(plan, subject_id, building_id, missing_id("customers_customer"), charge)], None)
+        services._post_batch(run, source, [(*row[:-1], missing_id("customers_customer"))], None)
 
     assert foreign_key_violation(error)
     assert not Bill.objects.filter(run=run).exists()

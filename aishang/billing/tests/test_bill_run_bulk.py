@@ -73,13 +73,15 @@ def test_the_database_path_inserts_the_same_rows_as_bulk_create(project):
     make_unit(project, area="120.50", delivered_on=datetime.date(2026, 11, 30))
     make_unit(project, area="0.01")
     run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
-    items = list(services._run_charges(run))
+    source = next(services._run_sources(run))
+    rows = list(source.rows)
     now = timezone.now()
 
-    services._create_bills(run, items, now)
+    services._create_bills(run, source.plan, source.charges(rows), now)
     created = bill_rows()
     Bill.objects.all().delete()
-    (services._copy_bills if connection.vendor == "postgresql" else services._create_bills)(run, items, now)
+    insert = services._copy_bills if connection.vendor == "postgresql" else services._create_bills
+    insert(run, source.plan, source.charges(rows), now)
 
     assert bill_rows() == created
     assert created[0][:2] == (owned.pk, owner.pk)
@@ -90,13 +92,14 @@ def test_a_batch_that_meets_an_existing_bill_in_the_middle_inserts_only_the_rest
     for area in ("80.00", "90.00", "100.00", "110.00", "120.00"):
         make_unit(project, area=area)
     run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
-    items = list(services._run_charges(run))
-    services._post_batch(run, items[2:3], None)
+    source = next(services._run_sources(run))
+    rows = list(source.rows)
+    services._post_batch(run, source, rows[2:3], None)
 
-    services._post_batch(run, items, None)
+    services._post_batch(run, source, rows, None)
 
     assert Bill.objects.count() == 5
-    assert sorted(Bill.objects.values_list("unit_id", flat=True)) == [item[1] for item in items]
+    assert sorted(Bill.objects.values_list("unit_id", flat=True)) == [row[0] for row in rows]
     assert JournalEntry.objects.count() == 2
     assert receivable(project) == Bill.objects.aggregate(t=Sum("amount"))["t"] == Decimal("900.00")
 
@@ -105,18 +108,19 @@ def test_a_concurrent_run_caught_by_the_unique_constraint_is_read_again(project,
     for _ in range(4):
         make_unit(project)
     run = bill_run_create(project=project, rules=[area_rule(project)], period_month=NOVEMBER)
-    items = list(services._run_charges(run))
-    services._post_batch(run, items[1:2], None)
-    real_existing, seen = services._existing_keys, []
+    source = next(services._run_sources(run))
+    rows = list(source.rows)
+    services._post_batch(run, source, rows[1:2], None)
+    real_existing, seen = services._existing_subjects, []
 
-    def blind_first_time(batch):
+    def blind_first_time(plan, batch):
         # The other run commits its bill after this run has looked.
         seen.append(1)
-        return set() if len(seen) == 1 else real_existing(batch)
+        return set() if len(seen) == 1 else real_existing(plan, batch)
 
-    monkeypatch.setattr(services, "_existing_keys", blind_first_time)
+    monkeypatch.setattr(services, "_existing_subjects", blind_first_time)
 
-    services._post_batch(run, items, None)
+    services._post_batch(run, source, rows, None)
 
     assert len(seen) == 2
     assert Bill.objects.count() == 4
@@ -222,11 +226,11 @@ def test_a_mixed_run_killed_between_batches_and_resumed_bills_each_unit_once(pro
     monkeypatch.setattr(services, "BATCH_SIZE", 3)
     real_post_batch, batches = services._post_batch, []
 
-    def killed_after_three_batches(run, batch, actor):
+    def killed_after_three_batches(run, source, rows, actor):
         if len(batches) == 3:
             raise SystemExit("worker killed")
-        batches.append(batch)
-        real_post_batch(run, batch, actor)
+        batches.append(rows)
+        real_post_batch(run, source, rows, actor)
 
     monkeypatch.setattr(services, "_post_batch", killed_after_three_batches)
     with pytest.raises(SystemExit):

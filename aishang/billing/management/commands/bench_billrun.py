@@ -70,9 +70,9 @@ def memory_watch(count):
     """Peak memory once a tenth of the bills are posted, and at the end: flat means the run streams."""
     post_batch, marks = services._post_batch, {"posted": 0}
 
-    def watched(run, items, actor):
-        post_batch(run, items, actor)
-        marks["posted"] += len(items)
+    def watched(run, source, rows, actor):
+        post_batch(run, source, rows, actor)
+        marks["posted"] += len(rows)
         if "tenth" not in marks and marks["posted"] >= count / 10:
             marks["tenth"] = peak_mib()
 
@@ -229,6 +229,9 @@ class Command(BaseCommand):
                          for index in range(count))
             self.load("customers_customer", CUSTOMER_COLUMNS, customers)
             with connection.cursor() as cursor:
+                if self.postgresql:
+                    # Without statistics for the rows just loaded the join below may be planned as a nested loop.
+                    cursor.execute("ANALYZE estate_unit, customers_customer")
                 cursor.execute(
                     "INSERT INTO customers_occupancy (created_at, updated_at, role, relation, start_date, is_payer,"
                     " notes, customer_id, unit_id)"
