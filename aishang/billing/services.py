@@ -13,7 +13,7 @@ from operator import attrgetter, itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Max, Min, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -128,9 +128,13 @@ def _units_with_payers(rule, day):
         payer = Subquery(occupancies.filter(unit=OuterRef("pk")).order_by(*best_first).values("customer_id")[:1])
         yield from units.annotate(payer=payer).values_list(*columns, "payer").iterator(chunk_size=BATCH_SIZE)
         return
-    # PostgreSQL merges the units with one payer per unit (DISTINCT ON) in a single pass.
-    payers = (occupancies.filter(unit__project_id=rule.project_id).order_by("unit_id", *best_first)
-              .distinct("unit_id").values("unit_id", "customer_id"))
+    # PostgreSQL merges the units with one payer per unit (DISTINCT ON) in a single pass, reading only the
+    # occupancies between the first and the last unit's ids (a project's units lie close together).
+    bounds = units.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return
+    payers = (occupancies.filter(unit_id__gte=bounds["low"], unit_id__lte=bounds["high"])
+              .order_by("unit_id", *best_first).distinct("unit_id").values("unit_id", "customer_id"))
     unit_sql, unit_params = units.query.sql_with_params()
     payer_sql, payer_params = payers.query.sql_with_params()
     # Areas come as text: the run keys its cache by them and makes a Decimal only for a new key.
