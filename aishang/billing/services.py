@@ -5,7 +5,6 @@ import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -117,7 +116,8 @@ def _payer_occupancies(day, *, tenant_first):
 
 
 def _units_with_payers(rule, day):
-    """(id, building id, building area, inner area, hand-over, payer id) of the rule's units in id order, streamed.
+    """The rule's units with their payers in id order, streamed: (rows, parse), where ``parse`` turns a row into
+    (id, building id, building area, inner area, hand-over, payer id), or is None when rows come as such tuples.
 
     Each unit arrives with its payer (as ``payers_on`` chooses it), so a run holds no map of a million payers.
     """
@@ -126,13 +126,12 @@ def _units_with_payers(rule, day):
     occupancies, best_first = _payer_occupancies(day, tenant_first=rule.charge_tenant)
     if connection.vendor != "postgresql":
         payer = Subquery(occupancies.filter(unit=OuterRef("pk")).order_by(*best_first).values("customer_id")[:1])
-        yield from units.annotate(payer=payer).values_list(*columns, "payer").iterator(chunk_size=BATCH_SIZE)
-        return
+        return units.annotate(payer=payer).values_list(*columns, "payer").iterator(chunk_size=BATCH_SIZE), None
     # PostgreSQL merges the units with one payer per unit (DISTINCT ON) in a single pass, reading only the
     # occupancies between the first and the last unit's ids (a project's units lie close together).
     bounds = units.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
-        return
+        return iter(()), None
     payers = (occupancies.filter(unit_id__gte=bounds["low"], unit_id__lte=bounds["high"])
               .order_by("unit_id", *best_first).distinct("unit_id").values("unit_id", "customer_id"))
     unit_sql, unit_params = units.query.sql_with_params()
@@ -140,29 +139,30 @@ def _units_with_payers(rule, day):
     # Areas come as text: the run keys its cache by them and makes a Decimal only for a new key.
     sql = (f"SELECT u.pk, u.building_id, u.building_area::text, u.inner_area::text, u.delivered_on, p.customer_id"
            f" FROM ({unit_sql}) u LEFT JOIN ({payer_sql}) p ON p.unit_id = u.pk ORDER BY u.pk")
-    with _spooled_rows(connection.ops.compose_sql(sql, (*unit_params, *payer_params))) as lines:
-        for line in lines:
-            unit_id, building_id, building_area, inner_area, delivered_on, payer_id = line[:-1].split("\t")
-            yield (int(unit_id), int(building_id), None if building_area == NULL else building_area,
-                   None if inner_area == NULL else inner_area,
-                   None if delivered_on == NULL else datetime.date.fromisoformat(delivered_on),
-                   None if payer_id == NULL else int(payer_id))
+    return _copied_lines(connection.ops.compose_sql(sql, (*unit_params, *payer_params))), _unit_line
 
 
-@contextmanager
-def _spooled_rows(query):
+def _unit_line(line):
+    unit_id, building_id, building_area, inner_area, delivered_on, payer_id = line[:-1].split("\t")
+    return (int(unit_id), int(building_id), None if building_area == NULL else building_area,
+            None if inner_area == NULL else inner_area,
+            None if delivered_on == NULL else datetime.date.fromisoformat(delivered_on),
+            None if payer_id == NULL else int(payer_id))
+
+
+def _copied_lines(query):
     """The query's rows as COPY text lines, read from the database in one go into a temporary file.
 
     A run reads a batch of rows, then writes its bills with COPY on the same connection: rows read
-    up front let it charge each batch while the database takes in the previous one's bills, and hold
-    no more than a batch in memory.
+    up front let it parse and charge each batch while the database takes in its bills, and hold no
+    more than a batch in memory.
     """
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
         with connection.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT") as copy:
             for block in copy:
                 spool.write(block)
         spool.seek(0)
-        yield io.TextIOWrapper(spool, encoding="utf-8")
+        yield from io.TextIOWrapper(spool, encoding="utf-8")
 
 
 def rule_price_changes(rule):
@@ -325,14 +325,19 @@ class UnitCharge:
 class RuleSource:
     """One rule's subjects in a run, and how they are charged.
 
-    ``rows`` streams the subjects in id order, each row starting with the subject's id; ``charges``
-    turns rows into (subject id, building id, payer id, UnitCharge), leaving out what is not billed.
-    A run reads a batch of rows, then charges them while the database takes in their bills.
+    ``rows`` streams the subjects in id order; ``parse`` turns a row into a tuple that starts with the
+    subject's id (None: rows are such tuples already); ``charges`` turns rows into (subject id, building
+    id, payer id, UnitCharge), leaving out what is not billed. A run reads a batch of rows, then parses
+    and charges them while the database takes in their bills.
     """
 
     plan: RulePlan
     rows: Iterator
     charges: Callable[[Iterable], Iterator]
+    parse: Callable | None = None
+
+    def subject_id(self, row):
+        return (row if self.parse is None else self.parse(row))[0]
 
 
 def _copy_escape(text):
@@ -383,11 +388,12 @@ def _rule_sources(run, rule, problems=None):
     usage = rule_usage(rule, period) if "usage" in needed else {}
     if "usage" in needed and not usage:
         return
-    yield RuleSource(RulePlan(rule, period, due), _units_with_payers(rule, period.start),
-                     _unit_charges(run, rule, period, needed, usage, problems))
+    rows, parse = _units_with_payers(rule, period.start)
+    yield RuleSource(RulePlan(rule, period, due), rows, _unit_charges(run, rule, period, needed, usage, parse,
+                                                                      problems), parse)
 
 
-def _unit_charges(run, rule, period, needed, usage, problems):
+def _unit_charges(run, rule, period, needed, usage, parse, problems):
     """Charges units' rows, computing once per distinct set of facts (areas, persons, usage, hand-over inside
     the period): a project's units share a few hundred areas, not a million.
     """
@@ -399,7 +405,8 @@ def _unit_charges(run, rule, period, needed, usage, problems):
 
     def charges(rows):
         # The hot loop of a run: one tuple per unit, and the facts spelt out only when a key is new.
-        for unit_id, building_id, building_area, inner_area, delivered_on, payer_id in rows:
+        for unit_id, building_id, building_area, inner_area, delivered_on, payer_id in (
+                rows if parse is None else map(parse, rows)):
             if delivered_on is not None and delivered_on <= first_day:
                 delivered_on = None
             key = (building_area if by_building else None, inner_area if by_inner else None,
@@ -544,20 +551,20 @@ def _post_batch(run, source, rows, actor):
     raise RuntimeError(_("出账批次反复冲突，请稍后重试"))
 
 
-def _existing_subjects(plan, rows):
+def _existing_subjects(source, rows):
     """The batch's subjects that already have the plan's bill: one query over the batch's range of ids."""
-    ids = [row[0] for row in rows]
-    bills = Bill.objects.filter(rule_id=plan.rule.pk, period_start=plan.period.start,
-                                **{f"{plan.column}__gte": min(ids), f"{plan.column}__lte": max(ids)})
+    plan = source.plan
+    bills = Bill.objects.filter(rule_id=plan.rule.pk, period_start=plan.period.start, **{
+        f"{plan.column}__gte": source.subject_id(rows[0]), f"{plan.column}__lte": source.subject_id(rows[-1])})
     if plan.subject == "customer":
         bills = bills.filter(unit__isnull=True, parking_space__isnull=True)
     return set(bills.values_list(plan.column, flat=True))
 
 
 def _insert_missing(run, source, rows, actor):
-    existing = _existing_subjects(source.plan, rows)
+    existing = _existing_subjects(source, rows)
     if existing:
-        rows = [row for row in rows if row[0] not in existing]
+        rows = [row for row in rows if source.subject_id(row) not in existing]
     if not rows:
         return
     insert = _copy_bills if connection.vendor == "postgresql" else _create_bills

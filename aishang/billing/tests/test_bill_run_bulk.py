@@ -99,7 +99,7 @@ def test_a_batch_that_meets_an_existing_bill_in_the_middle_inserts_only_the_rest
     services._post_batch(run, source, rows, None)
 
     assert Bill.objects.count() == 5
-    assert sorted(Bill.objects.values_list("unit_id", flat=True)) == [row[0] for row in rows]
+    assert sorted(Bill.objects.values_list("unit_id", flat=True)) == list(map(source.subject_id, rows))
     assert JournalEntry.objects.count() == 2
     assert receivable(project) == Bill.objects.aggregate(t=Sum("amount"))["t"] == Decimal("900.00")
 
@@ -113,10 +113,10 @@ def test_a_concurrent_run_caught_by_the_unique_constraint_is_read_again(project,
     services._post_batch(run, source, rows[1:2], None)
     real_existing, seen = services._existing_subjects, []
 
-    def blind_first_time(plan, batch):
+    def blind_first_time(source, batch):
         # The other run commits its bill after this run has looked.
         seen.append(1)
-        return set() if len(seen) == 1 else real_existing(plan, batch)
+        return set() if len(seen) == 1 else real_existing(source, batch)
 
     monkeypatch.setattr(services, "_existing_subjects", blind_first_time)
 
