@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from aishang.core.money import InvalidAmount, Precision, RoundingMode, money_total, quantize_amount, to_decimal
 from aishang.customers.choices import CustomerKind, OccupancyRole
-from aishang.customers.models import Occupancy, Vehicle
+from aishang.customers.models import Customer, Occupancy, Vehicle
 from aishang.estate.models import ParkingSpace, Unit
 
 from .choices import BillingCycle, ChargeMethod
@@ -345,27 +345,36 @@ def _copy_escape(text):
 
 
 class RunProblems:
-    """Units a run cannot bill, counted by rule and reason, for the preview's warnings."""
+    """Units, parking spaces and customers a run cannot bill, counted by rule and reason, for the preview."""
 
     SAMPLES = 3
+    NAMES = {"unit": (Unit, "code"), "parking_space": (ParkingSpace, "number"), "customer": (Customer, "name")}
+    MESSAGES = {
+        "unit": gettext_lazy("「%(rule)s」有 %(count)s 套房屋无法计费（%(reason)s），如 %(names)s"),
+        "parking_space": gettext_lazy("「%(rule)s」有 %(count)s 个车位无法计费（%(reason)s），如 %(names)s"),
+        "customer": gettext_lazy("「%(rule)s」有 %(count)s 位客户无法计费（%(reason)s），如 %(names)s"),
+    }
 
     def __init__(self):
         self.counts = defaultdict(int)
         self.samples = defaultdict(list)
 
-    def add(self, rule, reason, unit_id):
-        key = (rule.name, reason)
+    def add(self, plan, reason, subject_id):
+        key = (plan.rule.name, plan.subject, reason)
         self.counts[key] += 1
         if len(self.samples[key]) < self.SAMPLES:
-            self.samples[key].append(unit_id)
+            self.samples[key].append(subject_id)
 
     def warnings(self):
-        codes = dict(Unit.objects.filter(pk__in=[pk for ids in self.samples.values() for pk in ids])
-                     .values_list("pk", "code"))
-        return [_("「%(rule)s」有 %(count)s 套房屋无法计费（%(reason)s），如 %(units)s")
-                % {"rule": rule, "count": count, "reason": reason,
-                   "units": "、".join(codes.get(pk, str(pk)) for pk in self.samples[rule, reason])}
-                for (rule, reason), count in self.counts.items()]
+        names = {}
+        for subject, (model, field) in self.NAMES.items():
+            ids = [pk for (_rule, kind, _reason), pks in self.samples.items() if kind == subject for pk in pks]
+            if ids:
+                names[subject] = dict(model.objects.filter(pk__in=ids).values_list("pk", field))
+        return [self.MESSAGES[subject] % {
+                    "rule": rule, "count": count, "reason": reason,
+                    "names": "、".join(names[subject].get(pk, str(pk)) for pk in self.samples[rule, subject, reason])}
+                for (rule, subject, reason), count in self.counts.items()]
 
 
 def rule_period(rule, period_month):
@@ -388,15 +397,16 @@ def _rule_sources(run, rule, problems=None):
     usage = rule_usage(rule, period) if "usage" in needed else {}
     if "usage" in needed and not usage:
         return
+    plan = RulePlan(rule, period, due)
     rows, parse = _units_with_payers(rule, period.start)
-    yield RuleSource(RulePlan(rule, period, due), rows, _unit_charges(run, rule, period, needed, usage, parse,
-                                                                      problems), parse)
+    yield RuleSource(plan, rows, _unit_charges(run, plan, needed, usage, parse, problems), parse)
 
 
-def _unit_charges(run, rule, period, needed, usage, parse, problems):
+def _unit_charges(run, plan, needed, usage, parse, problems):
     """Charges units' rows, computing once per distinct set of facts (areas, persons, usage, hand-over inside
     the period): a project's units share a few hundred areas, not a million.
     """
+    rule, period = plan.rule, plan.period
     persons = unit_persons(run.project_id, period.start) if "persons" in needed else {}
     price_changes = rule_price_changes(rule)
     cache = {}
@@ -424,7 +434,7 @@ def _unit_charges(run, rule, period, needed, usage, parse, problems):
             if isinstance(charge, UnitCharge):
                 yield unit_id, building_id, payer_id, charge
             elif charge and problems is not None:
-                problems.add(rule, charge, unit_id)
+                problems.add(plan, charge, unit_id)
 
     return charges
 
@@ -462,11 +472,13 @@ def space_payers(space_ids):
 
 def _flat_source(plan, subjects, problems):
     """Spaces and customers have no area or residents: the rule's price (by days) is the same for each."""
-    charge = _charge_or_problem(plan.rule, plan.period, rule_price_changes(plan.rule))
+    # A rule that needs a unit's facts (a formula over 面积, say) cannot bill them: say which facts are missing.
+    charge = _charge_or_problem(plan.rule, plan.period, rule_price_changes(plan.rule),
+                                facts=dict.fromkeys(rule_facts(plan.rule)))
     if not isinstance(charge, UnitCharge):
         if charge and problems is not None:
             for subject_id, _payer_id in subjects:
-                problems.add(plan.rule, charge, subject_id)
+                problems.add(plan, charge, subject_id)
         subjects = ()
 
     def charges(rows):

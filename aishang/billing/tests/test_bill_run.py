@@ -164,6 +164,19 @@ def test_the_preview_warns_about_units_without_a_payer_or_an_area(project):
     assert any("2 套房屋无法计费（缺少套内面积）" in warning for warning in preview.warnings)
 
 
+def test_the_preview_names_the_customers_a_rule_cannot_bill(project):
+    rule = property_fee(project, method=ChargeMethod.FORMULA, formula="面积 * 单价")
+    rule.bindings.all().delete()
+    for name in ("王一", "李二"):
+        RuleBinding.objects.create(rule=rule, target=BindingTarget.CUSTOMER, customer=make_customer(project, name))
+
+    preview = bill_run_preview(run_for(project, rule))
+
+    assert preview.count == 0
+    warning = next(warning for warning in preview.warnings if "无法计费" in warning)
+    assert "2 位客户无法计费（缺少建筑面积）" in warning and "王一" in warning and "李二" in warning
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the insert-only trigger is PostgreSQL's")
 def test_postgresql_refuses_to_change_a_journal_row(project):
     from django.db import DatabaseError, transaction
