@@ -1,4 +1,4 @@
-"""What is still owed on bills: the amount less its discounts, waivers and void (payments join with the cashier)."""
+"""What is still owed on bills: the amount less its discounts, waivers, void and the payments allocated to it."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from aishang.core.money import money_total
 
-from .models import BillDiscount, BillVoid, Waiver
+from .models import Allocation, BillDiscount, BillVoid, Waiver
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
@@ -16,7 +16,8 @@ def bill_outstanding(bill):
     """What is still owed on one bill."""
     taken = (money_total(BillDiscount.objects.filter(bill_id=bill.pk))
              + money_total(Waiver.objects.filter(bill_id=bill.pk))
-             + money_total(BillVoid.objects.filter(bill_id=bill.pk)))
+             + money_total(BillVoid.objects.filter(bill_id=bill.pk))
+             + money_total(Allocation.objects.filter(bill_id=bill.pk)))
     return bill.amount - taken
 
 
@@ -26,13 +27,14 @@ def _total_per_bill(model):
 
 
 def bills_with_outstanding(queryset):
-    """Annotate ``discounted``, ``waived``, ``voided`` and ``outstanding`` on each bill of the queryset."""
+    """Annotate ``discounted``, ``waived``, ``voided``, ``paid`` and ``outstanding`` on each bill of the queryset."""
     zero = Value(Decimal("0"), output_field=MONEY_FIELD)
 
     def summed(model):
         return Coalesce(Subquery(_total_per_bill(model), output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD)
 
     return (queryset
-            .annotate(discounted=summed(BillDiscount), waived=summed(Waiver), voided=summed(BillVoid))
-            .annotate(outstanding=ExpressionWrapper(F("amount") - F("discounted") - F("waived") - F("voided"),
-                                                    output_field=MONEY_FIELD)))
+            .annotate(discounted=summed(BillDiscount), waived=summed(Waiver), voided=summed(BillVoid),
+                      paid=summed(Allocation))
+            .annotate(outstanding=ExpressionWrapper(
+                F("amount") - F("discounted") - F("waived") - F("voided") - F("paid"), output_field=MONEY_FIELD)))

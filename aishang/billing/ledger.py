@@ -11,17 +11,19 @@ from .models import JournalEntry, Posting
 
 
 def journal_post(*, project, event, lines, memo="", run=None, actor=None):
-    """Write one entry. ``lines`` are (account, fee_item, amount) with debits positive and credits negative."""
-    lines = [(account, fee_item, Decimal(amount)) for account, fee_item, amount in lines if Decimal(amount) != 0]
+    """Write one entry. ``lines`` are (account, fee_item, amount[, payment method]) with debits positive and
+    credits negative."""
+    lines = [(account, fee_item, Decimal(amount), method) for account, fee_item, amount, method
+             in ((*line, "") if len(line) == 3 else line for line in lines) if Decimal(amount) != 0]
     if not lines:
         return None
-    if sum(amount for _, _, amount in lines) != 0:
+    if sum(amount for _, _, amount, _ in lines) != 0:
         raise ValidationError(_("记账凭证借贷不平"))
     entry = JournalEntry.objects.create(company_id=project.company_id, project=project, event=event, memo=memo,
                                         run=run, created_by=actor if getattr(actor, "pk", None) else None)
     Posting.objects.bulk_create([
-        Posting(entry=entry, account=account, project=project, fee_item=fee_item, amount=amount)
-        for account, fee_item, amount in lines
+        Posting(entry=entry, account=account, project=project, fee_item=fee_item, method=method, amount=amount)
+        for account, fee_item, amount, method in lines
     ])
     return entry
 

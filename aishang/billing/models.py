@@ -322,6 +322,21 @@ class Bill(ScopedModel):
         return f"{self.fee_item} {self.period_start:%Y-%m} {self.amount}"
 
 
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("现金")
+    CARD = "card", _("刷卡/POS")
+    WECHAT = "wechat", _("微信")
+    ALIPAY = "alipay", _("支付宝")
+    TRANSFER = "transfer", _("银行转账")
+    PREPAID = "prepaid", _("预存冲抵")
+    DEPOSIT = "deposit", _("押金冲抵")
+
+
+# Methods that bring money in (the cash account); prepaid and deposit move money already held.
+MONEY_IN_METHODS = {PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.WECHAT, PaymentMethod.ALIPAY,
+                    PaymentMethod.TRANSFER}
+
+
 class Account(models.TextChoices):
     """General-ledger accounts; each posting also names project, fee item or method where it applies."""
 
@@ -358,6 +373,7 @@ class Posting(models.Model):
     account = models.CharField(_("科目"), max_length=20, choices=Account.choices)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
     fee_item = models.ForeignKey(FeeItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(_("收款方式"), max_length=20, blank=True, choices=PaymentMethod.choices)
     amount = models.DecimalField(_("金额"), help_text=_("借方为正，贷方为负"), **MONEY)
 
     class Meta:
@@ -692,3 +708,163 @@ class BillDiscount(ScopedModel):
 
     def get_scope_ids(self):
         return self.project.company_id, self.project_id
+
+
+# Payments at the cashier's desk (收银台), prepaid balances (预存) and receipt numbers.
+
+
+class Payment(ScopedModel):
+    """收款: money collected once, by one or more methods, allocated to bills; the rest goes to prepaid. Insert-only."""
+
+    scope_project_path = "project"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="payments")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="payments")
+    payer = models.ForeignKey("customers.Customer", verbose_name=_("缴费人"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(_("实收金额"), **MONEY)
+    receipt_number = models.CharField(_("收据号"), max_length=30)
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("收款人"), null=True,
+                                on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(_("收款时间"), default=timezone.now)
+    order_override_reason = models.CharField(_("跳过较早账单的原因"), max_length=200, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收款")
+        ordering = ["-received_at", "-id"]
+        permissions = [("override_payment_order", _("跳过较早的账单收款"))]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "receipt_number"], name="payment_unique_receipt_number"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.receipt_number} {self.amount}"
+
+    def get_scope_ids(self):
+        return self.company_id, self.project_id
+
+
+class PaymentTender(models.Model):
+    """How part of a payment was paid: one row per method. For cash, what was handed over and the change."""
+
+    payment = models.ForeignKey(Payment, verbose_name=_("收款"), on_delete=models.PROTECT, related_name="tenders")
+    method = models.CharField(_("收款方式"), max_length=20, choices=PaymentMethod.choices)
+    amount = models.DecimalField(_("金额"), **MONEY)
+    tendered = models.DecimalField(_("实付"), null=True, blank=True, **MONEY)
+    change = models.DecimalField(_("找零"), default=0, **MONEY)
+    reference = models.CharField(_("交易号"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收款方式明细")
+        ordering = ["payment", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="tender_amount_positive")]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount}"
+
+
+class Allocation(ScopedModel):
+    """The part of a payment that settles a bill. Insert-only; a bill's allocations never exceed what it owed."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, verbose_name=_("收款"), on_delete=models.PROTECT,
+                                related_name="allocations")
+    bill = models.ForeignKey(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(_("核销金额"), **MONEY)
+    created_at = models.DateTimeField(_("核销时间"), default=timezone.now)
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("账单核销")
+        ordering = ["bill", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]
+
+    def __str__(self):
+        return f"{self.bill} {self.amount}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+class PrepaidAccount(ScopedModel):
+    """A unit's prepaid balance (预存): general, or restricted to one fee item. The balance is its movements' sum."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="prepaid_accounts")
+    fee_item = models.ForeignKey(FeeItem, verbose_name=_("限定收费项目"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+", help_text=_("留空为通用预存"))
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("预存账户")
+        ordering = ["unit", "fee_item"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "fee_item"], name="prepaid_unique_unit_fee_item"),
+            models.UniqueConstraint(fields=["unit"], condition=Q(fee_item__isnull=True),
+                                    name="prepaid_unique_unit_general"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} {self.fee_item or _('通用预存')}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+class PrepaidMovementKind(models.TextChoices):
+    TOP_UP = "top_up", _("预存充值")
+    OVERPAYMENT = "overpayment", _("多收转预存")
+    PAYMENT = "payment", _("预存冲抵")
+    REFUND = "refund", _("预存退款")
+
+
+class PrepaidMovement(ScopedModel):
+    """One movement of a prepaid balance: in (positive) or out (negative). Insert-only."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(PrepaidAccount, verbose_name=_("预存账户"), on_delete=models.PROTECT,
+                                related_name="movements")
+    kind = models.CharField(_("类型"), max_length=20, choices=PrepaidMovementKind.choices)
+    amount = models.DecimalField(_("金额"), help_text=_("存入为正，支出为负"), **MONEY)
+    payment = models.ForeignKey(Payment, verbose_name=_("收款"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="prepaid_movements")
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("预存流水")
+        ordering = ["account", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="prepaid_movement_not_zero")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+class ReceiptSequence(models.Model):
+    """The last receipt number given in a company and year. Locked while a payment is written, so numbers are
+    gapless: a payment that rolls back gives its number back."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "year"], name="receipt_sequence_unique_year")]
+
+    def __str__(self):
+        return f"{self.company_id} {self.year} {self.last_number}"

@@ -22,7 +22,7 @@ APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "bill
 MATRIX_MODELS = {
     **REGISTER_MODELS,
     "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "discountscheme", "billrunschedule", "billrun",
-                "bill", "approvalflow", "approvallevel", "approvalrequest"],
+                "bill", "approvalflow", "approvallevel", "approvalrequest", "payment", "prepaidaccount"],
     "notifications": ["message", "messagetemplate", "smsproviderconfig"],
     "users": ["user", "role"],
     "extras": ["customfield"],

@@ -1,0 +1,216 @@
+"""Payments at the cashier's desk: one payment, one or more methods, allocated to bills in one transaction.
+
+The bills being paid are locked (``select_for_update``) before what they still owe is read, so two
+cashiers paying the same bill at once cannot both allocate it: the second waits, then sees it paid (and
+is refused) or pays only what remains. Receipt numbers come from a per-company, per-year row locked in
+the same transaction, so they are gapless: a payment that rolls back gives its number back.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aishang.core.money import money_total
+
+from .balances import bill_outstanding
+from .ledger import journal_post
+from .models import (
+    MONEY_IN_METHODS,
+    Account,
+    Allocation,
+    Bill,
+    Payment,
+    PaymentMethod,
+    PaymentTender,
+    PrepaidAccount,
+    PrepaidMovement,
+    PrepaidMovementKind,
+    ReceiptSequence,
+)
+
+CENT = Decimal("0.01")
+OVERRIDE_ORDER_PERMISSION = "billing.override_payment_order"
+
+
+@dataclass(frozen=True)
+class Tender:
+    """One method of a payment as the cashier enters it; ``tendered`` is the cash handed over, if more."""
+
+    method: str
+    amount: Decimal
+    tendered: Decimal | None = None
+    reference: str = ""
+
+
+def _money(value, field):
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({field: _("请输入金额")}) from None
+    if not amount.is_finite() or amount != amount.quantize(CENT):
+        raise ValidationError({field: _("金额最多两位小数")})
+    return amount
+
+
+def _checked_tenders(tenders):
+    checked, errors = [], {}
+    for index, tender in enumerate(tenders):
+        field = f"tenders[{index}]"
+        if tender.method not in PaymentMethod.values:
+            errors[field] = _("未知的收款方式")
+            continue
+        if tender.method == PaymentMethod.DEPOSIT:
+            errors[field] = _("押金冲抵请在押金管理中办理")
+            continue
+        amount = _money(tender.amount, field)
+        if amount <= 0:
+            errors[field] = _("金额须大于 0")
+            continue
+        tendered = None
+        if tender.tendered not in (None, ""):
+            tendered = _money(tender.tendered, field)
+            if tender.method != PaymentMethod.CASH:
+                errors[field] = _("只有现金可以找零")
+                continue
+            if tendered < amount:
+                errors[field] = _("实付不能少于收款金额")
+                continue
+        checked.append(Tender(tender.method, amount, tendered, tender.reference))
+    if not checked and not errors:
+        errors["tenders"] = _("请至少选择一种收款方式")
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+def receipt_number_next(company, year):
+    """The next receipt number of a company's year, e.g. SJ2026-000001; call inside the payment's transaction."""
+    sequence = ReceiptSequence.objects.select_for_update().filter(company=company, year=year).first()
+    if sequence is None:
+        try:
+            with transaction.atomic():
+                ReceiptSequence.objects.create(company=company, year=year)
+        except IntegrityError:
+            pass  # Another payment created the year's row first; lock that one.
+        sequence = ReceiptSequence.objects.select_for_update().get(company=company, year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"SJ{year}-{sequence.last_number:06d}"
+
+
+def prepaid_account(unit, fee_item=None, *, lock=False):
+    """The unit's prepaid account (general, or for one fee item), created empty when missing."""
+    accounts = PrepaidAccount.objects.select_for_update() if lock else PrepaidAccount.objects
+    account = accounts.filter(unit=unit, fee_item=fee_item).order_by("pk").first()
+    if account is None:
+        try:
+            with transaction.atomic():
+                account = PrepaidAccount.objects.create(project_id=unit.project_id, unit=unit, fee_item=fee_item)
+        except IntegrityError:
+            account = accounts.get(unit=unit, fee_item=fee_item)
+    return account
+
+
+def prepaid_balance(account):
+    return money_total(PrepaidMovement.objects.filter(account=account))
+
+
+def _earlier_open_bills(bills):
+    """Open bills of the same subject and fee item as a chosen bill, due for an earlier period, not chosen."""
+    chosen = {bill.pk for bill in bills}
+    earlier = []
+    for bill in bills:
+        subject = {"unit_id": bill.unit_id} if bill.unit_id else {"unit__isnull": True, "payer_id": bill.payer_id}
+        candidates = (Bill.objects.filter(project_id=bill.project_id, fee_item_id=bill.fee_item_id,
+                                          period_start__lt=bill.period_start, **subject)
+                      .exclude(pk__in=chosen).order_by("period_start", "pk"))
+        earlier.extend(candidate for candidate in candidates if bill_outstanding(candidate) > 0)
+    return earlier
+
+
+def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note=""):
+    """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's general prepaid.
+
+    Bills are settled oldest period first; a bill paid in part stays open for the rest. Raises
+    ValidationError, with nothing written, for bad input, bills already paid, or a later bill chosen
+    while an earlier one of the same fee item is open (unless the actor may override it, with a reason).
+    """
+    tenders = _checked_tenders(tenders)
+    total = sum((tender.amount for tender in tenders), Decimal(0))
+    with transaction.atomic():
+        bills = list(Bill.objects.select_for_update().filter(pk__in=bill_ids, project=project)
+                     .select_related("fee_item").order_by("pk"))
+        if len(bills) != len(set(bill_ids)):
+            raise ValidationError({"bills": _("有账单不存在或不属于该项目")})
+        owed = {bill.pk: bill_outstanding(bill) for bill in bills}
+        if bills and not any(amount > 0 for amount in owed.values()):
+            raise ValidationError({"bills": _("所选账单已结清，请刷新后重试")})
+        units = {bill.unit_id for bill in bills if bill.unit_id}
+        unit = unit or (bills[0].unit if len(units) == 1 else None)
+        if units - {getattr(unit, "pk", None)}:
+            raise ValidationError({"bills": _("一次收款只能收同一房屋的账单")})
+        earlier = _earlier_open_bills(bills)
+        if earlier:
+            if not actor.has_perm(OVERRIDE_ORDER_PERMISSION):
+                first = earlier[0]
+                message = _("请先缴「%(item)s」%(month)s 的账单（同一收费项目须从最早的账期缴起）")
+                raise ValidationError({"bills": message % {"item": first.fee_item,
+                                                           "month": first.period_start.strftime("%Y-%m")}})
+            if not override_reason.strip():
+                raise ValidationError({"override_reason": _("跳过较早的账单须填写原因")})
+
+        prepaid_used = sum((t.amount for t in tenders if t.method == PaymentMethod.PREPAID), Decimal(0))
+        general = None
+        if prepaid_used or total > sum(owed.values(), Decimal(0)):
+            if unit is None:
+                raise ValidationError({"tenders": _("没有房屋的收款不能使用或存入预存")})
+            general = prepaid_account(unit, lock=True)
+        if prepaid_used and prepaid_balance(general) < prepaid_used:
+            raise ValidationError({"tenders": _("预存余额不足，当前余额 %(balance)s 元")
+                                   % {"balance": prepaid_balance(general)}})
+
+        payment = Payment.objects.create(
+            company_id=project.company_id, project=project, unit=unit,
+            payer=payer or next((bill.payer for bill in bills if bill.payer_id), None), amount=total,
+            receipt_number=receipt_number_next(project.company, timezone.localdate().year),
+            cashier=actor, order_override_reason=override_reason.strip() if earlier else "", note=note)
+        PaymentTender.objects.bulk_create([
+            PaymentTender(payment=payment, method=tender.method, amount=tender.amount, tendered=tender.tendered,
+                          change=(tender.tendered - tender.amount) if tender.tendered else 0,
+                          reference=tender.reference)
+            for tender in tenders
+        ])
+
+        remaining, settled = total, defaultdict(Decimal)
+        allocations = []
+        for bill in sorted(bills, key=lambda bill: (bill.period_start, bill.fee_item_id, bill.pk)):
+            amount = min(remaining, max(owed[bill.pk], Decimal(0)))
+            if amount > 0:
+                allocations.append(Allocation(project=project, payment=payment, bill=bill, amount=amount))
+                settled[bill.fee_item] += amount
+                remaining -= amount
+        Allocation.objects.bulk_create(allocations)
+        movements = []
+        if prepaid_used:
+            movements.append(PrepaidMovement(project=project, account=general, kind=PrepaidMovementKind.PAYMENT,
+                                             amount=-prepaid_used, payment=payment, created_by=actor))
+        if remaining > 0:
+            movements.append(PrepaidMovement(project=project, account=general, kind=PrepaidMovementKind.OVERPAYMENT,
+                                             amount=remaining, payment=payment, created_by=actor))
+        PrepaidMovement.objects.bulk_create(movements)
+
+        money_in = defaultdict(Decimal)
+        for tender in tenders:
+            if tender.method in MONEY_IN_METHODS:
+                money_in[tender.method] += tender.amount
+        journal_post(project=project, event="payment", actor=actor,
+                     memo=_("收款 %(number)s") % {"number": payment.receipt_number},
+                     lines=[*[(Account.CASH, None, amount, method) for method, amount in money_in.items()],
+                            (Account.PREPAID, None, prepaid_used - max(remaining, Decimal(0)), ""),
+                            *[(Account.RECEIVABLE, fee_item, -amount, "") for fee_item, amount in settled.items()]])
+    return payment
