@@ -18,6 +18,7 @@ from .models import (
     RuleBinding,
     RulePrice,
 )
+from .payments import Tender
 from .services import rules_outside_project
 
 
@@ -359,3 +360,46 @@ class RuleTrialForm(forms.Form):
             cleaned["unit"] = unit
         cleaned.pop("unit_code", None)
         return cleaned
+
+
+class PaymentForm(forms.Form):
+    """收银台: the bills chosen and how much each method brings; empty methods are not used."""
+
+    MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01"), "required": False}
+
+    bills = forms.TypedMultipleChoiceField(label=_("账单"), coerce=int, required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    cash = forms.DecimalField(label=_("现金"), **MONEY)
+    cash_tendered = forms.DecimalField(label=_("实付现金"), help_text=_("找零按实付减现金计算"), **MONEY)
+    card = forms.DecimalField(label=_("刷卡/POS"), **MONEY)
+    wechat = forms.DecimalField(label=_("微信"), **MONEY)
+    alipay = forms.DecimalField(label=_("支付宝"), **MONEY)
+    transfer = forms.DecimalField(label=_("银行转账"), **MONEY)
+    prepaid = forms.DecimalField(label=_("预存冲抵"), **MONEY)
+    reference = forms.CharField(label=_("交易号"), max_length=64, required=False,
+                                help_text=_("扫码、刷卡或转账的交易号"))
+    override_reason = forms.CharField(label=_("跳过较早账单的原因"), max_length=200, required=False)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    METHODS = ("cash", "card", "wechat", "alipay", "transfer", "prepaid")
+
+    def __init__(self, *args, bills=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bills"].choices = [(bill.pk, str(bill)) for bill in bills]
+        style_widgets(self)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not any(data.get(method) for method in self.METHODS):
+            raise forms.ValidationError(_("请填写至少一种收款方式的金额"))
+        if data.get("cash_tendered") and not data.get("cash"):
+            self.add_error("cash", _("填写了实付现金，请同时填写现金金额"))
+        return data
+
+    def tenders(self):
+        data = self.cleaned_data
+        return [Tender(method, data[method], data["cash_tendered"] if method == "cash" else None,
+                       "" if method in ("cash", "prepaid") else data["reference"])
+                for method in self.METHODS if data.get(method)]

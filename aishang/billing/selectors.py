@@ -1,4 +1,3 @@
-
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -14,6 +13,9 @@ from .models import (
     BillRun,
     BindingTarget,
     ChargeRule,
+    Payment,
+    PrepaidAccount,
+    PrepaidMovement,
 )
 from .pricing import ChargeError, late_fee
 from .services import rule_period, unit_charge
@@ -133,3 +135,49 @@ def rule_trial(rule, *, unit, month, usage=None):
     if charge is None:
         return {"unit": unit, "period": period, "error": _("本期不在计费期间内，或金额为 0")}
     return {"unit": unit, "period": period, "amount": charge[0], "computation": charge[1]}
+
+
+# 收银台: finding the unit, its open bills by fee item, and its prepaid balances.
+
+DESK_RESULTS = 20
+
+
+def desk_search(user, query):
+    """Units matching a unit code (`1-2-301`), an owner's or resident's name or phone, or a plate."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    units = Unit.objects.restrict(user, "view").select_related("project", "building")
+    exact = list(units.filter(code=query)[:DESK_RESULTS])
+    if exact:
+        return exact
+    people = Q(occupancies__customer__name__contains=query) | Q(occupancies__customer__mobile=query)
+    plates = Q(occupancies__customer__vehicles__plate__iexact=query.replace(" ", ""))
+    return list(units.filter(Q(code__contains=query) | people | plates).distinct().order_by("project", "code")
+                [:DESK_RESULTS])
+
+
+def desk_open_bills(user, unit, as_of):
+    """The unit's bills with something outstanding, grouped by fee item, oldest period first in each group.
+
+    Returns [(fee item, [bills])]; each bill carries ``outstanding``, ``discounted`` and ``late_fee``.
+    """
+    bills = (bills_with_outstanding(bill_list_queryset(user).filter(unit=unit))
+             .filter(outstanding__gt=0).order_by("fee_item__code", "period_start", "pk"))
+    groups = {}
+    for bill in bills:
+        bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
+        groups.setdefault(bill.fee_item, []).append(bill)
+    return list(groups.items())
+
+
+def unit_prepaid_balances(unit):
+    """[(account, balance)] of the unit's prepaid accounts, general first."""
+    accounts = PrepaidAccount.objects.filter(unit=unit).select_related("fee_item").order_by("fee_item__code")
+    return [(account, money_total(PrepaidMovement.objects.filter(account=account))) for account in accounts]
+
+
+def payment_queryset(user):
+    return (Payment.objects.restrict(user, "view")
+            .select_related("project", "unit", "payer", "cashier")
+            .prefetch_related("tenders", "allocations__bill__fee_item"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_flows
+from . import views, views_desk, views_flows
 
 app_name = "billing"
 urlpatterns = [
@@ -32,6 +32,9 @@ urlpatterns = [
     path("bills/temporary/add/", views.temporary_bill_add, name="temporary_bill_add"),
     path("bills/advance/add/", views.advance_bill_add, name="advance_bill_add"),
     path("bills/<int:pk>/approvals/<str:action>/", views.approval_request_add, name="approval_request_add"),
+    path("desk/", views_desk.desk, name="desk"),
+    path("desk/units/<int:pk>/", views_desk.desk_unit, name="desk_unit"),
+    path("payments/<int:pk>/receipt/", views_desk.payment_receipt, name="payment_receipt"),
     path("approvals/", views.approval_inbox, name="approval_inbox"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval_detail"),
     path("approvals/<int:pk>/decide/", views.approval_decide_view, name="approval_decide"),

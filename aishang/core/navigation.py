@@ -32,7 +32,7 @@ NAVIGATION = [
         NavItem(pgettext_lazy("plural", "车辆"), "customers:vehicle_list", "car-front", "customers.view_vehicle"),
     ]),
     (_("收费管理"), [
-        NavItem(_("收银台"), None, "cash-coin"),
+        NavItem(_("收银台"), "billing:desk", "cash-coin", "billing.add_payment"),
         NavItem(_("收费项目"), "billing:feeitem_list", "tags", "billing.view_feeitem"),
         NavItem(_("收费标准"), "billing:chargerule_list", "sliders", "billing.view_chargerule"),
         NavItem(_("优惠方案"), "billing:discountscheme_list", "percent", "billing.view_discountscheme"),

@@ -1,0 +1,64 @@
+"""收银台: find a unit, choose its open bills, collect one payment by one or more methods, print the receipt."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aishang.core.money import amount_in_chinese_capitals, format_money
+from aishang.estate.models import Unit
+
+from . import selectors
+from .forms import PaymentForm
+from .payments import OVERRIDE_ORDER_PERMISSION, payment_collect
+from .views import _apply_errors
+
+
+@login_required
+@permission_required("billing.add_payment", raise_exception=True)
+def desk(request):
+    query = request.GET.get("q", "").strip()
+    units = selectors.desk_search(request.user, query)
+    if query and len(units) == 1:
+        return redirect("billing:desk_unit", pk=units[0].pk)
+    return render(request, "billing/desk.html", {"query": query, "units": units})
+
+
+@login_required
+@permission_required("billing.add_payment", raise_exception=True)
+def desk_unit(request, pk):
+    unit = get_object_or_404(Unit.objects.restrict(request.user, "view").select_related("project", "building"),
+                             pk=pk)
+    today = timezone.localdate()
+    groups = selectors.desk_open_bills(request.user, unit, today)
+    bills = [bill for _fee_item, group in groups for bill in group]
+    form = PaymentForm(request.POST or None, bills=bills)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = payment_collect(project=unit.project, unit=unit, bill_ids=form.cleaned_data["bills"],
+                                      tenders=form.tenders(), actor=request.user,
+                                      override_reason=form.cleaned_data["override_reason"],
+                                      note=form.cleaned_data["note"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("已收款 %(amount)s，收据号 %(number)s")
+                             % {"amount": format_money(payment.amount), "number": payment.receipt_number})
+            return redirect("billing:payment_receipt", pk=payment.pk)
+    context = {"unit": unit, "groups": groups, "form": form, "today": today,
+               "prepaid": selectors.unit_prepaid_balances(unit),
+               "occupants": unit.occupancies.current(today).select_related("customer"),
+               "may_override": request.user.has_perm(OVERRIDE_ORDER_PERMISSION)}
+    return render(request, "billing/desk_unit.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@permission_required("billing.view_payment", raise_exception=True)
+def payment_receipt(request, pk):
+    payment = get_object_or_404(selectors.payment_queryset(request.user), pk=pk)
+    return render(request, "billing/payment_receipt.html", {
+        "payment": payment, "capitals": amount_in_chinese_capitals(payment.amount),
+        "allocations": payment.allocations.all(), "tenders": payment.tenders.all(),
+        "prepaid_movements": payment.prepaid_movements.select_related("account__fee_item")})
