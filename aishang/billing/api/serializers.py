@@ -5,6 +5,7 @@ Money is always a string with two decimals ("1200.00"), never a number a client 
 """
 
 import datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,11 +19,13 @@ from aishang.core.api.serializers import (
     ScopedPrimaryKeyRelatedField,
     request_user,
 )
+from aishang.core.money import amount_in_chinese_capitals
 from aishang.customers.models import Customer
 from aishang.estate.models import Building, Company, ParkingSpace, Project, PropertyType, Unit
 
 from ..approvals import SUPPORTED_ACTIONS, approval_refusal
 from ..models import (
+    Allocation,
     ApprovalAction,
     ApprovalDecision,
     ApprovalFlow,
@@ -43,7 +46,11 @@ from ..models import (
     DiscountTiming,
     FeeItem,
     JournalEntry,
+    Payment,
+    PaymentMethod,
+    PaymentTender,
     Posting,
+    PrepaidMovementKind,
     RuleBinding,
     RulePrice,
     Waiver,
@@ -553,3 +560,83 @@ class BillRunScheduleSerializer(RegisterSerializer):
     def create(self, validated_data):
         validated_data["created_by"] = request_user(self)
         return super().create(validated_data)
+
+
+# 收银台: payments.
+
+
+class PaymentTenderSerializer(serializers.ModelSerializer):
+    method = choice_field(PaymentMethod.choices, "PaymentMethodEnum", label=_("收款方式"))
+    amount = money(label=_("金额"))
+    tendered = money(label=_("实付"), allow_null=True)
+    change = money(label=_("找零"))
+
+    class Meta:
+        model = PaymentTender
+        fields = ("method", "amount", "tendered", "change", "reference")
+        read_only_fields = fields
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    fee_item_name = serializers.CharField(source="bill.fee_item.name", read_only=True)
+    period_start = serializers.DateField(source="bill.period_start", read_only=True)
+    period_end = serializers.DateField(source="bill.period_end", read_only=True)
+    amount = money(label=_("核销金额"))
+
+    class Meta:
+        model = Allocation
+        fields = ("bill", "fee_item_name", "period_start", "period_end", "amount")
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
+    payer_name = serializers.CharField(source="payer.name", read_only=True, default=None)
+    cashier_name = serializers.CharField(source="cashier.__str__", read_only=True, default=None)
+    amount = money(label=_("实收金额"))
+    amount_in_words = serializers.SerializerMethodField(label=_("大写金额"))
+    to_prepaid = serializers.SerializerMethodField(label=_("存入预存"))
+    tenders = PaymentTenderSerializer(many=True, read_only=True)
+    allocations = AllocationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ("id", "project", "project_name", "unit", "unit_code", "payer", "payer_name", "amount",
+                  "amount_in_words", "receipt_number", "cashier", "cashier_name", "received_at",
+                  "order_override_reason", "note", "tenders", "allocations", "to_prepaid")
+        read_only_fields = fields
+
+    def get_amount_in_words(self, payment) -> str:
+        return amount_in_chinese_capitals(payment.amount)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_to_prepaid(self, payment):
+        total = sum((m.amount for m in payment.prepaid_movements.all()
+                     if m.kind == PrepaidMovementKind.OVERPAYMENT), Decimal(0))
+        return f"{total:.2f}"
+
+
+class TenderInputSerializer(serializers.Serializer):
+    method = choice_field([(m.value, m.label) for m in PaymentMethod if m != PaymentMethod.DEPOSIT],
+                          "PaymentTenderMethodEnum", label=_("收款方式"))
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"), label=_("金额"))
+    tendered = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True,
+                                        label=_("实付"), help_text=_("现金实付，找零 = 实付 − 金额"))
+    reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                      label=_("交易号"))
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    unit = PermittedPrimaryKeyRelatedField(queryset=Unit.objects.all(), label=_("房屋"))
+    bills = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
+                                  label=_("账单"), help_text=_("要缴的账单 id；为空时全部存入通用预存"))
+    tenders = TenderInputSerializer(many=True, label=_("收款方式"))
+    override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                            label=_("跳过较早账单的原因"))
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="", label=_("备注"))
+
+    def validate_tenders(self, tenders):
+        if not tenders:
+            raise serializers.ValidationError(_("请至少选择一种收款方式"))
+        return tenders

@@ -17,4 +17,5 @@ router.register("bill-discounts", views.BillDiscountViewSet)
 router.register("journal-entries", views.JournalEntryViewSet)
 router.register("approval-flows", views.ApprovalFlowViewSet)
 router.register("approval-requests", views.ApprovalRequestViewSet)
+router.register("payments", views.PaymentViewSet)
 urlpatterns = router.urls

@@ -29,10 +29,12 @@ from ..models import (
     DiscountScheme,
     FeeItem,
     JournalEntry,
+    Payment,
     RuleBinding,
     RulePrice,
     Waiver,
 )
+from ..payments import Tender, payment_collect
 from ..services import bill_run_preview
 from . import filters, serializers
 
@@ -364,3 +366,43 @@ class BillRunScheduleViewSet(ScopedModelViewSet):
     search_fields = ("name",)
     ordering_fields = ("id", "name", "day_of_month")
     prefetch_related = ("rules",)
+
+
+class PaymentViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """收款 at the cashier's desk: list, read, and collect one payment for a unit's bills.
+
+    A payment may use several methods (现金 with change, 刷卡/POS, 微信, 支付宝, 银行转账, 预存冲抵). Bills are
+    settled oldest period first; what is paid beyond them goes to the unit's general prepaid. Send an
+    ``Idempotency-Key`` header so that a retried request does not collect twice.
+    """
+
+    queryset = Payment.objects.all()
+    serializer_class = serializers.PaymentSerializer
+    permission_classes = [ScopedModelPermissions]
+    search_fields = ("receipt_number", "unit__code", "payer__name")
+    ordering_fields = ("id", "received_at", "amount")
+
+    def get_queryset(self):
+        return selectors.payment_queryset(self.request.user).prefetch_related("prepaid_movements")
+
+    def get_serializer_class(self):
+        return serializers.PaymentCreateSerializer if self.action == "create" else serializers.PaymentSerializer
+
+    @extend_schema(request=serializers.PaymentCreateSerializer, responses={201: serializers.PaymentSerializer},
+                   description=_("收款：选择房屋的账单和收款方式。"
+                                 "账单已结清、跳过较早账单、预存余额不足等会答 400 并说明原因。"))
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        unit = data["unit"]
+        try:
+            payment = payment_collect(
+                project=unit.project, unit=unit, bill_ids=data["bills"], actor=request.user,
+                tenders=[Tender(t["method"], t["amount"], t.get("tendered"), t["reference"]) for t in data["tenders"]],
+                override_reason=data["override_reason"], note=data["note"])
+        except DjangoValidationError as exc:
+            raise _validation_errors(exc) from None
+        payment = self.get_queryset().get(pk=payment.pk)
+        return Response(serializers.PaymentSerializer(payment, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)

@@ -23,10 +23,12 @@ from aishang.billing.models import (
     DiscountScheme,
     FeeItem,
     JournalEntry,
+    Payment,
     RuleBinding,
     RulePrice,
     Waiver,
 )
+from aishang.billing.payments import Tender, payment_collect
 from aishang.billing.services import bill_run_create
 from aishang.core.testing import (
     all_register_permissions,
@@ -172,6 +174,12 @@ def _schedule(world, project):
 def _approval_request(world, project):
     return approval_request_create(action="waiver", bill=make_bill(project), amount="10.00", reason="困难减免",
                                    actor=make_staff(project.company, "cashier"))
+
+
+def _payment(world, project):
+    bill = make_bill(project)
+    return payment_collect(project=project, bill_ids=[bill.pk], tenders=[Tender("cash", bill.amount)],
+                           actor=make_staff(project.company, "cashier"))
 
 
 def _price_day():
@@ -321,6 +329,11 @@ SPECS = {
         payload=lambda w, home, refs: {"project": home.pk, "name": unique("定时"), "rules": [w.rule(refs).pk],
                                        "day_of_month": 1},
         patch={"day_of_month": 5},
+    ),
+    Payment: Spec(
+        make=_payment,
+        payload=lambda w, home, refs: {"unit": w.unit(home).pk, "tenders": [{"method": "cash", "amount": "50.00"}]},
+        has_references=False,
     ),
     ApprovalRequest: Spec(
         make=_approval_request,
