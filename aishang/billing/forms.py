@@ -378,14 +378,17 @@ class PaymentForm(forms.Form):
     prepaid = forms.DecimalField(label=_("预存冲抵"), **MONEY)
     reference = forms.CharField(label=_("交易号"), max_length=64, required=False,
                                 help_text=_("扫码、刷卡或转账的交易号"))
+    prepaid_to = forms.ModelChoiceField(label=_("余额存入"), queryset=FeeItem.objects.none(), required=False,
+                                        empty_label=_("通用预存"), help_text=_("多收或不选账单时存入的预存账户"))
     override_reason = forms.CharField(label=_("跳过较早账单的原因"), max_length=200, required=False)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
     METHODS = ("cash", "card", "wechat", "alipay", "transfer", "prepaid")
 
-    def __init__(self, *args, bills=(), **kwargs):
+    def __init__(self, *args, bills=(), company=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bills"].choices = [(bill.pk, str(bill)) for bill in bills]
+        self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company=company, is_active=True)
         style_widgets(self)
 
     def clean(self):

@@ -15,9 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aishang.core.money import money_total
+from aishang.core.money import money_total, money_totals
+from aishang.estate.models import Unit
 
-from .balances import bill_outstanding
+from .balances import bill_outstanding, bills_with_outstanding
 from .ledger import journal_post
 from .models import (
     MONEY_IN_METHODS,
@@ -133,10 +134,14 @@ def _earlier_open_bills(bills):
     return earlier
 
 
-def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note=""):
-    """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's general prepaid.
+def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note="",
+                    prepaid_from=None, prepaid_to=None):
+    """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's prepaid.
 
-    Bills are settled oldest period first; a bill paid in part stays open for the rest. Raises
+    Bills are settled oldest period first; a bill paid in part stays open for the rest. 预存冲抵 draws on
+    the unit's general prepaid, or on the account restricted to ``prepaid_from`` (a fee item; then every
+    bill must be of it); the remainder goes to the general account, or to the one of ``prepaid_to``
+    (with no bills, the payment is a top-up). Raises
     ValidationError, with nothing written, for bad input, bills already paid, or a later bill chosen
     while an earlier one of the same fee item is open (unless the actor may override it, with a reason).
     """
@@ -165,14 +170,16 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
                 raise ValidationError({"override_reason": _("跳过较早的账单须填写原因")})
 
         prepaid_used = sum((t.amount for t in tenders if t.method == PaymentMethod.PREPAID), Decimal(0))
-        general = None
-        if prepaid_used or total > sum(owed.values(), Decimal(0)):
-            if unit is None:
-                raise ValidationError({"tenders": _("没有房屋的收款不能使用或存入预存")})
-            general = prepaid_account(unit, lock=True)
-        if prepaid_used and prepaid_balance(general) < prepaid_used:
+        to_prepaid = total - sum((max(amount, Decimal(0)) for amount in owed.values()), Decimal(0))
+        if (prepaid_used or to_prepaid > 0) and unit is None:
+            raise ValidationError({"tenders": _("没有房屋的收款不能使用或存入预存")})
+        if prepaid_used and prepaid_from is not None and any(b.fee_item_id != prepaid_from.pk for b in bills):
+            raise ValidationError({"bills": _("专项预存只能冲抵「%(item)s」的账单") % {"item": prepaid_from}})
+        source = prepaid_account(unit, prepaid_from, lock=True) if prepaid_used else None
+        if source is not None and prepaid_balance(source) < prepaid_used:
             raise ValidationError({"tenders": _("预存余额不足，当前余额 %(balance)s 元")
-                                   % {"balance": prepaid_balance(general)}})
+                                   % {"balance": prepaid_balance(source)}})
+        target = prepaid_account(unit, prepaid_to, lock=True) if to_prepaid > 0 else None
 
         payment = Payment.objects.create(
             company_id=project.company_id, project=project, unit=unit,
@@ -197,11 +204,12 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
         Allocation.objects.bulk_create(allocations)
         movements = []
         if prepaid_used:
-            movements.append(PrepaidMovement(project=project, account=general, kind=PrepaidMovementKind.PAYMENT,
+            movements.append(PrepaidMovement(project=project, account=source, kind=PrepaidMovementKind.PAYMENT,
                                              amount=-prepaid_used, payment=payment, created_by=actor))
         if remaining > 0:
-            movements.append(PrepaidMovement(project=project, account=general, kind=PrepaidMovementKind.OVERPAYMENT,
-                                             amount=remaining, payment=payment, created_by=actor))
+            kind = PrepaidMovementKind.OVERPAYMENT if bills else PrepaidMovementKind.TOP_UP
+            movements.append(PrepaidMovement(project=project, account=target, kind=kind, amount=remaining,
+                                             payment=payment, created_by=actor))
         PrepaidMovement.objects.bulk_create(movements)
 
         money_in = defaultdict(Decimal)
@@ -211,6 +219,38 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
         journal_post(project=project, event="payment", actor=actor,
                      memo=_("收款 %(number)s") % {"number": payment.receipt_number},
                      lines=[*[(Account.CASH, None, amount, method) for method, amount in money_in.items()],
-                            (Account.PREPAID, None, prepaid_used - max(remaining, Decimal(0)), ""),
+                            (Account.PREPAID, None, prepaid_used, ""), (Account.PREPAID, None, -remaining, ""),
                             *[(Account.RECEIVABLE, fee_item, -amount, "") for fee_item, amount in settled.items()]])
     return payment
+
+
+def prepaid_offset(*, unit, actor, note=""):
+    """冲抵: settle the unit's open bills from its prepaid balances, oldest first; each restricted account pays
+    bills of its own fee item, the general account the rest. Returns the payments written (one per account)."""
+    payments = []
+    accounts = sorted(PrepaidAccount.objects.filter(unit=unit).select_related("fee_item"),
+                      key=lambda account: account.fee_item_id is None)  # restricted accounts first
+    for account in accounts:
+        bills = [bill for bill in _open_bills(unit)
+                 if account.fee_item_id is None or bill.fee_item_id == account.fee_item_id]
+        amount = min(prepaid_balance(account), sum((bill.outstanding for bill in bills), Decimal(0)))
+        if amount > 0:
+            payments.append(payment_collect(
+                project=unit.project, unit=unit, bill_ids=[bill.pk for bill in bills], actor=actor,
+                tenders=[Tender(PaymentMethod.PREPAID, amount)], prepaid_from=account.fee_item,
+                note=note or _("预存冲抵")))
+    return payments
+
+
+def _open_bills(unit):
+    return [bill for bill in bills_with_outstanding(Bill.objects.filter(unit=unit)).filter(outstanding__gt=0)
+            .order_by("period_start", "pk")]
+
+
+def run_prepaid_offset(run, *, actor=None):
+    """After a run posts, units of the run holding prepaid money have their new (and older) bills offset."""
+    run_units = Bill.objects.filter(run=run, unit__isnull=False).values("unit_id")
+    balances = money_totals(PrepaidMovement.objects.filter(project_id=run.project_id,
+                                                           account__unit_id__in=run_units), ["account__unit_id"])
+    for unit in Unit.objects.filter(pk__in=[unit_id for (unit_id,), total in balances.items() if total > 0]):
+        prepaid_offset(unit=unit, actor=actor, note=_("出账后自动冲抵"))

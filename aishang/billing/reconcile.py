@@ -9,28 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import F, Sum
-from django.db.models.functions import Round
 from django.utils.translation import gettext as _
 
-from aishang.core.money import FEN, money_total
+from aishang.core.money import money_total, money_totals
 
 from . import models as billing_models
 from .models import Account, Bill, FeeItem, JournalEntry, Posting
 
 ZERO = Decimal("0.00")
-
-
-def _fen_sums(queryset, group_by, field_name="amount"):
-    """group key → exact money sum, grouped in the database (SQLite sums whole fen, not floats)."""
-    grouped = queryset.order_by().values(*group_by)
-    if connections[queryset.db].vendor == "sqlite":
-        rows = grouped.annotate(fen=Sum(Round(F(field_name) * 100)))
-        return {tuple(row[key] for key in group_by): (Decimal(int(row["fen"] or 0)) / 100).quantize(FEN)
-                for row in rows}
-    rows = grouped.annotate(total=Sum(field_name))
-    return {tuple(row[key] for key in group_by): (row["total"] or Decimal(0)).quantize(FEN) for row in rows}
 
 
 def _bills(project, fee_item=None, month=None):
@@ -64,8 +50,8 @@ def corrections_by_bill(model_name, bills):
     if rows is None:
         return {}
     if _has_field(rows.model, "amount"):
-        return {key[0]: total for key, total in _fen_sums(rows, ["bill_id"]).items()}
-    return {key[0]: total for key, total in _fen_sums(bills.filter(pk__in=rows.values("bill_id")), ["pk"]).items()}
+        return {key[0]: total for key, total in money_totals(rows, ["bill_id"]).items()}
+    return {key[0]: total for key, total in money_totals(bills.filter(pk__in=rows.values("bill_id")), ["pk"]).items()}
 
 
 def _correction_total(model_name, bills):
@@ -168,14 +154,14 @@ class Report:
 
 
 def unbalanced_entries(projects):
-    totals = _fen_sums(Posting.objects.filter(entry__project__in=projects), ["entry_id"])
+    totals = money_totals(Posting.objects.filter(entry__project__in=projects), ["entry_id"])
     ids = {entry_id: total for (entry_id,), total in totals.items() if total != 0}
     entries = JournalEntry.objects.filter(pk__in=ids).select_related("project").order_by("pk")
     return [UnbalancedEntry(entry, ids[entry.pk]) for entry in entries]
 
 
 def control_rows(projects):
-    ledger = _fen_sums(Posting.objects.filter(project__in=projects, account=Account.RECEIVABLE),
+    ledger = money_totals(Posting.objects.filter(project__in=projects, account=Account.RECEIVABLE),
                        ["project_id", "fee_item_id"])
     pairs = set(ledger) | set(Bill.objects.filter(project__in=projects).order_by()
                               .values_list("project_id", "fee_item_id").distinct())

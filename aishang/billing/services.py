@@ -28,6 +28,7 @@ from .formula import FormulaError, compile_formula
 from .ledger import journal_post
 from .models import Account, Bill, BillKind, BillRun, BillRunSchedule, BillRunStatus, BindingTarget, ChargeRule
 from .notify import bills_notify_payers
+from .payments import run_prepaid_offset
 from .periods import Period, due_date, period_containing, period_to_bill
 from .pricing import FORMULA_VARIABLES, ChargeError, compute_charge
 
@@ -536,6 +537,7 @@ def bill_run_post(run, *, actor=None):
         while rows := list(islice(source.rows, BATCH_SIZE)):
             _post_batch(run, source, rows, actor)
     run_discounts_grant(run, actor=actor)
+    run_prepaid_offset(run, actor=actor)
     bills = Bill.objects.filter(run=run)
     totals = {"count": bills.count(), "total": money_total(bills)}
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.POSTED, posted_at=timezone.now(),

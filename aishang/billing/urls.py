@@ -34,6 +34,7 @@ urlpatterns = [
     path("bills/<int:pk>/approvals/<str:action>/", views.approval_request_add, name="approval_request_add"),
     path("desk/", views_desk.desk, name="desk"),
     path("desk/units/<int:pk>/", views_desk.desk_unit, name="desk_unit"),
+    path("desk/units/<int:pk>/offset/", views_desk.desk_unit_offset, name="desk_unit_offset"),
     path("payments/<int:pk>/receipt/", views_desk.payment_receipt, name="payment_receipt"),
     path("approvals/", views.approval_inbox, name="approval_inbox"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval_detail"),

@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from aishang.core.money import amount_in_chinese_capitals, format_money
 from aishang.estate.models import Unit
 
 from . import selectors
 from .forms import PaymentForm
-from .payments import OVERRIDE_ORDER_PERMISSION, payment_collect
+from .payments import OVERRIDE_ORDER_PERMISSION, payment_collect, prepaid_offset
 from .views import _apply_errors
 
 
@@ -34,13 +35,13 @@ def desk_unit(request, pk):
     today = timezone.localdate()
     groups = selectors.desk_open_bills(request.user, unit, today)
     bills = [bill for _fee_item, group in groups for bill in group]
-    form = PaymentForm(request.POST or None, bills=bills)
+    form = PaymentForm(request.POST or None, bills=bills, company=unit.project.company)
     if request.method == "POST" and form.is_valid():
         try:
             payment = payment_collect(project=unit.project, unit=unit, bill_ids=form.cleaned_data["bills"],
                                       tenders=form.tenders(), actor=request.user,
                                       override_reason=form.cleaned_data["override_reason"],
-                                      note=form.cleaned_data["note"])
+                                      note=form.cleaned_data["note"], prepaid_to=form.cleaned_data["prepaid_to"])
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -52,6 +53,25 @@ def desk_unit(request, pk):
                "occupants": unit.occupancies.current(today).select_related("customer"),
                "may_override": request.user.has_perm(OVERRIDE_ORDER_PERMISSION)}
     return render(request, "billing/desk_unit.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@permission_required("billing.add_payment", raise_exception=True)
+@require_POST
+def desk_unit_offset(request, pk):
+    """预存冲抵: settle the unit's open bills from its prepaid balances."""
+    unit = get_object_or_404(Unit.objects.restrict(request.user, "view").select_related("project"), pk=pk)
+    try:
+        payments = prepaid_offset(unit=unit, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if payments:
+            messages.success(request, _("已从预存冲抵 %(amount)s") % {
+                "amount": format_money(sum(payment.amount for payment in payments))})
+        else:
+            messages.info(request, _("没有可冲抵的预存余额或未结账单"))
+    return redirect("billing:desk_unit", pk=unit.pk)
 
 
 @login_required

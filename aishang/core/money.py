@@ -239,3 +239,18 @@ def money_total(queryset, field: str = "amount") -> Decimal:
         return (Decimal(int(fen)) / 100).quantize(FEN) if fen is not None else Decimal("0.00")
     total = queryset.aggregate(total=Sum(field))["total"]
     return (total or Decimal("0")).quantize(FEN)
+
+
+def money_totals(queryset, group_by, field: str = "amount") -> dict:
+    """group key (a tuple of ``group_by``'s values) → the exact sum of a money column, grouped in the database."""
+    from django.db import connections
+    from django.db.models import F, Sum
+    from django.db.models.functions import Round
+
+    grouped = queryset.order_by().values(*group_by)
+    if connections[queryset.db].vendor == "sqlite":
+        rows = grouped.annotate(fen=Sum(Round(F(field) * 100)))
+        return {tuple(row[key] for key in group_by): (Decimal(int(row["fen"] or 0)) / 100).quantize(FEN)
+                for row in rows}
+    rows = grouped.annotate(total=Sum(field))
+    return {tuple(row[key] for key in group_by): (row["total"] or Decimal(0)).quantize(FEN) for row in rows}

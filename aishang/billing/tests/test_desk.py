@@ -108,3 +108,17 @@ def test_staff_without_the_desk_permission_cannot_open_it(client, project):
     client.force_login(make_staff(project.company, "technician"))
 
     assert client.get(reverse("billing:desk")).status_code == 403
+
+
+def test_the_desk_tops_up_a_restricted_account_and_offsets_open_bills_from_prepaid(client, project, cashier):
+    unit = make_unit(project)
+    water = make_fee_item(project.company, name="水费")
+    bill = make_bill(project, "20.00", unit=unit, fee_item=water)
+    desk = reverse("billing:desk_unit", args=[unit.pk])
+
+    client.post(desk, {"cash": "30.00", "prepaid_to": water.pk})
+    assert prepaid_balance(prepaid_account(unit, water)) == Decimal("30.00")
+    response = client.post(reverse("billing:desk_unit_offset", args=[unit.pk]), follow=True)
+
+    assert "已从预存冲抵 ¥20.00" in response.content.decode()
+    assert bill_outstanding(bill) == 0 and prepaid_balance(prepaid_account(unit, water)) == Decimal("10.00")

@@ -176,3 +176,42 @@ def test_receipt_numbers_stay_gapless_and_unique_under_concurrent_payments(proje
     numbers = sorted(Payment.objects.values_list("receipt_number", flat=True))
     year = datetime.date.today().year
     assert numbers == [f"SJ{year}-{n:06d}" for n in range(1, 9)]
+
+
+def test_top_ups_go_to_the_general_or_a_restricted_account_and_restricted_money_pays_only_its_fee_item(project,
+                                                                                                        cashier):
+    unit = make_unit(project)
+    water, fee = make_fee_item(project.company, name="水费"), make_fee_item(project.company, name="物业费")
+    payment_collect(project=project, unit=unit, bill_ids=[], tenders=[cash("30.00")], actor=cashier,
+                    prepaid_to=water)
+    property_bill = make_bill(project, "100.00", unit=unit, fee_item=fee)
+
+    with pytest.raises(ValidationError, match="专项预存只能冲抵「水费」"):
+        payment_collect(project=project, bill_ids=[property_bill.pk], actor=cashier, prepaid_from=water,
+                        tenders=[Tender(PaymentMethod.PREPAID, Decimal("30.00"))])
+
+    movement = prepaid_account(unit, water).movements.get()
+    assert (movement.kind, movement.amount) == (PrepaidMovementKind.TOP_UP, Decimal("30.00"))
+    assert prepaid_balance(prepaid_account(unit)) == 0
+    assert reconcile([project]).is_clean
+
+
+def test_new_bills_are_offset_from_prepaid_when_a_run_posts_restricted_money_on_its_own_fee_item(project, cashier):
+    from aishang.billing.services import bill_run_create, bill_run_post
+    from aishang.core.testing import make_charge_rule
+
+    unit = make_unit(project)
+    water, fee = make_fee_item(project.company, name="水费"), make_fee_item(project.company, name="物业费")
+    payment_collect(project=project, unit=unit, bill_ids=[], tenders=[cash("50.00")], actor=cashier)
+    payment_collect(project=project, unit=unit, bill_ids=[], tenders=[cash("30.00")], actor=cashier,
+                    prepaid_to=water)
+    rules = [make_charge_rule(project, fee_item=fee, price="100.00", method="fixed", units=[unit]),
+             make_charge_rule(project, fee_item=water, price="20.00", method="fixed", units=[unit])]
+
+    run = bill_run_post(bill_run_create(project=project, rules=rules, period_month=NOVEMBER))
+
+    bills = {bill.fee_item: bill for bill in run.bills.all()}
+    assert bill_outstanding(bills[water]) == 0 and bill_outstanding(bills[fee]) == Decimal("50.00")
+    assert prepaid_balance(prepaid_account(unit, water)) == Decimal("10.00")
+    assert prepaid_balance(prepaid_account(unit)) == 0
+    assert reconcile([project]).is_clean
