@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Round
 
 from aishang.core.money import money_total
 
@@ -36,5 +36,7 @@ def bills_with_outstanding(queryset):
     return (queryset
             .annotate(discounted=summed(BillDiscount), waived=summed(Waiver), voided=summed(BillVoid),
                       paid=summed(Allocation))
-            .annotate(outstanding=ExpressionWrapper(
-                F("amount") - F("discounted") - F("waived") - F("voided") - F("paid"), output_field=MONEY_FIELD)))
+            # Rounded in the database: SQLite sums decimals as floats, and 59.79 − (29.90 + 29.89) must be 0 there
+            # too, or a settled bill would count as open.
+            .annotate(outstanding=Round(
+                F("amount") - F("discounted") - F("waived") - F("voided") - F("paid"), 2, output_field=MONEY_FIELD)))
