@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aishang.core.money import money_total, money_totals
 
 from . import models as billing_models
-from .models import Account, Bill, FeeItem, JournalEntry, Posting
+from .models import Account, Bill, FeeItem, JournalEntry, Posting, PrepaidMovement
 
 ZERO = Decimal("0.00")
 
@@ -134,15 +134,30 @@ class PeriodRow:
 
 
 @dataclass
+class PrepaidRow:
+    """A project's prepaid control account (a credit balance, shown positive) against its accounts' movements."""
+
+    project: object
+    ledger: Decimal
+    subledger: Decimal
+
+    @property
+    def difference(self):
+        return self.ledger - self.subledger
+
+
+@dataclass
 class Report:
     unbalanced: list = field(default_factory=list)
     control: list = field(default_factory=list)
     periods: list = field(default_factory=list)
+    prepaid: list = field(default_factory=list)
 
     @property
     def differences(self):
         return ([row.total for row in self.unbalanced] + [row.difference for row in self.control if row.difference]
-                + [row.difference for row in self.periods if row.difference])
+                + [row.difference for row in self.periods if row.difference]
+                + [row.difference for row in self.prepaid if row.difference])
 
     @property
     def is_clean(self):
@@ -174,6 +189,13 @@ def control_rows(projects):
         rows.append(ControlRow(project, fee_item, ledger.get((project_id, fee_item_id), ZERO), subledger))
     rows.sort(key=lambda row: (row.project.code, row.fee_item.code if row.fee_item else ""))
     return rows
+
+
+def prepaid_rows(projects):
+    ledger = money_totals(Posting.objects.filter(project__in=projects, account=Account.PREPAID), ["project_id"])
+    movements = money_totals(PrepaidMovement.objects.filter(project__in=projects), ["project_id"])
+    return [PrepaidRow(project, -ledger.get((project.pk,), ZERO), movements.get((project.pk,), ZERO))
+            for project in projects if (project.pk,) in ledger or (project.pk,) in movements]
 
 
 def _months(project, month):
@@ -209,7 +231,7 @@ def _outstanding(bills):
 def reconcile(projects, *, month=None):
     projects = list(projects)
     return Report(unbalanced=unbalanced_entries(projects), control=control_rows(projects),
-                  periods=period_rows(projects, month))
+                  periods=period_rows(projects, month), prepaid=prepaid_rows(projects))
 
 
 def result_line(report):

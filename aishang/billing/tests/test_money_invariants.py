@@ -145,7 +145,7 @@ class MoneyMachine(RuleBasedStateMachine):
             self.each_payment_is_its_allocations_plus_what_went_to_prepaid()
             self.prepaid_balances_are_their_movements_and_what_happened()
             report = reconcile([self.world.project])
-            assert report.is_clean, report.differences()
+            assert report.is_clean, report.differences
         finally:
             transaction.set_rollback(True)
             self.atomic.__exit__(None, None, None)

@@ -116,3 +116,23 @@ def test_an_approved_waiver_is_a_correction_on_both_sides():
     assert error is None, output
     assert "¥200.00" in output and "¥16.90" in output
     assert output.strip().splitlines()[-1] == "对账结果：一致"
+
+
+def test_prepaid_money_in_the_journal_equals_the_prepaid_balances_and_a_stray_movement_is_caught(project):
+    from aishang.billing.models import PrepaidMovement, PrepaidMovementKind
+    from aishang.billing.payments import Tender, payment_collect, prepaid_account
+    from aishang.core.testing import make_staff
+
+    unit = make_unit(project)
+    payment_collect(project=project, unit=unit, bill_ids=[], tenders=[Tender("cash", Decimal("80.00"))],
+                    actor=make_staff(project.company, "cashier"))
+
+    output, error = run_reconcile("--project", project.code)
+    assert error is None
+    assert any(line.split()[-3:] == ["¥80.00", "¥80.00", "¥0.00"] for line in output.splitlines())
+
+    PrepaidMovement.objects.create(project=project, account=prepaid_account(unit), kind=PrepaidMovementKind.TOP_UP,
+                                   amount=Decimal("5.00"))
+    output, error = run_reconcile("--project", project.code)
+    assert isinstance(error, CommandError)
+    assert output.strip().splitlines()[-1] == "对账结果：差额 ¥5.00（1 处）"

@@ -1,5 +1,6 @@
 """Prove the books agree: every journal entry balances, the receivable control account equals the
-bills' outstanding total per project and fee item, and billed − discounted − waived − voided = outstanding + paid."""
+bills' outstanding total per project and fee item, billed − discounted − waived − voided = outstanding + paid, and
+the prepaid control account equals the sum of the prepaid balances."""
 
 import datetime
 import unicodedata
@@ -82,6 +83,16 @@ class Command(BaseCommand):
                             format_money(row.outstanding), format_money(row.amounts["paid"]),
                             format_money(row.difference)] for row in report.periods], numeric_from=2):
             write(line)
+
+        write("")
+        write(_("四、总账预收与预存明细"))
+        if report.prepaid:
+            for line in table([_("项目"), _("总账预收"), _("预存余额合计"), _("差额")],
+                              [[row.project.name, format_money(row.ledger), format_money(row.subledger),
+                                format_money(row.difference)] for row in report.prepaid], numeric_from=1):
+                write(line)
+        else:
+            write(_("没有预存"))
 
         write("")
         result = result_line(report)
