@@ -207,3 +207,24 @@ def test_a_taken_username_stops_the_demo_before_it_writes_anything(demo):
     with pytest.raises(CommandError, match="kefu"):
         call_command("demo_data", stdout=io.StringIO())
     assert not Company.objects.filter(name=DEMO_COMPANY_NAME).exists()
+
+
+def test_a_demo_company_with_payments_prepaid_and_a_schedule_is_deleted_whole(demo):
+    from aishang.billing.models import BillRunSchedule, ChargeRule, Payment, PrepaidMovement
+    from aishang.billing.payments import Tender, payment_collect
+    from aishang.billing.services import bill_run_create, bill_run_post
+
+    street = projects(demo)["爱尚商业街"]
+    rules = ChargeRule.objects.filter(project=street)
+    run = bill_run_post(bill_run_create(project=street, rules=rules, period_month=datetime.date(2026, 10, 1)))
+    schedule = BillRunSchedule.objects.create(project=street, name="每月出账", day_of_month=1)
+    schedule.rules.set(rules)
+    bill = run.bills.order_by("pk").first()
+    payment_collect(project=street, bill_ids=[bill.pk], tenders=[Tender("cash", bill.amount + Decimal("10.00"))],
+                    actor=User.objects.get(username="cashier"))
+    assert PrepaidMovement.objects.filter(project=street).exists()
+
+    demo_delete(Company.objects.get(pk=demo.pk))  # a copy: the module's own company is deleted at its end
+
+    assert not Payment.objects.filter(project=street).exists()
+    assert not Company.objects.filter(pk=demo.pk).exists()
