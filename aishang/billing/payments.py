@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aishang.core.money import money_total, money_totals
 from aishang.estate.models import Unit
 
-from .balances import bill_outstanding, bills_with_outstanding
+from .balances import bills_with_outstanding
 from .ledger import journal_post
 from .models import (
     MONEY_IN_METHODS,
@@ -122,15 +122,15 @@ def prepaid_balance(account):
 
 
 def _earlier_open_bills(bills):
-    """Open bills of the same subject and fee item as a chosen bill, due for an earlier period, not chosen."""
+    """For each chosen bill, the oldest open bill of the same subject and fee item, of an earlier period, not chosen."""
     chosen = {bill.pk for bill in bills}
     earlier = []
     for bill in bills:
         subject = {"unit_id": bill.unit_id} if bill.unit_id else {"unit__isnull": True, "payer_id": bill.payer_id}
-        candidates = (Bill.objects.filter(project_id=bill.project_id, fee_item_id=bill.fee_item_id,
-                                          period_start__lt=bill.period_start, **subject)
-                      .exclude(pk__in=chosen).order_by("period_start", "pk"))
-        earlier.extend(candidate for candidate in candidates if bill_outstanding(candidate) > 0)
+        candidates = (bills_with_outstanding(Bill.objects.filter(
+            project_id=bill.project_id, fee_item_id=bill.fee_item_id, period_start__lt=bill.period_start, **subject))
+            .exclude(pk__in=chosen).filter(outstanding__gt=0).select_related("fee_item").order_by("period_start", "pk"))
+        earlier.extend(candidates[:1])
     return earlier
 
 
@@ -152,7 +152,9 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
                      .select_related("fee_item").order_by("pk"))
         if len(bills) != len(set(bill_ids)):
             raise ValidationError({"bills": _("有账单不存在或不属于该项目")})
-        owed = {bill.pk: bill_outstanding(bill) for bill in bills}
+        # Read after the lock, in one query: what each chosen bill still owes now.
+        owed = {pk: Decimal(amount).quantize(CENT) for pk, amount in bills_with_outstanding(
+            Bill.objects.filter(pk__in=[bill.pk for bill in bills])).values_list("pk", "outstanding")}
         if bills and not any(amount > 0 for amount in owed.values()):
             raise ValidationError({"bills": _("所选账单已结清，请刷新后重试")})
         units = {bill.unit_id for bill in bills if bill.unit_id}
