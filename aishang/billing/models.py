@@ -384,13 +384,16 @@ class Posting(models.Model):
         return f"{self.get_account_display()} {self.amount}"
 
 
-# Approvals of corrections (减免, 作废, later 退款) and the correction rows they write.
+# Approvals of corrections (减免, 作废, 退款) and the correction rows they write.
 
 
 class ApprovalAction(models.TextChoices):
     WAIVER = "waiver", _("减免")
     VOID = "void", _("作废")
-    REFUND = "refund", _("退款")
+    REFUND = "refund", _("收款退款")
+    PAYMENT_VOID = "payment_void", _("收款作废")
+    PREPAID_REFUND = "prepaid_refund", _("预存退款")
+    DEPOSIT_REFUND = "deposit_refund", _("押金退还")
 
 
 class ApprovalStatus(models.TextChoices):
@@ -456,8 +459,9 @@ class ApprovalLevel(ScopedModel):
 
 
 class ApprovalRequest(ScopedModel):
-    """审批申请. ``route`` is the levels chosen by amount when it was submitted, so a later change of the
-    flow does not move requests already under way."""
+    """审批申请 about one subject: a bill (减免, 作废), a payment (收款作废, 收款退款), a prepaid account (预存退款)
+    or a deposit (押金退还). ``route`` is the levels chosen by amount when it was submitted, so a later change
+    of the flow does not move requests already under way."""
 
     scope_project_path = "project"
 
@@ -465,8 +469,17 @@ class ApprovalRequest(ScopedModel):
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT,
                                 related_name="approval_requests")
     action = models.CharField(_("业务"), max_length=20, choices=ApprovalAction.choices)
-    bill = models.ForeignKey(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="approval_requests")
+    bill = models.ForeignKey(Bill, verbose_name=_("账单"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="approval_requests")
+    payment = models.ForeignKey("Payment", verbose_name=_("收款"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="approval_requests")
+    prepaid_account = models.ForeignKey("PrepaidAccount", verbose_name=_("预存账户"), null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="approval_requests")
+    deposit = models.ForeignKey("Deposit", verbose_name=_("押金"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="approval_requests")
     amount = models.DecimalField(_("金额"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    refund_method = models.CharField(_("退款方式"), max_length=20, blank=True, choices=PaymentMethod.choices,
+                                     help_text=_("退款退回的方式；预存冲抵表示退回预存"))
     reason = models.TextField(_("申请原因"))
     status = models.CharField(_("状态"), max_length=20, choices=ApprovalStatus.choices,
                               default=ApprovalStatus.PENDING)
@@ -485,16 +498,37 @@ class ApprovalRequest(ScopedModel):
             # Two clerks submitting at once: the database keeps one pending request per bill and action.
             models.UniqueConstraint(fields=["bill", "action"], condition=Q(status="pending"),
                                     name="approval_request_one_pending"),
+            models.UniqueConstraint(fields=["payment"], condition=Q(status="pending"),
+                                    name="approval_request_one_pending_payment"),
+            models.UniqueConstraint(fields=["prepaid_account", "action"], condition=Q(status="pending"),
+                                    name="approval_request_one_pending_prepaid"),
+            models.UniqueConstraint(fields=["deposit", "action"], condition=Q(status="pending"),
+                                    name="approval_request_one_pending_deposit"),
+            models.CheckConstraint(
+                condition=(Q(bill__isnull=False, payment__isnull=True, prepaid_account__isnull=True,
+                             deposit__isnull=True)
+                           | Q(bill__isnull=True, payment__isnull=False, prepaid_account__isnull=True,
+                               deposit__isnull=True)
+                           | Q(bill__isnull=True, payment__isnull=True, prepaid_account__isnull=False,
+                               deposit__isnull=True)
+                           | Q(bill__isnull=True, payment__isnull=True, prepaid_account__isnull=True,
+                               deposit__isnull=False)),
+                name="approval_request_one_subject"),
         ]
         indexes = [models.Index(fields=["status", "current_role"], name="approval_request_inbox")]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.bill} {self.amount}"
+        return f"{self.get_action_display()} {self.subject} {self.amount}"
 
     def get_absolute_url(self):
         from django.urls import reverse
 
         return reverse("billing:approval_detail", kwargs={"pk": self.pk})
+
+    @property
+    def subject(self):
+        """What the request is about: its bill, payment, prepaid account or deposit."""
+        return self.bill or self.payment or self.prepaid_account or self.deposit
 
     def get_scope_ids(self):
         return self.company_id, self.project_id
@@ -713,8 +747,17 @@ class BillDiscount(ScopedModel):
 # Payments at the cashier's desk (收银台), prepaid balances (预存) and receipt numbers.
 
 
+class PaymentSource(models.TextChoices):
+    DESK = "desk", _("收银台")
+    OFFSET = "offset", _("预存冲抵")
+    DEPOSIT = "deposit", _("押金收取")
+    IMPORT = "import", _("历史导入")
+    ONLINE = "online", _("线上支付")
+
+
 class Payment(ScopedModel):
-    """收款: money collected once, by one or more methods, allocated to bills; the rest goes to prepaid. Insert-only."""
+    """收款: money collected once, by one or more methods, allocated to bills; the rest goes to prepaid or to a
+    deposit. Insert-only: a void or refund is a ``PaymentReversal`` pointing at it."""
 
     scope_project_path = "project"
 
@@ -729,6 +772,7 @@ class Payment(ScopedModel):
     cashier = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("收款人"), null=True,
                                 on_delete=models.PROTECT, related_name="+")
     received_at = models.DateTimeField(_("收款时间"), default=timezone.now)
+    source = models.CharField(_("来源"), max_length=20, choices=PaymentSource.choices, default=PaymentSource.DESK)
     order_override_reason = models.CharField(_("跳过较早账单的原因"), max_length=200, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     updated_at = None
@@ -758,6 +802,8 @@ class PaymentTender(models.Model):
     tendered = models.DecimalField(_("实付"), null=True, blank=True, **MONEY)
     change = models.DecimalField(_("找零"), default=0, **MONEY)
     reference = models.CharField(_("交易号"), max_length=64, blank=True)
+    deposit = models.ForeignKey("Deposit", verbose_name=_("冲抵的押金"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = verbose_name_plural = _("收款方式明细")
@@ -769,7 +815,8 @@ class PaymentTender(models.Model):
 
 
 class Allocation(ScopedModel):
-    """The part of a payment that settles a bill. Insert-only; a bill's allocations never exceed what it owed."""
+    """The part of a payment that settles a bill, or (negative, with ``reversal``) that a void or refund of the
+    payment takes back, reopening the bill. Insert-only; a bill's allocations never exceed what it owed."""
 
     scope_project_path = "project"
 
@@ -778,13 +825,20 @@ class Allocation(ScopedModel):
                                 related_name="allocations")
     bill = models.ForeignKey(Bill, verbose_name=_("账单"), on_delete=models.PROTECT, related_name="allocations")
     amount = models.DecimalField(_("核销金额"), **MONEY)
+    reversal = models.ForeignKey("PaymentReversal", verbose_name=_("冲回"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="allocations")
     created_at = models.DateTimeField(_("核销时间"), default=timezone.now)
     updated_at = None
 
     class Meta:
         verbose_name = verbose_name_plural = _("账单核销")
         ordering = ["bill", "created_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]
+        constraints = [
+            # Settling rows are positive; the rows of a void or refund are negative and name it.
+            models.CheckConstraint(condition=Q(amount__gt=0, reversal__isnull=True)
+                                   | Q(amount__lt=0, reversal__isnull=False),
+                                   name="allocation_sign_matches_reversal"),
+        ]
 
     def __str__(self):
         return f"{self.bill} {self.amount}"
@@ -824,6 +878,7 @@ class PrepaidMovementKind(models.TextChoices):
     OVERPAYMENT = "overpayment", _("多收转预存")
     PAYMENT = "payment", _("预存冲抵")
     REFUND = "refund", _("预存退款")
+    REVERSAL = "reversal", _("收款冲回")
 
 
 class PrepaidMovement(ScopedModel):
@@ -838,6 +893,10 @@ class PrepaidMovement(ScopedModel):
     amount = models.DecimalField(_("金额"), help_text=_("存入为正，支出为负"), **MONEY)
     payment = models.ForeignKey(Payment, verbose_name=_("收款"), null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="prepaid_movements")
+    reversal = models.ForeignKey("PaymentReversal", verbose_name=_("冲回"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="prepaid_movements")
+    request = models.ForeignKey(ApprovalRequest, verbose_name=_("退款申请"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="prepaid_movements")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True,
                                    on_delete=models.PROTECT, related_name="+")
@@ -868,3 +927,237 @@ class ReceiptSequence(models.Model):
 
     def __str__(self):
         return f"{self.company_id} {self.year} {self.last_number}"
+
+
+class ReversalKind(models.TextChoices):
+    VOID = "void", _("作废")
+    REFUND = "refund", _("退款")
+
+
+class PaymentReversal(ScopedModel):
+    """收款冲回: an approved void (the whole payment, its receipt 作废) or refund (wholly or partly) of a payment.
+
+    Its negative allocations reopen the bills it takes money back from; ``method`` is where the money goes:
+    one of the payment's methods, or 预存冲抵 for the unit's prepaid. Insert-only.
+    """
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, verbose_name=_("收款"), on_delete=models.PROTECT, related_name="reversals")
+    kind = models.CharField(_("类型"), max_length=20, choices=ReversalKind.choices)
+    request = models.OneToOneField(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.PROTECT,
+                                   related_name="payment_reversal")
+    amount = models.DecimalField(_("金额"), **MONEY)
+    method = models.CharField(_("退回方式"), max_length=20, choices=PaymentMethod.choices)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收款冲回")
+        ordering = ["payment", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_reversal_amount_not_negative"),
+            models.UniqueConstraint(fields=["payment"], condition=Q(kind="void"), name="payment_reversal_one_void"),
+        ]
+
+    def __str__(self):
+        return f"{self.payment.receipt_number} {self.get_kind_display()} {self.amount}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+class Deposit(ScopedModel):
+    """押金 held for a unit or a customer (装修押金, 门禁卡押金 …), collected by a payment with its receipt.
+
+    What is still held is the sum of its movements; offsets against bills and refunds are movements. Insert-only.
+    """
+
+    scope_project_path = "project"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="deposits")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="deposits")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="deposits")
+    kind = models.CharField(_("押金类型"), max_length=30)
+    amount = models.DecimalField(_("收取金额"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    payment = models.OneToOneField(Payment, verbose_name=_("收款"), on_delete=models.PROTECT, related_name="deposit")
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("收取时间"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("押金")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_amount_positive"),
+            models.CheckConstraint(condition=Q(unit__isnull=False) | Q(customer__isnull=False),
+                                   name="deposit_has_unit_or_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.payment.receipt_number}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("billing:deposit_detail", kwargs={"pk": self.pk})
+
+    def get_scope_ids(self):
+        return self.company_id, self.project_id
+
+
+class DepositMovementKind(models.TextChoices):
+    COLLECT = "collect", _("收取")
+    OFFSET = "offset", _("冲抵账单")
+    REFUND = "refund", _("退还")
+    REVERSAL = "reversal", _("收款冲回")
+
+
+class DepositMovement(ScopedModel):
+    """One movement of a deposit: collected (positive), offset against bills or refunded (negative). Insert-only."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    deposit = models.ForeignKey(Deposit, verbose_name=_("押金"), on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("类型"), max_length=20, choices=DepositMovementKind.choices)
+    amount = models.DecimalField(_("金额"), help_text=_("收入为正，支出为负"), **MONEY)
+    payment = models.ForeignKey(Payment, verbose_name=_("收款"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="deposit_movements")
+    reversal = models.ForeignKey(PaymentReversal, verbose_name=_("冲回"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="deposit_movements")
+    request = models.ForeignKey(ApprovalRequest, verbose_name=_("退还申请"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="deposit_movements")
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("押金流水")
+        ordering = ["deposit", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="deposit_movement_not_zero")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+
+class ShiftClose(ScopedModel):
+    """日结: a cashier's shift closed, with what was collected by method and the cash handed over. Insert-only.
+
+    The shift covers the cashier's payments and reversals after the previous close up to ``period_end``; a
+    closed shift's payments are corrected only by voids and refunds, which fall into a later shift.
+    """
+
+    scope_company_path = "company"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("收款人"), on_delete=models.PROTECT,
+                                related_name="shift_closes")
+    period_start = models.DateTimeField(_("班次开始"), null=True, blank=True)
+    period_end = models.DateTimeField(_("班次结束"))
+    payment_count = models.PositiveIntegerField(_("收款笔数"), default=0)
+    total = models.DecimalField(_("收款合计"), default=0, **MONEY)
+    totals_by_method = models.JSONField(_("按收款方式"), default=dict)
+    reversals_total = models.DecimalField(_("作废退款合计"), default=0, **MONEY)
+    cash_expected = models.DecimalField(_("应交现金"), default=0, **MONEY)
+    cash_handed_over = models.DecimalField(_("实交现金"), default=0, **MONEY)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("日结时间"), default=timezone.now)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    updated_at = None
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("日结")
+        ordering = ["-period_end", "-id"]
+        constraints = [models.UniqueConstraint(fields=["cashier", "period_end"], name="shift_close_unique_end")]
+
+    def __str__(self):
+        return f"{self.cashier} {self.period_end:%Y-%m-%d %H:%M}"
+
+    def get_scope_ids(self):
+        return self.company_id, None
+
+
+class PaperSize(models.TextChoices):
+    A4 = "a4", _("A4 纵向")
+    A5 = "a5", _("A5 横向")
+    THIRDS = "241x93", _("241×93 毫米（针式三等分）")
+    HALVES = "241x140", _("241×140 毫米（针式二等分）")
+
+
+class ReceiptLayout(models.TextChoices):
+    STANDARD = "standard", _("标准收据")
+    OVERLAY = "overlay", _("套打（预印收据）")
+
+
+class ReceiptTemplate(ChangeLoggedModel, ScopedModel):
+    """A company's receipt print template: title, logo, which fields show, paper, and 套打 positions.
+
+    Users edit data, not code: ``fields`` lists field codes from a fixed set and ``positions`` maps a field code
+    to its place in millimetres on a pre-printed form, so a template cannot run code or reach other data.
+    """
+
+    scope_company_path = "company"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="receipt_templates")
+    name = models.CharField(_("名称"), max_length=60)
+    is_default = models.BooleanField(_("默认模板"), default=False)
+    title = models.CharField(_("标题"), max_length=60, default="收款收据")
+    logo = models.FileField(_("标志"), upload_to="receipt-logos/", blank=True)
+    paper = models.CharField(_("纸张"), max_length=20, choices=PaperSize.choices, default=PaperSize.A5)
+    layout = models.CharField(_("版式"), max_length=20, choices=ReceiptLayout.choices,
+                              default=ReceiptLayout.STANDARD)
+    fields = models.JSONField(_("显示字段"), default=list)
+    positions = models.JSONField(_("套打位置"), default=dict, blank=True)
+    footer = models.CharField(_("页脚"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收据模板")
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company"], condition=Q(is_default=True),
+                                    name="receipt_template_one_default"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.company_id, None
+
+
+class ReceiptPrint(models.Model):
+    """Each time a receipt is printed or downloaded; every copy after the first is a 补打. Insert-only."""
+
+    payment = models.ForeignKey(Payment, verbose_name=_("收款"), on_delete=models.PROTECT, related_name="prints")
+    copy_number = models.PositiveIntegerField(_("打印次序"))
+    template = models.ForeignKey(ReceiptTemplate, verbose_name=_("模板"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("打印人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    printed_at = models.DateTimeField(_("打印时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("收据打印记录")
+        ordering = ["payment", "copy_number"]
+        constraints = [models.UniqueConstraint(fields=["payment", "copy_number"], name="receipt_print_unique_copy")]
+
+    def __str__(self):
+        return f"{self.payment.receipt_number} #{self.copy_number}"
+
+    @property
+    def is_reprint(self):
+        return self.copy_number > 1

@@ -24,9 +24,13 @@ VIEW_BILLS = ["billing.view_bill", "billing.view_feeitem", "billing.view_charger
               "billing.add_approvalrequest"]
 # 临时收费 and 预缴账单 are raised at the cashier's desk.
 RAISE_BILLS = ["billing.add_bill"]
-# 收银台: collecting payments and reading prepaid balances; skipping an earlier bill is a finance right.
-PAYMENTS = ["billing.view_payment", "billing.add_payment", "billing.view_prepaidaccount"]
+# 收银台: collecting payments and deposits, reading prepaid balances and corrections, closing one's shift;
+# skipping an earlier bill is a finance right, and so is editing receipt templates.
+PAYMENTS = ["billing.view_payment", "billing.add_payment", "billing.view_prepaidaccount", "billing.view_deposit",
+            "billing.add_deposit", "billing.view_paymentreversal", "billing.view_shiftclose",
+            "billing.add_shiftclose", "billing.view_receipttemplate"]
 PAYMENT_OVERRIDE = ["billing.override_payment_order"]
+RECEIPT_SETUP = ["billing.add_receipttemplate", "billing.change_receipttemplate", "billing.delete_receipttemplate"]
 APPROVALS = ["billing.add_approvalrequest", "billing.view_approvalrequest", "billing.view_approvalflow",
              "billing.view_approvallevel"]
 APPROVAL_SETUP = ["billing.add_approvalflow", "billing.change_approvalflow", "billing.add_approvallevel",
@@ -53,7 +57,7 @@ SYSTEM_ROLES = [
     ("admin", "管理员", "企业管理员：全部权限", None),
     ("finance", "财务", "收费设置、账单、报表",
      VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING + APPROVALS
-     + PAYMENTS + PAYMENT_OVERRIDE + ["notifications.view_message"]),
+     + PAYMENTS + PAYMENT_OVERRIDE + RECEIPT_SETUP + ["notifications.view_message"]),
     ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS + RAISE_BILLS + PAYMENTS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
@@ -66,4 +70,5 @@ SYSTEM_ROLES = [
                                                        "customers": ["vehicle"]})),
 ]
 ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms]
-                    + BILLING + NOTIFICATIONS + APPROVALS + APPROVAL_SETUP + PAYMENTS + PAYMENT_OVERRIDE)
+                    + BILLING + NOTIFICATIONS + APPROVALS + APPROVAL_SETUP + PAYMENTS + PAYMENT_OVERRIDE
+                    + RECEIPT_SETUP)

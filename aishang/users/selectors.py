@@ -22,7 +22,8 @@ APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "bill
 MATRIX_MODELS = {
     **REGISTER_MODELS,
     "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "discountscheme", "billrunschedule", "billrun",
-                "bill", "approvalflow", "approvallevel", "approvalrequest", "payment", "prepaidaccount"],
+                "bill", "approvalflow", "approvallevel", "approvalrequest", "payment", "prepaidaccount",
+                "deposit", "paymentreversal", "shiftclose", "receipttemplate"],
     "notifications": ["message", "messagetemplate", "smsproviderconfig"],
     "users": ["user", "role"],
     "extras": ["customfield"],
@@ -30,7 +31,10 @@ MATRIX_MODELS = {
 # Company-level or platform-level actions a company's role never holds; staff are deactivated, not deleted.
 NOT_OFFERED = {"estate.add_company", "estate.delete_company", "users.delete_user",
                # Money rows are corrected by new rows, never changed or deleted.
-               "billing.change_bill", "billing.delete_bill", "billing.change_billrun", "billing.delete_billrun"}
+               "billing.change_bill", "billing.delete_bill", "billing.change_billrun", "billing.delete_billrun",
+               "billing.change_payment", "billing.delete_payment", "billing.change_deposit", "billing.delete_deposit",
+               "billing.add_paymentreversal", "billing.change_paymentreversal", "billing.delete_paymentreversal",
+               "billing.change_shiftclose", "billing.delete_shiftclose"}
 # Permissions of log models that are only ever read, offered as single checkboxes.
 READ_ONLY_LABELS = {"extras.view_objectchange": _("查看变更记录"), "extras.view_auditevent": _("查看审计日志"),
                     "billing.view_waiver": _("查看减免记录"), "billing.view_billvoid": _("查看作废记录"),
