@@ -937,8 +937,9 @@ class ReversalKind(models.TextChoices):
 class PaymentReversal(ScopedModel):
     """收款冲回: an approved void (the whole payment, its receipt 作废) or refund (wholly or partly) of a payment.
 
-    Its negative allocations reopen the bills it takes money back from; ``method`` is where the money goes:
-    one of the payment's methods, or 预存冲抵 for the unit's prepaid. Insert-only.
+    ``method`` is where the money goes: one of the payment's methods, or 预存冲抵 for the unit's prepaid. A refund
+    is one row; a void is one row per method of the payment, all naming the same request, so money out sums by
+    method. The negative allocations and movements that take the money back point at the first row. Insert-only.
     """
 
     scope_project_path = "project"
@@ -946,8 +947,8 @@ class PaymentReversal(ScopedModel):
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, verbose_name=_("收款"), on_delete=models.PROTECT, related_name="reversals")
     kind = models.CharField(_("类型"), max_length=20, choices=ReversalKind.choices)
-    request = models.OneToOneField(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.PROTECT,
-                                   related_name="payment_reversal")
+    request = models.ForeignKey(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.PROTECT,
+                                related_name="payment_reversals")
     amount = models.DecimalField(_("金额"), **MONEY)
     method = models.CharField(_("退回方式"), max_length=20, choices=PaymentMethod.choices)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
@@ -959,8 +960,9 @@ class PaymentReversal(ScopedModel):
         verbose_name = verbose_name_plural = _("收款冲回")
         ordering = ["payment", "created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_reversal_amount_not_negative"),
-            models.UniqueConstraint(fields=["payment"], condition=Q(kind="void"), name="payment_reversal_one_void"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_reversal_amount_positive"),
+            models.UniqueConstraint(fields=["payment", "method"], condition=Q(kind="void"),
+                                    name="payment_reversal_one_void"),
         ]
 
     def __str__(self):

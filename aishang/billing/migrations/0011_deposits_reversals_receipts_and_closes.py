@@ -286,7 +286,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='paymentreversal',
             name='request',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payment_reversal', to='billing.approvalrequest', verbose_name='审批申请'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payment_reversals', to='billing.approvalrequest', verbose_name='审批申请'),
         ),
         migrations.AddField(
             model_name='depositmovement',
@@ -352,11 +352,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='paymentreversal',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='payment_reversal_amount_not_negative'),
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_reversal_amount_positive'),
         ),
         migrations.AddConstraint(
             model_name='paymentreversal',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'void')), fields=('payment',), name='payment_reversal_one_void'),
+            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'void')), fields=('payment', 'method'), name='payment_reversal_one_void'),
         ),
         migrations.AddConstraint(
             model_name='depositmovement',
