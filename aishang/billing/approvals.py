@@ -1,7 +1,8 @@
-"""Approvals of waivers (减免) and voids (作废): multi-level flows by role, then correction rows and the ledger.
+"""Approvals of corrections: waivers (减免) and voids (作废) of bills, voids and refunds of payments, refunds of
+prepaid balances and deposits. Multi-level flows by role, then correction rows and the ledger.
 
-The bill is never edited: an approved request writes a ``Waiver`` or ``BillVoid`` row and one journal entry
-in the same transaction as the last decision (DESIGN.md, "Money").
+Nothing is edited: an approved request writes correction rows (``Waiver``, ``BillVoid``, ``PaymentReversal``,
+movements) and one journal entry in the same transaction as the last decision (DESIGN.md, "Money").
 """
 
 import contextlib
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from aishang.core.context import change_context, current_context
 from aishang.core.money import format_money
@@ -35,13 +37,30 @@ from .models import (
     ApprovalStep,
     Bill,
     BillVoid,
+    Deposit,
+    Payment,
+    PaymentMethod,
+    PrepaidAccount,
     Waiver,
 )
+from .reversals import (
+    balance_refund_apply,
+    balance_refund_check,
+    payment_refund_plan,
+    payment_reversal_apply,
+    payment_void_plan,
+)
 
-SUPPORTED_ACTIONS = (ApprovalAction.WAIVER, ApprovalAction.VOID)
+SUPPORTED_ACTIONS = tuple(ApprovalAction)
+BILL_ACTIONS = (ApprovalAction.WAIVER, ApprovalAction.VOID)
+PAYMENT_ACTIONS = (ApprovalAction.PAYMENT_VOID, ApprovalAction.REFUND)
 DEFAULT_FLOWS = {
     ApprovalAction.WAIVER: ("减免审批", [("finance", None), ("admin", Decimal("500.01"))]),
     ApprovalAction.VOID: ("作废审批", [("finance", None), ("admin", None)]),
+    ApprovalAction.PAYMENT_VOID: ("收款作废审批", [("finance", None), ("admin", None)]),
+    ApprovalAction.REFUND: ("收款退款审批", [("finance", None), ("admin", Decimal("500.01"))]),
+    ApprovalAction.PREPAID_REFUND: ("预存退款审批", [("finance", None), ("admin", Decimal("1000.01"))]),
+    ApprovalAction.DEPOSIT_REFUND: ("押金退还审批", [("finance", None)]),
 }
 
 
@@ -206,39 +225,92 @@ def _parse_amount(amount):
     return amount
 
 
-def approval_request_create(*, action, bill, amount=None, reason, actor):
-    """Submit a waiver of ``amount`` or a void of what is still outstanding on the bill."""
+PENDING_MESSAGES = {
+    "bill": gettext_lazy("该账单已有待审批的%(action)s申请"),
+    "payment": gettext_lazy("该收款已有待审批的%(action)s申请"),
+    "prepaid_account": gettext_lazy("该预存账户已有待审批的%(action)s申请"),
+    "deposit": gettext_lazy("该押金已有待审批的%(action)s申请"),
+}
+
+
+def _locked_subject(action, *, bill, payment, prepaid_account, deposit):
+    """The request's subject, locked, checked to suit the action: (field name, object)."""
+    if action in BILL_ACTIONS:
+        subject, name, model = bill, "bill", Bill
+    elif action in PAYMENT_ACTIONS:
+        subject, name, model = payment, "payment", Payment
+    elif action == ApprovalAction.PREPAID_REFUND:
+        subject, name, model = prepaid_account, "prepaid_account", PrepaidAccount
+    else:
+        subject, name, model = deposit, "deposit", Deposit
+    if subject is None:
+        raise ValidationError(_("请选择申请的对象"))
+    return name, model.objects.select_for_update().select_related("project").get(pk=subject.pk)
+
+
+def _checked_amount(action, subject, *, amount, refund_method):
+    """The amount a request of this action on this subject is for, or ValidationError with what is wrong."""
+    if action == ApprovalAction.VOID:
+        if BillVoid.objects.filter(bill=subject).exists():
+            raise ValidationError(_("该账单已作废"))
+        amount = bill_outstanding(subject)
+        if amount <= 0:
+            raise ValidationError(_("该账单没有未结金额，无需作废"))
+        return amount
+    if action == ApprovalAction.PAYMENT_VOID:
+        return sum(payment_void_plan(subject).methods.values(), Decimal(0))
+    amount = _parse_amount(amount)
+    if action == ApprovalAction.WAIVER:
+        if BillVoid.objects.filter(bill=subject).exists():
+            raise ValidationError(_("该账单已作废"))
+        outstanding = bill_outstanding(subject)
+        if amount > outstanding:
+            raise ValidationError({"amount": _("减免金额不能超过账单未结金额 %(outstanding)s")
+                                   % {"outstanding": format_money(outstanding)}})
+    elif action == ApprovalAction.REFUND:
+        payment_refund_plan(subject, amount=amount, method=refund_method)
+    else:
+        balance_refund_check(subject=subject, amount=amount, method=refund_method)
+    return amount
+
+
+def approval_request_create(*, action, reason, actor, bill=None, payment=None, prepaid_account=None, deposit=None,
+                            amount=None, refund_method=""):
+    """Submit a request: a waiver of ``amount`` or a void of what is still outstanding on a bill; a void of a
+    payment; a refund of ``amount`` of a payment, a prepaid account or a deposit, paid out by ``refund_method``.
+
+    What is asked is checked now (and again at the last approval), so a request that could never be carried
+    out is refused at once with the reason.
+    """
     if action not in SUPPORTED_ACTIONS:
         raise ValidationError(_("不支持的审批业务"))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写申请原因")})
+    refund_method = refund_method or ""
+    if action not in (ApprovalAction.REFUND, ApprovalAction.PREPAID_REFUND, ApprovalAction.DEPOSIT_REFUND):
+        refund_method = ""
+    elif refund_method not in PaymentMethod.values:
+        raise ValidationError({"refund_method": _("请选择退款方式")})
     with transaction.atomic():
-        bill = Bill.objects.select_for_update().select_related("project").get(pk=bill.pk)
-        if BillVoid.objects.filter(bill=bill).exists():
-            raise ValidationError(_("该账单已作废"))
-        outstanding = bill_outstanding(bill)
-        if action == ApprovalAction.VOID:
-            amount = outstanding
-            if amount <= 0:
-                raise ValidationError(_("该账单没有未结金额，无需作废"))
-        else:
-            amount = _parse_amount(amount)
-            if amount > outstanding:
-                raise ValidationError({"amount": _("减免金额不能超过账单未结金额 %(outstanding)s")
-                                       % {"outstanding": format_money(outstanding)}})
-        if ApprovalRequest.objects.filter(bill=bill, action=action, status=ApprovalStatus.PENDING).exists():
-            raise ValidationError(_("该账单已有待审批的%(action)s申请") % {"action": ApprovalAction(action).label})
-        route = approval_route(company=bill.project.company, action=action, amount=amount)
+        name, subject = _locked_subject(action, bill=bill, payment=payment, prepaid_account=prepaid_account,
+                                        deposit=deposit)
+        amount = _checked_amount(action, subject, amount=amount, refund_method=refund_method)
+        pending = ApprovalRequest.objects.filter(**{name: subject}, status=ApprovalStatus.PENDING)
+        if name != "payment":  # a payment has one request under way at a time, of either kind
+            pending = pending.filter(action=action)
+        if pending.exists():
+            raise ValidationError(PENDING_MESSAGES[name] % {"action": pending.first().get_action_display()})
+        project = subject.project
+        route = approval_route(company=project.company, action=action, amount=amount)
         try:
             with transaction.atomic():
                 request = ApprovalRequest.objects.create(
-                    company_id=bill.project.company_id, project=bill.project, action=action, bill=bill,
-                    amount=amount, reason=reason, requested_by=actor, route=route,
+                    company_id=project.company_id, project=project, action=action, **{name: subject},
+                    amount=amount, refund_method=refund_method, reason=reason, requested_by=actor, route=route,
                     current_level=route[0]["level"], current_role_id=route[0]["role"])
         except IntegrityError:
-            raise ValidationError(_("该账单已有待审批的%(action)s申请")
-                                  % {"action": ApprovalAction(action).label}) from None
+            raise ValidationError(PENDING_MESSAGES[name] % {"action": ApprovalAction(action).label}) from None
         approval_notify_approvers(request, actor=actor)
         return request
 
@@ -291,6 +363,15 @@ def approval_decide(*, request, actor, approve, comment=""):
 
 
 def _apply(request, actor, now):
+    if request.action in PAYMENT_ACTIONS:
+        payment_reversal_apply(request, actor=actor, now=now)
+    elif request.action in (ApprovalAction.PREPAID_REFUND, ApprovalAction.DEPOSIT_REFUND):
+        balance_refund_apply(request, actor=actor, now=now)
+    else:
+        _apply_to_bill(request, actor, now)
+
+
+def _apply_to_bill(request, actor, now):
     bill = Bill.objects.select_for_update().select_related("project", "fee_item").get(pk=request.bill_id)
     if BillVoid.objects.filter(bill=bill).exists():
         raise ValidationError(_("该账单已作废"))
@@ -351,11 +432,34 @@ def approval_approvers(request):
 
 
 def _notice_params(request, **extra):
-    bill = request.bill
     return {"action": str(ApprovalAction(request.action).label), "amount": format_money(request.amount).lstrip("¥"),
-            "project": request.project.name, "unit": str(bill.unit or bill.parking_space or ""),
-            "bill": f"{bill.fee_item.name} {bill.period_start:%Y-%m}", "requester": str(request.requested_by),
+            "project": request.project.name, "unit": str(approval_subject_unit(request) or ""),
+            "bill": approval_subject_label(request), "requester": str(request.requested_by),
             "reason": request.reason, "link": request.get_absolute_url(), **extra}
+
+
+def approval_subject_unit(request):
+    """The unit (or parking space, or customer) a request concerns, for people reading it."""
+    subject = request.subject
+    if isinstance(subject, Bill):
+        return subject.unit or subject.parking_space or subject.payer
+    if isinstance(subject, Payment):
+        return subject.unit or subject.payer
+    if isinstance(subject, PrepaidAccount):
+        return subject.unit
+    return subject.unit or subject.customer
+
+
+def approval_subject_label(request):
+    """What the request is about, in a few words: 物业费 2026-07, 收据 SJ2026-000012, 通用预存, 装修押金."""
+    subject = request.subject
+    if isinstance(subject, Bill):
+        return f"{subject.fee_item.name} {subject.period_start:%Y-%m}"
+    if isinstance(subject, Payment):
+        return _("收据 %(number)s") % {"number": subject.receipt_number}
+    if isinstance(subject, PrepaidAccount):
+        return str(subject.fee_item or _("通用预存"))
+    return subject.kind
 
 
 def _tell(request, user, *, template_code, params, key, channels, actor):

@@ -25,6 +25,9 @@ from .models import (
     Account,
     Allocation,
     Bill,
+    Deposit,
+    DepositMovement,
+    DepositMovementKind,
     Payment,
     PaymentMethod,
     PaymentTender,
@@ -46,6 +49,7 @@ class Tender:
     amount: Decimal
     tendered: Decimal | None = None
     reference: str = ""
+    deposit: int | None = None  # the deposit a 押金冲抵 draws on
 
 
 def _money(value, field):
@@ -58,16 +62,20 @@ def _money(value, field):
     return amount
 
 
-def _checked_tenders(tenders):
+def checked_tenders(tenders):
     checked, errors = [], {}
     for index, tender in enumerate(tenders):
         field = f"tenders[{index}]"
         if tender.method not in PaymentMethod.values:
             errors[field] = _("未知的收款方式")
             continue
+        deposit = None
         if tender.method == PaymentMethod.DEPOSIT:
-            errors[field] = _("押金冲抵请在押金管理中办理")
-            continue
+            try:
+                deposit = int(tender.deposit)
+            except (TypeError, ValueError):
+                errors[field] = _("请选择要冲抵的押金")
+                continue
         amount = _money(tender.amount, field)
         if amount <= 0:
             errors[field] = _("金额须大于 0")
@@ -81,7 +89,7 @@ def _checked_tenders(tenders):
             if tendered < amount:
                 errors[field] = _("实付不能少于收款金额")
                 continue
-        checked.append(Tender(tender.method, amount, tendered, tender.reference))
+        checked.append(Tender(tender.method, amount, tendered, tender.reference, deposit))
     if not checked and not errors:
         errors["tenders"] = _("请至少选择一种收款方式")
     if errors:
@@ -121,6 +129,11 @@ def prepaid_balance(account):
     return money_total(PrepaidMovement.objects.filter(account=account))
 
 
+def deposit_held(deposit):
+    """What a deposit still holds: the sum of its movements."""
+    return money_total(DepositMovement.objects.filter(deposit=deposit))
+
+
 def _earlier_open_bills(bills):
     """For each chosen bill, the oldest open bill of the same subject and fee item, of an earlier period, not chosen."""
     chosen = {bill.pk for bill in bills}
@@ -134,6 +147,31 @@ def _earlier_open_bills(bills):
     return earlier
 
 
+def _deposits_used(tenders, *, project, unit, payer):
+    """[(deposit, amount)] drawn by 押金冲抵 tenders, each deposit locked and checked to hold enough."""
+    wanted = defaultdict(Decimal)
+    for tender in tenders:
+        if tender.method == PaymentMethod.DEPOSIT:
+            wanted[tender.deposit] += tender.amount
+    if not wanted:
+        return []
+    deposits = {deposit.pk: deposit for deposit in
+                Deposit.objects.select_for_update().filter(pk__in=list(wanted), project=project).order_by("pk")}
+    used = []
+    for deposit_id, amount in wanted.items():
+        deposit = deposits.get(deposit_id)
+        belongs = deposit is not None and (deposit.unit_id == getattr(unit, "pk", None) if deposit.unit_id
+                                           else deposit.customer_id == getattr(payer, "pk", None))
+        if not belongs:
+            raise ValidationError({"tenders": _("押金不存在或不属于该房屋")})
+        held = deposit_held(deposit)
+        if held < amount:
+            raise ValidationError({"tenders": _("押金「%(kind)s」余额不足，当前余额 %(held)s 元")
+                                   % {"kind": deposit.kind, "held": held}})
+        used.append((deposit, amount))
+    return used
+
+
 def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note="",
                     prepaid_from=None, prepaid_to=None):
     """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's prepaid.
@@ -145,7 +183,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
     ValidationError, with nothing written, for bad input, bills already paid, or a later bill chosen
     while an earlier one of the same fee item is open (unless the actor may override it, with a reason).
     """
-    tenders = _checked_tenders(tenders)
+    tenders = checked_tenders(tenders)
     total = sum((tender.amount for tender in tenders), Decimal(0))
     with transaction.atomic():
         bills = list(Bill.objects.select_for_update().filter(pk__in=bill_ids, project=project)
@@ -182,6 +220,8 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
             raise ValidationError({"tenders": _("预存余额不足，当前余额 %(balance)s 元")
                                    % {"balance": prepaid_balance(source)}})
         target = prepaid_account(unit, prepaid_to, lock=True) if to_prepaid > 0 else None
+        deposits_used = _deposits_used(tenders, project=project, unit=unit,
+                                       payer=payer or next((bill.payer for bill in bills if bill.payer_id), None))
 
         payment = Payment.objects.create(
             company_id=project.company_id, project=project, unit=unit,
@@ -191,8 +231,13 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
         PaymentTender.objects.bulk_create([
             PaymentTender(payment=payment, method=tender.method, amount=tender.amount, tendered=tender.tendered,
                           change=(tender.tendered - tender.amount) if tender.tendered else 0,
-                          reference=tender.reference)
+                          reference=tender.reference, deposit_id=tender.deposit)
             for tender in tenders
+        ])
+        DepositMovement.objects.bulk_create([
+            DepositMovement(project=project, deposit=deposit, kind=DepositMovementKind.OFFSET, amount=-amount,
+                            payment=payment, created_by=actor)
+            for deposit, amount in deposits_used
         ])
 
         remaining, settled = total, defaultdict(Decimal)
@@ -222,6 +267,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
                      memo=_("收款 %(number)s") % {"number": payment.receipt_number},
                      lines=[*[(Account.CASH, None, amount, method) for method, amount in money_in.items()],
                             (Account.PREPAID, None, prepaid_used, ""), (Account.PREPAID, None, -remaining, ""),
+                            (Account.DEPOSIT, None, sum((amount for _, amount in deposits_used), Decimal(0)), ""),
                             *[(Account.RECEIVABLE, fee_item, -amount, "") for fee_item, amount in settled.items()]])
     return payment
 

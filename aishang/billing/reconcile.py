@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aishang.core.money import money_total, money_totals
 
 from . import models as billing_models
-from .models import Account, Bill, FeeItem, JournalEntry, Posting, PrepaidMovement
+from .models import Account, Bill, DepositMovement, FeeItem, JournalEntry, Posting, PrepaidMovement
 
 ZERO = Decimal("0.00")
 
@@ -134,8 +134,9 @@ class PeriodRow:
 
 
 @dataclass
-class PrepaidRow:
-    """A project's prepaid control account (a credit balance, shown positive) against its accounts' movements."""
+class BalanceRow:
+    """A project's prepaid or deposit control account (a credit balance, shown positive) against the sum of the
+    movements of its prepaid accounts or deposits."""
 
     project: object
     ledger: Decimal
@@ -152,12 +153,13 @@ class Report:
     control: list = field(default_factory=list)
     periods: list = field(default_factory=list)
     prepaid: list = field(default_factory=list)
+    deposit: list = field(default_factory=list)
 
     @property
     def differences(self):
         return ([row.total for row in self.unbalanced] + [row.difference for row in self.control if row.difference]
                 + [row.difference for row in self.periods if row.difference]
-                + [row.difference for row in self.prepaid if row.difference])
+                + [row.difference for row in self.prepaid + self.deposit if row.difference])
 
     @property
     def is_clean(self):
@@ -191,10 +193,10 @@ def control_rows(projects):
     return rows
 
 
-def prepaid_rows(projects):
-    ledger = money_totals(Posting.objects.filter(project__in=projects, account=Account.PREPAID), ["project_id"])
-    movements = money_totals(PrepaidMovement.objects.filter(project__in=projects), ["project_id"])
-    return [PrepaidRow(project, -ledger.get((project.pk,), ZERO), movements.get((project.pk,), ZERO))
+def balance_rows(projects, account, movement_model):
+    ledger = money_totals(Posting.objects.filter(project__in=projects, account=account), ["project_id"])
+    movements = money_totals(movement_model.objects.filter(project__in=projects), ["project_id"])
+    return [BalanceRow(project, -ledger.get((project.pk,), ZERO), movements.get((project.pk,), ZERO))
             for project in projects if (project.pk,) in ledger or (project.pk,) in movements]
 
 
@@ -231,7 +233,9 @@ def _outstanding(bills):
 def reconcile(projects, *, month=None):
     projects = list(projects)
     return Report(unbalanced=unbalanced_entries(projects), control=control_rows(projects),
-                  periods=period_rows(projects, month), prepaid=prepaid_rows(projects))
+                  periods=period_rows(projects, month),
+                  prepaid=balance_rows(projects, Account.PREPAID, PrepaidMovement),
+                  deposit=balance_rows(projects, Account.DEPOSIT, DepositMovement))
 
 
 def result_line(report):

@@ -1,6 +1,6 @@
 """Prove the books agree: every journal entry balances, the receivable control account equals the
 bills' outstanding total per project and fee item, billed − discounted − waived − voided = outstanding + paid, and
-the prepaid control account equals the sum of the prepaid balances."""
+the prepaid and deposit control accounts equal the sums of the prepaid and deposit balances."""
 
 import datetime
 import unicodedata
@@ -93,6 +93,16 @@ class Command(BaseCommand):
                 write(line)
         else:
             write(_("没有预存"))
+
+        write("")
+        write(_("五、总账押金与押金明细"))
+        if report.deposit:
+            for line in table([_("项目"), _("总账押金"), _("押金余额合计"), _("差额")],
+                              [[row.project.name, format_money(row.ledger), format_money(row.subledger),
+                                format_money(row.difference)] for row in report.deposit], numeric_from=1):
+                write(line)
+        else:
+            write(_("没有押金"))
 
         write("")
         result = result_line(report)
