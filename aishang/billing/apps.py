@@ -14,8 +14,10 @@ class BillingConfig(AppConfig):
 
         from . import jobs  # noqa: F401  registers the bill run job runner
         from .approvals import install_company_flows
+        from .receipts import install_company_receipt_template
         from .views import unit_charges_tab
 
         company_created.connect(install_company_flows, dispatch_uid="billing.install_company_flows")
+        company_created.connect(install_company_receipt_template, dispatch_uid="billing.install_receipt_template")
         register_detail_tab(Unit, DetailTab("charges", _("收费"), "billing.view_bill", "billing/_unit_charges.html",
                                             unit_charges_tab))
