@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_desk, views_flows
+from . import views, views_desk, views_flows, views_import
 
 app_name = "billing"
 urlpatterns = [
@@ -31,6 +31,8 @@ urlpatterns = [
     path("bills/<int:pk>/", views.bill_detail, name="bill_detail"),
     path("bills/temporary/add/", views.temporary_bill_add, name="temporary_bill_add"),
     path("bills/advance/add/", views.advance_bill_add, name="advance_bill_add"),
+    path("bills/import/", views_import.bill_import, name="bill_import"),
+    path("bills/import/template/", views_import.bill_import_template_download, name="bill_import_template"),
     path("bills/<int:pk>/approvals/<str:action>/", views.approval_request_add, name="approval_request_add"),
     path("desk/", views_desk.desk, name="desk"),
     path("desk/units/<int:pk>/", views_desk.desk_unit, name="desk_unit"),

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import imports, views
 
 router = DefaultRouter()
 router.register("fee-items", views.FeeItemViewSet)
@@ -19,3 +19,4 @@ router.register("approval-flows", views.ApprovalFlowViewSet)
 router.register("approval-requests", views.ApprovalRequestViewSet)
 router.register("payments", views.PaymentViewSet)
 urlpatterns = router.urls
+urlpatterns += imports.urlpatterns
