@@ -54,6 +54,14 @@ register_template_kind(TemplateKind(
     "bill_overdue", _("欠费提醒"), "{project}欠费提醒",
     "尊敬的{customer}，您的房屋{unit}有{amount}元费用已逾期{overdue_days}天，请尽快缴纳，如已缴请忽略。",
     {**BILL_VARIABLES, "overdue_days": _("逾期天数")}, BILL_SAMPLE))
+# 催缴 from the arrears report (统计台账 › 欠费): one message per unit a day with all it owes.
+register_template_kind(TemplateKind(
+    "arrears_reminder", _("欠费催缴"), "{project}欠费催缴",
+    "尊敬的{customer}，截至{as_of}，您的房屋{unit}尚欠费用{amount}元（{bill_count}笔，最早应缴日{due_date}，"
+    "已逾期{overdue_days}天），请尽快缴纳，如已缴请忽略。",
+    {**BILL_VARIABLES, "overdue_days": _("最长逾期天数"), "as_of": _("统计日期")},
+    {**BILL_SAMPLE, "amount": "1,302.40", "bill_count": 6, "due_date": "2026-06-15", "overdue_days": 160,
+     "as_of": "2026-11-22"}))
 
 # To staff, about approvals of waivers and voids (the message also carries a link to the request).
 APPROVAL_VARIABLES = {
