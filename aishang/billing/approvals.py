@@ -433,33 +433,9 @@ def approval_approvers(request):
 
 def _notice_params(request, **extra):
     return {"action": str(ApprovalAction(request.action).label), "amount": format_money(request.amount).lstrip("¥"),
-            "project": request.project.name, "unit": str(approval_subject_unit(request) or ""),
-            "bill": approval_subject_label(request), "requester": str(request.requested_by),
+            "project": request.project.name, "unit": str(request.subject_unit or ""),
+            "bill": str(request.subject_label), "requester": str(request.requested_by),
             "reason": request.reason, "link": request.get_absolute_url(), **extra}
-
-
-def approval_subject_unit(request):
-    """The unit (or parking space, or customer) a request concerns, for people reading it."""
-    subject = request.subject
-    if isinstance(subject, Bill):
-        return subject.unit or subject.parking_space or subject.payer
-    if isinstance(subject, Payment):
-        return subject.unit or subject.payer
-    if isinstance(subject, PrepaidAccount):
-        return subject.unit
-    return subject.unit or subject.customer
-
-
-def approval_subject_label(request):
-    """What the request is about, in a few words: 物业费 2026-07, 收据 SJ2026-000012, 通用预存, 装修押金."""
-    subject = request.subject
-    if isinstance(subject, Bill):
-        return f"{subject.fee_item.name} {subject.period_start:%Y-%m}"
-    if isinstance(subject, Payment):
-        return _("收据 %(number)s") % {"number": subject.receipt_number}
-    if isinstance(subject, PrepaidAccount):
-        return str(subject.fee_item or _("通用预存"))
-    return subject.kind
 
 
 def _tell(request, user, *, template_code, params, key, channels, actor):

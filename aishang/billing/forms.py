@@ -376,6 +376,8 @@ class PaymentForm(forms.Form):
     alipay = forms.DecimalField(label=_("支付宝"), **MONEY)
     transfer = forms.DecimalField(label=_("银行转账"), **MONEY)
     prepaid = forms.DecimalField(label=_("预存冲抵"), **MONEY)
+    deposit = forms.DecimalField(label=_("押金冲抵"), **MONEY)
+    deposit_from = forms.TypedChoiceField(label=_("冲抵的押金"), coerce=int, required=False, empty_value=None)
     reference = forms.CharField(label=_("交易号"), max_length=64, required=False,
                                 help_text=_("扫码、刷卡或转账的交易号"))
     prepaid_to = forms.ModelChoiceField(label=_("余额存入"), queryset=FeeItem.objects.none(), required=False,
@@ -383,12 +385,15 @@ class PaymentForm(forms.Form):
     override_reason = forms.CharField(label=_("跳过较早账单的原因"), max_length=200, required=False)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
-    METHODS = ("cash", "card", "wechat", "alipay", "transfer", "prepaid")
+    METHODS = ("cash", "card", "wechat", "alipay", "transfer", "prepaid", "deposit")
 
-    def __init__(self, *args, bills=(), company=None, **kwargs):
+    def __init__(self, *args, bills=(), company=None, deposits=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bills"].choices = [(bill.pk, str(bill)) for bill in bills]
         self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company=company, is_active=True)
+        self.fields["deposit_from"].choices = [("", "---------")] + [
+            (deposit.pk, f"{deposit.kind} {deposit.payment.receipt_number}（{_('余额')} {deposit.held}）")
+            for deposit in deposits]
         style_widgets(self)
 
     def clean(self):
@@ -399,10 +404,61 @@ class PaymentForm(forms.Form):
             raise forms.ValidationError(_("请填写至少一种收款方式的金额"))
         if data.get("cash_tendered") and not data.get("cash"):
             self.add_error("cash", _("填写了实付现金，请同时填写现金金额"))
+        if data.get("deposit") and not data.get("deposit_from"):
+            self.add_error("deposit_from", _("请选择要冲抵的押金"))
         return data
 
     def tenders(self):
         data = self.cleaned_data
         return [Tender(method, data[method], data["cash_tendered"] if method == "cash" else None,
-                       "" if method in ("cash", "prepaid") else data["reference"])
+                       "" if method in ("cash", "prepaid", "deposit") else data["reference"],
+                       data["deposit_from"] if method == "deposit" else None)
                 for method in self.METHODS if data.get(method)]
+
+
+class DepositCollectForm(forms.Form):
+    """收押金: what kind, from whom, and how much each method brings."""
+
+    MONEY = PaymentForm.MONEY
+    METHODS = ("cash", "card", "wechat", "alipay", "transfer")
+
+    kind = forms.CharField(label=_("押金类型"), max_length=30,
+                           widget=forms.TextInput(attrs={"list": "deposit-kinds", "autocomplete": "off"}))
+    customer = forms.ModelChoiceField(label=_("交款人"), queryset=Customer.objects.none(), required=False,
+                                      empty_label=_("（不指定）"))
+    cash = forms.DecimalField(label=_("现金"), **MONEY)
+    card = forms.DecimalField(label=_("刷卡/POS"), **MONEY)
+    wechat = forms.DecimalField(label=_("微信"), **MONEY)
+    alipay = forms.DecimalField(label=_("支付宝"), **MONEY)
+    transfer = forms.DecimalField(label=_("银行转账"), **MONEY)
+    reference = forms.CharField(label=_("交易号"), max_length=64, required=False)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    def __init__(self, *args, customers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(pk__in=[customer.pk for customer in customers])
+        style_widgets(self)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not any(data.get(method) for method in self.METHODS):
+            raise forms.ValidationError(_("请填写至少一种收款方式的金额"))
+        return data
+
+    def tenders(self):
+        data = self.cleaned_data
+        return [Tender(method, data[method], reference="" if method == "cash" else data["reference"])
+                for method in self.METHODS if data.get(method)]
+
+
+class RefundRequestForm(forms.Form):
+    """退款申请: how much, back by which method, and why."""
+
+    amount = forms.DecimalField(label=_("退款金额"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    refund_method = forms.ChoiceField(label=_("退款方式"))
+    reason = forms.CharField(label=_("申请原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["refund_method"].choices = list(methods)
+        style_widgets(self)

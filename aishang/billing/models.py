@@ -530,6 +530,40 @@ class ApprovalRequest(ScopedModel):
         """What the request is about: its bill, payment, prepaid account or deposit."""
         return self.bill or self.payment or self.prepaid_account or self.deposit
 
+    @property
+    def subject_unit(self):
+        """The unit (or parking space, or customer) the request concerns, for people reading it."""
+        if self.bill_id:
+            return self.bill.unit or self.bill.parking_space or self.bill.payer
+        if self.payment_id:
+            return self.payment.unit or self.payment.payer
+        if self.prepaid_account_id:
+            return self.prepaid_account.unit
+        return self.deposit.unit or self.deposit.customer
+
+    @property
+    def subject_label(self):
+        """What the request is about, in a few words: 物业费 2026-07, 收据 SJ2026-000012, 通用预存, 装修押金."""
+        if self.bill_id:
+            return f"{self.bill.fee_item.name} {self.bill.period_start:%Y-%m}"
+        if self.payment_id:
+            return _("收据 %(number)s") % {"number": self.payment.receipt_number}
+        if self.prepaid_account_id:
+            return str(self.prepaid_account.fee_item or _("通用预存"))
+        return self.deposit.kind
+
+    @property
+    def subject_url(self):
+        from django.urls import reverse
+
+        if self.bill_id:
+            return reverse("billing:bill_detail", kwargs={"pk": self.bill_id})
+        if self.payment_id:
+            return reverse("billing:payment_detail", kwargs={"pk": self.payment_id})
+        if self.prepaid_account_id:
+            return reverse("billing:prepaidaccount_detail", kwargs={"pk": self.prepaid_account_id})
+        return reverse("billing:deposit_detail", kwargs={"pk": self.deposit_id})
+
     def get_scope_ids(self):
         return self.company_id, self.project_id
 

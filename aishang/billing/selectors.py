@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -5,6 +7,7 @@ from aishang.core.money import money_total
 from aishang.estate.models import Unit
 
 from .balances import bills_with_outstanding
+from .deposits import deposits_by_status, deposits_with_held
 from .models import (
     ApprovalRequest,
     ApprovalStatus,
@@ -13,9 +16,11 @@ from .models import (
     BillRun,
     BindingTarget,
     ChargeRule,
+    Deposit,
     Payment,
     PrepaidAccount,
     PrepaidMovement,
+    ReversalKind,
 )
 from .pricing import ChargeError, late_fee
 from .services import rule_period, unit_charge
@@ -38,13 +43,19 @@ def run_list_queryset(user):
     return BillRun.objects.restrict(user, "view").select_related("project", "created_by")
 
 
+# What a request's subject is shown with, in lists and on its page.
+APPROVAL_RELATED = ("project", "requested_by", "current_role", "bill__unit", "bill__parking_space", "bill__payer",
+                    "bill__fee_item", "payment__unit", "payment__payer", "prepaid_account__unit",
+                    "prepaid_account__fee_item", "deposit__unit", "deposit__customer")
+
+
 def approval_request_queryset(user):
     """Requests the user may open: within scope, and theirs to see by permission, submission, role or decision."""
     requests = ApprovalRequest.objects.within_scope(user) if user.is_authenticated else ApprovalRequest.objects.none()
     if not user.is_superuser and not user.has_perm("billing.view_approvalrequest"):
         requests = requests.filter(Q(requested_by=user) | Q(current_role__in=user.roles.all())
                                    | Q(steps__decided_by=user)).distinct()
-    return requests.select_related("project", "bill__unit", "bill__fee_item", "requested_by", "current_role")
+    return requests.select_related(*APPROVAL_RELATED)
 
 
 def approval_inbox_queryset(user):
@@ -54,14 +65,12 @@ def approval_inbox_queryset(user):
     return (ApprovalRequest.objects.within_scope(user)
             .filter(status=ApprovalStatus.PENDING, current_role__in=user.roles.all())
             .exclude(requested_by=user).exclude(steps__decided_by=user)
-            .select_related("project", "bill__unit", "bill__fee_item", "requested_by", "current_role")
-            .order_by("created_at", "id"))
+            .select_related(*APPROVAL_RELATED).order_by("created_at", "id"))
 
 
 def approval_my_requests_queryset(user):
     return (ApprovalRequest.objects.within_scope(user).filter(requested_by=user)
-            .select_related("project", "bill__unit", "bill__fee_item", "current_role")
-            .order_by("-created_at", "-id"))
+            .select_related(*APPROVAL_RELATED).order_by("-created_at", "-id"))
 
 
 def bill_late_fee(bill, outstanding, as_of):
@@ -181,3 +190,61 @@ def payment_queryset(user):
     return (Payment.objects.restrict(user, "view")
             .select_related("project", "unit", "payer", "cashier")
             .prefetch_related("tenders", "allocations__bill__fee_item"))
+
+
+# Deposits, payments' corrections and prepaid statements
+
+
+def unit_deposits_held(unit):
+    """The unit's deposits that still hold money, oldest first, each with ``held``."""
+    return list(deposits_with_held(Deposit.objects.filter(unit=unit)).filter(held__gt=0)
+                .select_related("payment", "customer").order_by("created_at", "pk"))
+
+
+def unit_recent_payments(user, unit, limit=10):
+    return list(payment_queryset(user).filter(unit=unit).prefetch_related("reversals")[:limit])
+
+
+def deposit_queryset(user):
+    return (deposits_with_held(Deposit.objects.restrict(user, "view"))
+            .select_related("project", "unit", "customer", "payment", "created_by"))
+
+
+def deposit_search(user, *, query="", status="", date_from=None, date_to=None, project=None):
+    """押金台账: by unit code or customer name/phone, status (持有中, 部分退还/冲抵, 已退清) and collection date."""
+    deposits = deposits_by_status(deposit_queryset(user), status)
+    if query:
+        deposits = deposits.filter(Q(unit__code__icontains=query) | Q(customer__name__icontains=query)
+                                   | Q(customer__mobile=query) | Q(payment__receipt_number=query)
+                                   | Q(payment__payer__name__icontains=query))
+    if date_from:
+        deposits = deposits.filter(created_at__date__gte=date_from)
+    if date_to:
+        deposits = deposits.filter(created_at__date__lte=date_to)
+    if project:
+        deposits = deposits.filter(project=project)
+    return deposits.order_by("-created_at", "-pk")
+
+
+def prepaid_account_queryset(user):
+    return PrepaidAccount.objects.restrict(user, "view").select_related("project", "unit", "fee_item")
+
+
+def statement_with_balance(movements):
+    """[(movement, balance after it)] in time order: a statement of an account."""
+    balance, rows = Decimal(0), []
+    for movement in movements:
+        balance += movement.amount
+        rows.append((movement, balance))
+    return rows
+
+
+def payment_status(payment):
+    """作废, 已全额退款, 部分退款 or an empty string, from the payment's reversals (prefetched where many)."""
+    reversals = list(payment.reversals.all())
+    if any(reversal.kind == ReversalKind.VOID for reversal in reversals):
+        return _("已作废")
+    refunded = sum((reversal.amount for reversal in reversals), Decimal(0))
+    if refunded and refunded >= payment.amount:
+        return _("已全额退款")
+    return _("部分退款") if refunded else ""

@@ -369,7 +369,8 @@ def approval_detail(request, pk):
         "object": approval, "title": str(approval), "steps": steps, "timeline": timeline,
         "can_decide": refusal is None, "refusal": refusal if approval.is_pending else None,
         "can_withdraw": approval.is_pending and approval.requested_by_id == request.user.pk,
-        "outstanding": bill_outstanding(approval.bill), "decision_form": ApprovalDecisionForm()})
+        "outstanding": bill_outstanding(approval.bill) if approval.bill_id else None,
+        "decision_form": ApprovalDecisionForm()})
 
 
 @login_required

@@ -35,7 +35,8 @@ def desk_unit(request, pk):
     today = timezone.localdate()
     groups = selectors.desk_open_bills(request.user, unit, today)
     bills = [bill for _fee_item, group in groups for bill in group]
-    form = PaymentForm(request.POST or None, bills=bills, company=unit.project.company)
+    deposits = selectors.unit_deposits_held(unit)
+    form = PaymentForm(request.POST or None, bills=bills, company=unit.project.company, deposits=deposits)
     if request.method == "POST" and form.is_valid():
         try:
             payment = payment_collect(project=unit.project, unit=unit, bill_ids=form.cleaned_data["bills"],
@@ -49,7 +50,8 @@ def desk_unit(request, pk):
                              % {"amount": format_money(payment.amount), "number": payment.receipt_number})
             return redirect("billing:payment_receipt", pk=payment.pk)
     context = {"unit": unit, "groups": groups, "form": form, "today": today,
-               "prepaid": selectors.unit_prepaid_balances(unit),
+               "prepaid": selectors.unit_prepaid_balances(unit), "deposits": deposits,
+               "payments": selectors.unit_recent_payments(request.user, unit),
                "occupants": unit.occupancies.current(today).select_related("customer"),
                "may_override": request.user.has_perm(OVERRIDE_ORDER_PERMISSION)}
     return render(request, "billing/desk_unit.html", context, status=400 if form.is_bound else 200)
