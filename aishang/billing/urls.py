@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_desk, views_flows, views_import
+from . import views, views_close, views_desk, views_flows, views_import
 
 app_name = "billing"
 urlpatterns = [
@@ -38,6 +38,9 @@ urlpatterns = [
     path("desk/units/<int:pk>/", views_desk.desk_unit, name="desk_unit"),
     path("desk/units/<int:pk>/offset/", views_desk.desk_unit_offset, name="desk_unit_offset"),
     path("payments/<int:pk>/receipt/", views_desk.payment_receipt, name="payment_receipt"),
+    path("shift/", views_close.shift_open, name="shift_open"),
+    path("shift/closes/", views_close.ShiftCloseListView.as_view(), name="shiftclose_list"),
+    path("shift/closes/<int:pk>/", views_close.shift_close_slip, name="shiftclose_detail"),
     path("approvals/", views.approval_inbox, name="approval_inbox"),
     path("approvals/<int:pk>/", views.approval_detail, name="approval_detail"),
     path("approvals/<int:pk>/decide/", views.approval_decide_view, name="approval_decide"),

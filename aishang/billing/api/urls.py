@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import imports, views
+from . import closes, imports, views
 
 router = DefaultRouter()
 router.register("fee-items", views.FeeItemViewSet)
@@ -18,5 +19,7 @@ router.register("journal-entries", views.JournalEntryViewSet)
 router.register("approval-flows", views.ApprovalFlowViewSet)
 router.register("approval-requests", views.ApprovalRequestViewSet)
 router.register("payments", views.PaymentViewSet)
+router.register("shift-closes", closes.ShiftCloseViewSet)
 urlpatterns = router.urls
 urlpatterns += imports.urlpatterns
+urlpatterns += [path("shift/", closes.ShiftCloseViewSet.as_view({"get": "current"}), name="shift-current")]

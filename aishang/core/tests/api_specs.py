@@ -11,6 +11,7 @@ from typing import Any
 
 from aishang.billing.api.urls import router as billing_router
 from aishang.billing.approvals import approval_request_create
+from aishang.billing.closes import shift_close
 from aishang.billing.models import (
     ApprovalFlow,
     ApprovalRequest,
@@ -26,6 +27,7 @@ from aishang.billing.models import (
     Payment,
     RuleBinding,
     RulePrice,
+    ShiftClose,
     Waiver,
 )
 from aishang.billing.payments import Tender, payment_collect
@@ -182,6 +184,19 @@ def _payment(world, project):
                            actor=make_staff(project.company, "cashier"))
 
 
+def _cashier_with_an_open_shift(company):
+    cashier = make_staff(company, "cashier")
+    project = make_project(company)
+    bill = make_bill(project, "100.00")
+    payment_collect(project=project, bill_ids=[bill.pk], tenders=[Tender("cash", bill.amount)], actor=cashier)
+    return cashier
+
+
+def _shift_close(world, company):
+    cashier = _cashier_with_an_open_shift(company)
+    return shift_close(cashier=cashier, cash_handed_over="100.00", actor=cashier)
+
+
 def _price_day():
     """A fresh effective date for each price change (one per rule and day)."""
     return (datetime.date(2027, 1, 1) + datetime.timedelta(days=next(_price_days))).isoformat()
@@ -334,6 +349,11 @@ SPECS = {
         make=_payment,
         payload=lambda w, home, refs: {"unit": w.unit(home).pk, "tenders": [{"method": "cash", "amount": "50.00"}]},
         has_references=False,
+    ),
+    ShiftClose: Spec(
+        make=_shift_close,
+        payload=lambda w, home, refs: {"cashier": _cashier_with_an_open_shift(refs).pk, "cash_handed_over": "100.00"},
+        company_level=True,
     ),
     ApprovalRequest: Spec(
         make=_approval_request,
