@@ -433,6 +433,17 @@ def quiet():
         axes.setLevel(level)
 
 
+class Account:
+    """A unit's side of the data set: its owner, how many months it has been billed, how many it owes."""
+
+    def __init__(self, *, project, unit, payer, area, index, months, open_months, discounted, part_paid):
+        self.project, self.unit, self.payer, self.index = project, unit, payer, index
+        self.months, self.open_months, self.discounted, self.part_paid = months, open_months, discounted, part_paid
+        self.amounts = fee_amounts(area, index, months)
+        self.computations = (f"{yuan(area)}㎡ × 2.20 元/㎡", f"{yuan(area)}㎡ × 0.35 元/㎡", "按月分摊", "定额", "定额")
+        self.settled = []
+
+
 class Generator:
     """Writes the data set's rows: units with an owner each, their monthly bills of five fee items, and the
     payments that settled all but the last months (a quarter at a time), in COPY text."""
@@ -453,7 +464,7 @@ class Generator:
         return value
 
     def write(self, rows, *, units, bills, target, owner):
-        remaining = bills
+        accounts, remaining = [], bills
         for index in range(units):
             months = min(HISTORY_MONTHS, remaining // 5)
             remaining -= months * 5
@@ -478,55 +489,58 @@ class Generator:
                 open_months = 3
             else:
                 open_months = index % 2
-            self.unit_bills(rows, project=project.pk, unit=unit_id, payer=customer_id, area=area, index=index,
-                            months=months, open_months=open_months, discounted=index % 10 == 1,
-                            part_paid=open_months and index % 7 == 0)
-        self.unit_bills(rows, project=target.project_id, unit=target.pk, payer=owner.pk,
-                        area=int(target.building_area * 100), index=units, months=TARGET_MONTHS,
-                        open_months=TARGET_OPEN_MONTHS, discounted=True, part_paid=True)
-
-    def unit_bills(self, rows, *, project, unit, payer, area, index, months, open_months, discounted, part_paid):
-        first = add_months(self.last_month, 1 - months)
-        amounts = fee_amounts(area, index, months)
-        computations = (f"{yuan(area)}㎡ × 2.20 元/㎡", f"{yuan(area)}㎡ × 0.35 元/㎡", "按月分摊", "定额", "定额")
-        paid_months = months - open_months
-        settled, method = [], index % len(METHODS)
-        for number in range(months):
-            month = add_months(first, number)
+            accounts.append(Account(project=project.pk, unit=unit_id, payer=customer_id, area=area, index=index,
+                                    months=months, open_months=open_months, discounted=index % 10 == 1,
+                                    part_paid=bool(open_months) and index % 7 == 0))
+        accounts.append(Account(project=target.project_id, unit=target.pk, payer=owner.pk,
+                                area=int(target.building_area * 100), index=units, months=TARGET_MONTHS,
+                                open_months=TARGET_OPEN_MONTHS, discounted=True, part_paid=True))
+        # Month by month, as bill runs post them and payments come in: a unit's bills lie apart in the table.
+        first_month = add_months(self.last_month, 1 - TARGET_MONTHS)
+        for number in range(TARGET_MONTHS):
+            month = add_months(first_month, number)
             start, end, due = month.isoformat(), month_end(month).isoformat(), month.replace(day=15).isoformat()
             created = f"{start} 08:00:00+08"
-            run = self.runs[project, month]
-            for item, fee_item in enumerate(self.fee_items):
-                bill_id = self.take_id("billing_bill")
-                fen = amounts[item][number]
-                rows.add("billing_bill", f"{bill_id}\t{project}\t{unit}\t{payer}\t{fee_item.pk}\t"
-                                         f"{self.rules[project, fee_item.pk]}\t{run}\tregular\t{start}\t{end}\t{due}\t"
-                                         f"{yuan(fen)}\t{computations[item]}\t{created}\n")
-                if discounted and item == 0:
-                    discount = (fen * 5 + 50) // 100
-                    fen -= discount
-                    rows.add("billing_billdiscount", f"{yuan(discount)}\t年缴九五折 5%\t{created}\t{bill_id}\t"
-                                                     f"{project}\t{self.scheme.pk}\n")
-                if number < paid_months:
-                    settled.append((bill_id, fen))
-                elif part_paid and number == paid_months and item == 0:
-                    self.payment(rows, project, unit, payer, [(bill_id, fen // 2)], self.paid_on(month), method)
-            if number < paid_months and (month.month % 3 == 0 or number == paid_months - 1):
-                self.payment(rows, project, unit, payer, settled, self.paid_on(month), method)
-                settled = []
+            for account in accounts:
+                own = number - (TARGET_MONTHS - account.months)
+                if own >= 0:
+                    self.month_bills(rows, account, own, month, f"{start}\t{end}\t{due}", created)
+
+    def month_bills(self, rows, account, number, month, period, created):
+        project, unit, run = account.project, account.unit, self.runs[account.project, month]
+        paid_months = account.months - account.open_months
+        for item, fee_item in enumerate(self.fee_items):
+            bill_id = self.take_id("billing_bill")
+            fen = account.amounts[item][number]
+            rows.add("billing_bill", f"{bill_id}\t{project}\t{unit}\t{account.payer}\t{fee_item.pk}\t"
+                                     f"{self.rules[project, fee_item.pk]}\t{run}\tregular\t{period}\t{yuan(fen)}\t"
+                                     f"{account.computations[item]}\t{created}\n")
+            if account.discounted and item == 0:
+                discount = (fen * 5 + 50) // 100
+                fen -= discount
+                rows.add("billing_billdiscount", f"{yuan(discount)}\t年缴九五折 5%\t{created}\t{bill_id}\t"
+                                                 f"{project}\t{self.scheme.pk}\n")
+            if number < paid_months:
+                account.settled.append((bill_id, fen))
+            elif account.part_paid and number == paid_months and item == 0:
+                self.payment(rows, account, [(bill_id, fen // 2)], self.paid_on(month))
+        if number < paid_months and (month.month % 3 == 0 or number == paid_months - 1):
+            self.payment(rows, account, account.settled, self.paid_on(month))
+            account.settled = []
 
     def paid_on(self, month):
         """When a month's bills were paid: a few days into the next month, or today for this month's."""
         return min(add_months(month, 1) + datetime.timedelta(days=4), self.today)
 
-    def payment(self, rows, project, unit, payer, settled, received, method):
+    def payment(self, rows, account, settled, received):
+        project, method = account.project, METHODS[account.index % len(METHODS)]
         payment_id = self.take_id("billing_payment")
         total = sum(fen for _bill, fen in settled)
         year = received.year
         self.receipt_numbers[year] = number = self.receipt_numbers.get(year, 0) + 1
         at = f"{received.isoformat()} 10:30:00+08"
         rows.add("billing_payment", f"{payment_id}\t{at}\t{yuan(total)}\tSJ{year}-{number:06d}\t{at}\t\t\t"
-                                    f"{self.company.pk}\t{payer}\t{project}\t{unit}\tdesk\n")
-        rows.add("billing_paymenttender", f"{payment_id}\t{METHODS[method]}\t{yuan(total)}\t0\t\n")
+                                    f"{self.company.pk}\t{account.payer}\t{project}\t{account.unit}\tdesk\n")
+        rows.add("billing_paymenttender", f"{payment_id}\t{method}\t{yuan(total)}\t0\t\n")
         for bill_id, fen in settled:
             rows.add("billing_allocation", f"{yuan(fen)}\t{at}\t{bill_id}\t{project}\t{payment_id}\n")
