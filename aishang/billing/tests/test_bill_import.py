@@ -422,21 +422,24 @@ def test_a_part_paid_imported_bill_is_paid_at_the_desk_for_the_rest_with_a_desk_
     assert reconcile([project]).is_clean
 
 
-def test_imported_bills_and_payments_are_marked_as_imported(project, fee_items, units, client, finance):
-    bill_import(project=project, file=xlsx_file([paid(units[0], "216.90", "100.00", 备注="原系统欠费")]))
+def test_imported_bills_show_as_imported_and_their_payments_as_historical_on_the_bill_and_desk_pages(
+        project, fee_items, units, client, finance):
+    job = bill_import_start(project=project, actor=finance,
+                            uploaded_file=xlsx_file([paid(units[0], "216.90", "100.00", 备注="原系统欠费")]))
     bill = Bill.objects.get(project=project)
     payment = Payment.objects.get(project=project)
     client.force_login(finance)
 
     listing = client.get(reverse("billing:bill_list"), {"q": units[0].code}).content.decode()
     detail = client.get(reverse("billing:bill_detail", args=[bill.pk])).content.decode()
+    desk = client.get(reverse("billing:desk_unit", args=[units[0].pk])).content.decode()
+    payment_page = client.get(reverse("billing:payment_detail", args=[payment.pk])).content.decode()
 
-    assert "导入" in listing and reverse("billing:bill_import") in listing
-    assert "<dd class=\"col-sm-9 col-xl-4\">导入</dd>" in detail
-    assert "历史导入（历史账单.xlsx）第 2 行；原系统欠费" not in detail  # the file name is known only to a job
-    assert "历史导入第 2 行；原系统欠费" in detail
-    assert payment.get_source_display() == "历史导入"
-    assert "历史导入" in payment.note
+    assert reverse("billing:bill_import") in listing and "<td>导入</td>" in listing.replace(" ", "")
+    assert '<dd class="col-sm-9 col-xl-4">导入</dd>' in detail
+    assert "历史导入（历史账单.xlsx）第 2 行；原系统欠费" in detail
+    assert f"DR{job.pk}-2" in desk and reverse("billing:payment_detail", args=[payment.pk]) in desk
+    assert '<dd class="col-sm-9 col-xl-4">历史导入</dd>' in payment_page
 
 
 def test_imported_payments_do_not_take_desk_receipt_numbers(project, fee_items, units):
