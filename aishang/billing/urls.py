@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_close, views_desk, views_flows, views_import
+from . import views, views_close, views_desk, views_flows, views_import, views_reports
 
 app_name = "billing"
 urlpatterns = [
@@ -47,4 +47,9 @@ urlpatterns = [
     path("approvals/<int:pk>/withdraw/", views.approval_withdraw_view, name="approval_withdraw"),
     path("approval-flows/", views_flows.approval_flow_list, name="approvalflow_list"),
     path("approval-flows/<int:pk>/edit/", views_flows.approval_flow_edit, name="approvalflow_edit"),
+    path("reports/", views_reports.report_index, name="report_index"),
+    path("reports/statement/", views_reports.statement_view, name="report_statement"),
+    path("reports/statement/units/<int:unit_pk>/", views_reports.statement_view, name="report_statement_unit"),
+    path("reports/arrears/remind/", views_reports.arrears_remind_view, name="report_arrears_remind"),
+    path("reports/<slug:slug>/", views_reports.report_detail, name="report"),
 ]

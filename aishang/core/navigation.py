@@ -42,7 +42,7 @@ NAVIGATION = [
         NavItem(_("审批"), "billing:approval_inbox", "check2-square", None),
         NavItem(_("审批流程设置"), "billing:approvalflow_list", "diagram-3", "billing.view_approvalflow"),
         NavItem(_("抄表"), None, "speedometer2"),
-        NavItem(_("统计台账"), None, "journal-text"),
+        NavItem(_("统计台账"), "billing:report_index", "journal-text", "billing.view_bill"),
     ]),
     (_("客服工单"), [NavItem(_("报事报修"), None, "tools"), NavItem(_("投诉建议"), None, "chat-left-text")]),
     (_("运营"), [

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import closes, imports, views
+from . import closes, imports, reports, views
 
 router = DefaultRouter()
 router.register("fee-items", views.FeeItemViewSet)
@@ -23,3 +23,4 @@ router.register("shift-closes", closes.ShiftCloseViewSet)
 urlpatterns = router.urls
 urlpatterns += imports.urlpatterns
 urlpatterns += [path("shift/", closes.ShiftCloseViewSet.as_view({"get": "current"}), name="shift-current")]
+urlpatterns += reports.urlpatterns
