@@ -339,39 +339,30 @@ def _as_date(value):
 
 
 def group_labels(dimension, keys):
-    """{key: label} for the keys of a grouping, looked up in one query per dimension."""
+    """{key: (label, sort key)} for the keys of a grouping, looked up in one query per dimension; groups sort as
+    their records do (fee items by code, methods in the desk's order, dates in time), the missing key last."""
     keys = [key for key in keys if key is not None]
     none_label = {Dimension.BUILDING: _("（无楼栋）"), Dimension.CASHIER: _("（无）")}.get(dimension, "--")
-    labels = {None: none_label}
+    labels = {None: (none_label, (1,))}
     if dimension == Dimension.PROJECT:
-        labels.update({p.pk: p.name for p in Project.objects.filter(pk__in=keys)})
+        labels.update({p.pk: (p.name, (0, p.name)) for p in Project.objects.filter(pk__in=keys)})
     elif dimension == Dimension.BUILDING:
-        labels.update({b.pk: f"{b.project.name} {b}" for b in
+        labels.update({b.pk: (f"{b.project.name} {b}", (0, b.project.name, b.weight, b.code)) for b in
                        Building.objects.filter(pk__in=keys).select_related("project")})
     elif dimension == Dimension.FEE_ITEM:
-        labels.update({item.pk: item.name for item in FeeItem.objects.filter(pk__in=keys)})
+        labels.update({item.pk: (item.name, (0, item.code)) for item in FeeItem.objects.filter(pk__in=keys)})
     elif dimension == Dimension.CASHIER:
         from aishang.users.models import User
 
-        labels.update({user.pk: str(user) for user in User.objects.filter(pk__in=keys)})
+        labels.update({user.pk: (str(user), (0, user.username)) for user in User.objects.filter(pk__in=keys)})
     elif dimension == Dimension.METHOD:
-        labels.update({key: str(PaymentMethod(key).label) for key in keys if key in PaymentMethod.values})
+        order = list(PaymentMethod.values)
+        labels.update({key: (str(PaymentMethod(key).label), (0, order.index(key))) for key in keys if key in order})
     elif dimension in (Dimension.PERIOD, Dimension.MONTH):
-        labels.update({key: f"{_as_date(key):%Y-%m}" for key in keys})
+        labels.update({key: (f"{_as_date(key):%Y-%m}", (0, _as_date(key))) for key in keys})
     elif dimension == Dimension.DAY:
-        labels.update({key: f"{_as_date(key):%Y-%m-%d}" for key in keys})
+        labels.update({key: (f"{_as_date(key):%Y-%m-%d}", (0, _as_date(key))) for key in keys})
     return labels
-
-
-def _sort_key(dimension, labels):
-    chronological = dimension in (Dimension.PERIOD, Dimension.DAY, Dimension.MONTH)
-
-    def key(group):
-        if group is None:
-            return (1, "")
-        return (0, _as_date(group).isoformat() if chronological else str(labels.get(group, group)))
-
-    return key
 
 
 def _summary_rows(dimension, measures, order=None):
@@ -381,8 +372,8 @@ def _summary_rows(dimension, measures, order=None):
         keys.update(totals)
     labels = group_labels(dimension, keys)
     rows = []
-    for key in sorted(keys, key=_sort_key(dimension, labels)):
-        row = {"group_key": key, "group": labels.get(key, str(key))}
+    for key in sorted(keys, key=lambda key: labels.get(key, (str(key), (2, str(key))))[1]):
+        row = {"group_key": key, "group": labels.get(key, (str(key),))[0]}
         row.update({name: totals.get(key, ZERO) for name, totals in measures.items()})
         rows.append(row)
     return rows
