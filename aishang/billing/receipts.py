@@ -201,7 +201,8 @@ def receipt_template_save(*, template, actor):
     """
     errors = receipt_template_errors(template)
     try:
-        template.full_clean(exclude=["fields", "positions", "logo"])
+        # The one-default constraint is kept by the switch below, not refused here.
+        template.full_clean(exclude=["fields", "positions", "logo"], validate_constraints=False)
     except ValidationError as exc:
         for key, messages in exc.message_dict.items():
             errors.setdefault(key, []).extend(messages)
@@ -226,7 +227,11 @@ def receipt_template_save(*, template, actor):
 
 
 def receipt_template_delete(*, template, actor):
-    """Remove a template; receipts printed with it keep their print records (without the template)."""
+    """Remove a template nobody has printed with; print records are insert-only and keep the template they used."""
+    used = ReceiptPrint.objects.filter(template=template).count()
+    if used:
+        raise ValidationError(_("模板「%(name)s」已打印过 %(count)s 次收据，打印记录须保留所用模板，不能删除；"
+                                "可另建模板并设为默认") % {"name": template.name, "count": used})
     register_object_delete(obj=template, actor=actor)
 
 
@@ -419,8 +424,10 @@ def receipt_sheet(template, context, *, copy_number=None, logo=None):
     for code in fields:
         point = _point(positions.get(code))
         if point is not None and 0 <= point[0] < width and 0 <= point[1] < height:
+            rows = ([{**item, "top": row * ITEM_ROW_MM, "amount_text": format_money(item["amount"])}
+                     for row, item in enumerate(context["items"])] if code == "items" else [])
             placed.append({"code": code, "label": _label(code), "x": float(point[0]), "y": float(point[1]),
-                           "text": field_text(code, context)})
+                           "text": field_text(code, context), "rows": rows})
     return {
         "template": template, "title": template.title, "footer": template.footer, "width": width, "height": height,
         "overlay": template.layout == ReceiptLayout.OVERLAY, "shown": shown, "placed": placed,
@@ -445,13 +452,16 @@ def receipt_print_record(*, payment, template, actor):
         try:
             with transaction.atomic():
                 list(Payment.objects.select_for_update().filter(pk=payment.pk).values_list("pk", flat=True))
-                last = ReceiptPrint.objects.filter(payment=payment).aggregate(last=Max("copy_number"))["last"]
-                return ReceiptPrint.objects.create(payment=payment, copy_number=(last or 0) + 1, template=template,
-                                                   printed_by=actor)
+                return ReceiptPrint.objects.create(payment=payment, copy_number=_last_copy_number(payment) + 1,
+                                                   template=template, printed_by=actor)
         except IntegrityError:
             if attempt == 4:
                 raise
     raise AssertionError("unreachable")
+
+
+def _last_copy_number(payment):
+    return ReceiptPrint.objects.filter(payment=payment).aggregate(last=Max("copy_number"))["last"] or 0
 
 
 def receipt_prints(payment):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_close, views_desk, views_flows, views_import, views_reports
+from . import views, views_close, views_desk, views_flows, views_import, views_receipts, views_reports
 
 app_name = "billing"
 urlpatterns = [
@@ -37,7 +37,15 @@ urlpatterns = [
     path("desk/", views_desk.desk, name="desk"),
     path("desk/units/<int:pk>/", views_desk.desk_unit, name="desk_unit"),
     path("desk/units/<int:pk>/offset/", views_desk.desk_unit_offset, name="desk_unit_offset"),
-    path("payments/<int:pk>/receipt/", views_desk.payment_receipt, name="payment_receipt"),
+    path("payments/<int:pk>/receipt/", views_receipts.receipt_page, name="payment_receipt"),
+    path("payments/<int:pk>/receipt/print/", views_receipts.receipt_print, name="receipt_print"),
+    path("payments/<int:pk>/receipt/pdf/", views_receipts.receipt_pdf_download, name="receipt_pdf"),
+    path("receipt-templates/", views_receipts.receipt_template_list, name="receipttemplate_list"),
+    path("receipt-templates/add/", views_receipts.receipt_template_edit, name="receipttemplate_add"),
+    path("receipt-templates/preview/", views_receipts.receipt_template_preview, name="receipttemplate_preview"),
+    path("receipt-templates/<int:pk>/", views_receipts.receipt_template_edit, name="receipttemplate_detail"),
+    path("receipt-templates/<int:pk>/delete/", views_receipts.receipt_template_delete_view,
+         name="receipttemplate_delete"),
     path("shift/", views_close.shift_open, name="shift_open"),
     path("shift/closes/", views_close.ShiftCloseListView.as_view(), name="shiftclose_list"),
     path("shift/closes/<int:pk>/", views_close.shift_close_slip, name="shiftclose_detail"),

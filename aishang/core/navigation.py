@@ -41,6 +41,7 @@ NAVIGATION = [
         NavItem(_("账单"), "billing:bill_list", "receipt", "billing.view_bill"),
         NavItem(_("审批"), "billing:approval_inbox", "check2-square", None),
         NavItem(_("审批流程设置"), "billing:approvalflow_list", "diagram-3", "billing.view_approvalflow"),
+        NavItem(_("收据模板"), "billing:receipttemplate_list", "printer", "billing.view_receipttemplate"),
         NavItem(_("抄表"), None, "speedometer2"),
         NavItem(_("统计台账"), "billing:report_index", "journal-text", "billing.view_bill"),
     ]),

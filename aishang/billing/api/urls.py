@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import closes, imports, reports, views
+from . import closes, imports, receipts, reports, views
 
 router = DefaultRouter()
 router.register("fee-items", views.FeeItemViewSet)
@@ -19,6 +19,8 @@ router.register("journal-entries", views.JournalEntryViewSet)
 router.register("approval-flows", views.ApprovalFlowViewSet)
 router.register("approval-requests", views.ApprovalRequestViewSet)
 router.register("payments", views.PaymentViewSet)
+router.register("receipt-templates", receipts.ReceiptTemplateViewSet)
+router.register("receipt-prints", receipts.ReceiptPrintViewSet)
 router.register("shift-closes", closes.ShiftCloseViewSet)
 urlpatterns = router.urls
 urlpatterns += imports.urlpatterns

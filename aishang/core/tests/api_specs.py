@@ -25,12 +25,15 @@ from aishang.billing.models import (
     FeeItem,
     JournalEntry,
     Payment,
+    ReceiptPrint,
+    ReceiptTemplate,
     RuleBinding,
     RulePrice,
     ShiftClose,
     Waiver,
 )
 from aishang.billing.payments import Tender, payment_collect
+from aishang.billing.receipts import receipt_print_record
 from aishang.billing.services import bill_run_create
 from aishang.core.testing import (
     all_register_permissions,
@@ -197,6 +200,11 @@ def _shift_close(world, company):
     return shift_close(cashier=cashier, cash_handed_over="100.00", actor=cashier)
 
 
+def _receipt_print(world, project):
+    return receipt_print_record(payment=_payment(world, project), template=None,
+                                actor=make_staff(project.company, "cashier"))
+
+
 def _price_day():
     """A fresh effective date for each price change (one per rule and day)."""
     return (datetime.date(2027, 1, 1) + datetime.timedelta(days=next(_price_days))).isoformat()
@@ -354,6 +362,21 @@ SPECS = {
         make=_shift_close,
         payload=lambda w, home, refs: {"cashier": _cashier_with_an_open_shift(refs).pk, "cash_handed_over": "100.00"},
         company_level=True,
+    ),
+    ReceiptTemplate: Spec(
+        make=lambda w, company: ReceiptTemplate.objects.create(company=company, name=unique("收据模板"),
+                                                               fields=["receipt_number", "total_capitals"]),
+        payload=lambda w, home, refs: {"company": home.pk, "name": unique("收据模板"), "title": "收款收据",
+                                       "paper": "a5", "layout": "standard",
+                                       "fields": ["receipt_number", "items", "total_capitals"]},
+        patch={"title": "物业费收据"},
+        company_level=True,
+        has_references=False,
+    ),
+    ReceiptPrint: Spec(
+        make=_receipt_print,
+        payload=lambda w, home, refs: {"payment": _payment(w, home).pk},
+        has_references=False,
     ),
     ApprovalRequest: Spec(
         make=_approval_request,
