@@ -336,6 +336,20 @@ def test_a_period_already_billed_by_a_run_is_refused(project, fee_items, units):
                        "message": "该房屋「物业费」已有 2025-03-01 ～ 2025-03-31 的账单（周期账单），与本行账期重叠"}]
 
 
+def test_an_import_that_finds_the_same_bills_saved_meanwhile_is_refused_by_row_when_it_writes(project, fee_items,
+                                                                                              units):
+    rows = [bill_row(units[1]), paid(units[0], 收据号="OLD-1")]
+    slower = BillImport(project).read(xlsx_file(rows))
+    bill_import(project=project, file=xlsx_file([paid(units[0], 收据号="OLD-1")]))
+    before = written(project)
+
+    with pytest.raises(ImportRejected) as caught:
+        slower.save()
+
+    assert written(project) == before
+    assert [(e["row"], e["column"]) for e in caught.value.errors.as_list()] == [(3, "开始时间"), (3, "收据号")]
+
+
 def test_receipt_numbers_repeated_in_the_file_or_used_in_the_company_are_refused(project, fee_items, units):
     other_project = make_project(project.company)
     bill_import(project=other_project, file=xlsx_file([paid(make_unit(other_project, number="301"),
