@@ -1,12 +1,13 @@
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext as _
 
 from aishang.core.money import money_total
 from aishang.estate.models import Unit
 
-from .balances import bills_with_outstanding
+from .balances import MONEY_FIELD, bills_with_outstanding
 from .deposits import deposits_by_status, deposits_with_held
 from .models import (
     ApprovalRequest,
@@ -228,6 +229,15 @@ def deposit_search(user, *, query="", status="", date_from=None, date_to=None, p
 
 def prepaid_account_queryset(user):
     return PrepaidAccount.objects.restrict(user, "view").select_related("project", "unit", "fee_item")
+
+
+def prepaid_accounts_with_balance(user):
+    """The user's prepaid accounts, each with ``balance`` (the sum of its movements, rounded in SQL)."""
+    movements = (PrepaidMovement.objects.filter(account=OuterRef("pk")).order_by().values("account")
+                 .annotate(total=Sum("amount")).values("total"))
+    zero = Value(Decimal("0"), output_field=MONEY_FIELD)
+    return prepaid_account_queryset(user).annotate(balance=Round(
+        Coalesce(Subquery(movements, output_field=MONEY_FIELD), zero), 2, output_field=MONEY_FIELD))
 
 
 def statement_with_balance(movements):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aishang.core.api.filters import IdFilter
 
+from ..deposits import DepositStatus, deposits_by_status
 from ..models import (
     ApprovalFlow,
     ApprovalRequest,
@@ -15,9 +16,11 @@ from ..models import (
     BillRunSchedule,
     BillVoid,
     ChargeRule,
+    Deposit,
     DiscountScheme,
     FeeItem,
     JournalEntry,
+    PrepaidAccount,
     RuleBinding,
     RulePrice,
     Waiver,
@@ -153,12 +156,16 @@ class ApprovalFlowFilterSet(django_filters.FilterSet):
 class ApprovalRequestFilterSet(django_filters.FilterSet):
     project = IdFilter(field_name="project_id", label=_("项目"))
     bill = IdFilter(field_name="bill_id", label=_("账单"))
+    payment = IdFilter(field_name="payment_id", label=_("收款"))
+    prepaid_account = IdFilter(field_name="prepaid_account_id", label=_("预存账户"))
+    deposit = IdFilter(field_name="deposit_id", label=_("押金"))
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("仅我提交的"))
     awaiting_me = django_filters.BooleanFilter(method="filter_awaiting_me", label=_("仅等待我审批的"))
 
     class Meta:
         model = ApprovalRequest
-        fields = ("project", "bill", "status", "action", "mine", "awaiting_me")
+        fields = ("project", "bill", "payment", "prepaid_account", "deposit", "status", "action", "mine",
+                  "awaiting_me")
 
     def filter_mine(self, queryset, name, value):
         if value is None:
@@ -197,3 +204,30 @@ class BillRunScheduleFilterSet(django_filters.FilterSet):
     class Meta:
         model = BillRunSchedule
         fields = ("project", "is_active")
+
+
+class DepositFilterSet(django_filters.FilterSet):
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    unit = IdFilter(field_name="unit_id", label=_("房屋"))
+    customer = IdFilter(field_name="customer_id", label=_("客户"))
+    status = django_filters.ChoiceFilter(choices=[(value, label) for value, label in DepositStatus.LABELS.items()],
+                                         method="filter_status", label=_("状态"))
+    collected_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte",
+                                               label=_("收取日期起"))
+    collected_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("收取日期止"))
+
+    class Meta:
+        model = Deposit
+        fields = ("project", "unit", "customer", "status", "collected_from", "collected_to")
+
+    def filter_status(self, queryset, name, value):
+        return deposits_by_status(queryset, value) if value else queryset
+
+
+class PrepaidAccountFilterSet(django_filters.FilterSet):
+    project = IdFilter(field_name="project_id", label=_("项目"))
+    unit = IdFilter(field_name="unit_id", label=_("房屋"))
+
+    class Meta:
+        model = PrepaidAccount
+        fields = ("project", "unit")

@@ -24,6 +24,7 @@ from aishang.customers.models import Customer
 from aishang.estate.models import Building, Company, ParkingSpace, Project, PropertyType, Unit
 
 from ..approvals import SUPPORTED_ACTIONS, approval_refusal
+from ..deposits import deposit_status
 from ..models import (
     Allocation,
     ApprovalAction,
@@ -41,6 +42,9 @@ from ..models import (
     BillVoid,
     BindingTarget,
     ChargeRule,
+    Deposit,
+    DepositMovement,
+    DepositMovementKind,
     DiscountKind,
     DiscountScheme,
     DiscountTiming,
@@ -48,9 +52,14 @@ from ..models import (
     JournalEntry,
     Payment,
     PaymentMethod,
+    PaymentReversal,
+    PaymentSource,
     PaymentTender,
     Posting,
+    PrepaidAccount,
+    PrepaidMovement,
     PrepaidMovementKind,
+    ReversalKind,
     RuleBinding,
     RulePrice,
     Waiver,
@@ -431,8 +440,12 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
     action_display = serializers.CharField(source="get_action_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
-    unit_code = serializers.CharField(source="bill.unit.code", read_only=True, default=None)
-    fee_item_name = serializers.CharField(source="bill.fee_item.name", read_only=True)
+    unit_code = serializers.SerializerMethodField(label=_("房屋/客户"))
+    fee_item_name = serializers.CharField(source="bill.fee_item.name", read_only=True, default=None)
+    subject_label = serializers.CharField(read_only=True, label=_("申请对象"),
+                                          help_text=_("如 物业费 2026-07、收据 SJ2026-000012、通用预存、装修押金"))
+    refund_method = choice_field([("", _("无")), *PaymentMethod.choices], "RefundMethodEnum", read_only=True,
+                                 label=_("退款方式"))
     requested_by_name = serializers.CharField(source="requested_by", read_only=True)
     current_role_name = serializers.CharField(source="current_role.name", read_only=True, default=None)
     amount = money(label=_("金额"))
@@ -440,11 +453,17 @@ class ApprovalRequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApprovalRequest
-        fields = ("id", "company", "project", "project_name", "action", "action_display", "bill", "unit_code",
-                  "fee_item_name", "amount", "reason", "status", "status_display", "requested_by",
+        fields = ("id", "company", "project", "project_name", "action", "action_display", "bill", "payment",
+                  "prepaid_account", "deposit", "subject_label", "unit_code", "fee_item_name", "amount",
+                  "refund_method", "reason", "status", "status_display", "requested_by",
                   "requested_by_name", "route", "current_level", "current_role", "current_role_name", "decided_at",
                   *TIMESTAMPS)
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_unit_code(self, approval):
+        subject = approval.subject_unit
+        return getattr(subject, "code", None) or (str(subject) if subject else None)
 
 
 class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
@@ -475,19 +494,44 @@ class ApprovalRequestDetailSerializer(ApprovalRequestSerializer):
 
 
 class ApprovalRequestCreateSerializer(serializers.Serializer):
-    bill = PermittedPrimaryKeyRelatedField(queryset=Bill.objects.all(), label=_("账单"))
+    SUBJECTS = {ApprovalAction.WAIVER: "bill", ApprovalAction.VOID: "bill", ApprovalAction.PAYMENT_VOID: "payment",
+                ApprovalAction.REFUND: "payment", ApprovalAction.PREPAID_REFUND: "prepaid_account",
+                ApprovalAction.DEPOSIT_REFUND: "deposit"}
+    WITHOUT_AMOUNT = (ApprovalAction.VOID, ApprovalAction.PAYMENT_VOID)
+
     action = choice_field([(a.value, a.label) for a in SUPPORTED_ACTIONS], "ApprovalSubmitActionEnum",
-                          label=_("业务"), help_text=_("waiver 减免、void 作废（作废账单当前全部未结金额）"))
+                          label=_("业务"),
+                          help_text=_("waiver 减免、void 作废账单（当前全部未结金额）、payment_void 作废收款、"
+                                      "refund 收款退款、prepaid_refund 预存退款、deposit_refund 押金退还"))
+    bill = PermittedPrimaryKeyRelatedField(queryset=Bill.objects.all(), required=False, label=_("账单"),
+                                           help_text=_("减免、作废账单时必填"))
+    payment = PermittedPrimaryKeyRelatedField(queryset=Payment.objects.all(), required=False, label=_("收款"),
+                                              help_text=_("作废收款、收款退款时必填"))
+    prepaid_account = PermittedPrimaryKeyRelatedField(queryset=PrepaidAccount.objects.all(), required=False,
+                                                      label=_("预存账户"), help_text=_("预存退款时必填"))
+    deposit = PermittedPrimaryKeyRelatedField(queryset=Deposit.objects.all(), required=False, label=_("押金"),
+                                              help_text=_("押金退还时必填"))
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True,
-                                      label=_("减免金额"), help_text=_("减免时必填；作废时忽略"))
+                                      label=_("金额"), help_text=_("减免和退款时必填；作废时忽略"))
+    refund_method = choice_field([("", _("无")), *PaymentMethod.choices], "RefundMethodInputEnum", required=False,
+                                 default="", label=_("退款方式"),
+                                 help_text=_("退款时必填：收款原有的方式，或 prepaid 退回预存；预存和押金只能退到"
+                                             "现金、刷卡、微信、支付宝或银行转账"))
     reason = serializers.CharField(max_length=500, label=_("申请原因"))
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        if attrs["action"] == ApprovalAction.WAIVER and attrs.get("amount") is None:
-            raise serializers.ValidationError({"amount": _("请填写减免金额")})
-        if attrs["action"] == ApprovalAction.VOID:
+        action, subject = attrs["action"], self.SUBJECTS[attrs["action"]]
+        if attrs.get(subject) is None:
+            raise serializers.ValidationError({subject: _("该业务须指定此项")})
+        for other in set(self.SUBJECTS.values()) - {subject}:
+            if attrs.get(other) is not None:
+                raise serializers.ValidationError({other: _("该业务不能指定此项")})
+        if action in self.WITHOUT_AMOUNT:
             attrs["amount"] = None
+        elif attrs.get("amount") is None:
+            raise serializers.ValidationError({"amount": _("请填写减免金额") if action == ApprovalAction.WAIVER
+                                               else _("请填写退款金额")})
         return attrs
 
 
@@ -589,6 +633,17 @@ class AllocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PaymentReversalSerializer(serializers.ModelSerializer):
+    kind = choice_field(ReversalKind.choices, "ReversalKindEnum", read_only=True, label=_("类型"))
+    method = choice_field(PaymentMethod.choices, "PaymentMethodEnum", read_only=True, label=_("退回方式"))
+    amount = money(label=_("金额"))
+
+    class Meta:
+        model = PaymentReversal
+        fields = ("id", "kind", "method", "amount", "request", "created_at", "created_by")
+        read_only_fields = fields
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True)
     unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
@@ -599,12 +654,14 @@ class PaymentSerializer(serializers.ModelSerializer):
     to_prepaid = serializers.SerializerMethodField(label=_("存入预存"))
     tenders = PaymentTenderSerializer(many=True, read_only=True)
     allocations = AllocationSerializer(many=True, read_only=True)
+    reversals = PaymentReversalSerializer(many=True, read_only=True, label=_("作废与退款"))
+    source = choice_field(PaymentSource.choices, "PaymentSourceEnum", read_only=True, label=_("来源"))
 
     class Meta:
         model = Payment
         fields = ("id", "project", "project_name", "unit", "unit_code", "payer", "payer_name", "amount",
-                  "amount_in_words", "receipt_number", "cashier", "cashier_name", "received_at",
-                  "order_override_reason", "note", "tenders", "allocations", "to_prepaid")
+                  "amount_in_words", "receipt_number", "cashier", "cashier_name", "received_at", "source",
+                  "order_override_reason", "note", "tenders", "allocations", "to_prepaid", "reversals")
         read_only_fields = fields
 
     def get_amount_in_words(self, payment) -> str:
@@ -618,13 +675,14 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class TenderInputSerializer(serializers.Serializer):
-    method = choice_field([(m.value, m.label) for m in PaymentMethod if m != PaymentMethod.DEPOSIT],
-                          "PaymentTenderMethodEnum", label=_("收款方式"))
+    method = choice_field(PaymentMethod.choices, "PaymentTenderMethodEnum", label=_("收款方式"))
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"), label=_("金额"))
     tendered = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True,
                                         label=_("实付"), help_text=_("现金实付，找零 = 实付 − 金额"))
     reference = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
                                       label=_("交易号"))
+    deposit = serializers.IntegerField(min_value=1, required=False, allow_null=True, label=_("冲抵的押金"),
+                                       help_text=_("押金冲抵时必填：该房屋持有的押金 id"))
 
 
 class PaymentCreateSerializer(serializers.Serializer):
@@ -640,3 +698,86 @@ class PaymentCreateSerializer(serializers.Serializer):
         if not tenders:
             raise serializers.ValidationError(_("请至少选择一种收款方式"))
         return tenders
+
+
+class DepositMovementSerializer(serializers.ModelSerializer):
+    kind = choice_field(DepositMovementKind.choices, "DepositMovementKindEnum", read_only=True, label=_("类型"))
+    amount = money(label=_("金额"))
+
+    class Meta:
+        model = DepositMovement
+        fields = ("id", "kind", "amount", "payment", "reversal", "request", "created_at", "created_by")
+        read_only_fields = fields
+
+
+class DepositSerializer(serializers.ModelSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
+    customer_name = serializers.CharField(source="customer.name", read_only=True, default=None)
+    receipt_number = serializers.CharField(source="payment.receipt_number", read_only=True)
+    amount = money(label=_("收取金额"))
+    held = money(label=_("余额"))
+    status = serializers.SerializerMethodField(label=_("状态"),
+                                               help_text=_("held 持有中、partly 部分退还/冲抵、settled 已退清"))
+
+    class Meta:
+        model = Deposit
+        fields = ("id", "project", "project_name", "unit", "unit_code", "customer", "customer_name", "kind",
+                  "amount", "held", "status", "payment", "receipt_number", "note", "created_at", "created_by")
+        read_only_fields = fields
+
+    def get_status(self, deposit) -> str:
+        return deposit_status(deposit, deposit.held)
+
+
+class DepositDetailSerializer(DepositSerializer):
+    movements = DepositMovementSerializer(many=True, read_only=True)
+
+    class Meta(DepositSerializer.Meta):
+        fields = (*DepositSerializer.Meta.fields, "movements")
+        read_only_fields = fields
+
+
+class DepositCreateSerializer(serializers.Serializer):
+    unit = PermittedPrimaryKeyRelatedField(queryset=Unit.objects.all(), label=_("房屋"))
+    customer = PermittedPrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True,
+                                               label=_("交款人"))
+    kind = serializers.CharField(max_length=30, label=_("押金类型"), help_text=_("如 装修押金、门禁卡押金"))
+    tenders = TenderInputSerializer(many=True, label=_("收款方式"),
+                                    help_text=_("现金、刷卡/POS、微信、支付宝或银行转账"))
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="", label=_("备注"))
+
+    def validate_tenders(self, tenders):
+        if not tenders:
+            raise serializers.ValidationError(_("请至少选择一种收款方式"))
+        return tenders
+
+
+class PrepaidMovementSerializer(serializers.ModelSerializer):
+    kind = choice_field(PrepaidMovementKind.choices, "PrepaidMovementKindEnum", read_only=True, label=_("类型"))
+    amount = money(label=_("金额"))
+
+    class Meta:
+        model = PrepaidMovement
+        fields = ("id", "kind", "amount", "payment", "reversal", "request", "created_at", "created_by")
+        read_only_fields = fields
+
+
+class PrepaidAccountSerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    fee_item_name = serializers.CharField(source="fee_item.name", read_only=True, default=None,
+                                          help_text=_("为空表示通用预存"))
+    balance = money(label=_("余额"))
+
+    class Meta:
+        model = PrepaidAccount
+        fields = ("id", "project", "unit", "unit_code", "fee_item", "fee_item_name", "balance")
+        read_only_fields = fields
+
+
+class PrepaidAccountDetailSerializer(PrepaidAccountSerializer):
+    movements = PrepaidMovementSerializer(many=True, read_only=True, label=_("流水"))
+
+    class Meta(PrepaidAccountSerializer.Meta):
+        fields = (*PrepaidAccountSerializer.Meta.fields, "movements")
+        read_only_fields = fields

@@ -14,6 +14,7 @@ from aishang.extras.api.jobs import JobDetailSerializer
 
 from .. import selectors
 from ..approvals import approval_decide, approval_refusal, approval_request_create, approval_request_withdraw
+from ..deposits import deposit_collect
 from ..jobs import bill_run_start
 from ..models import (
     ApprovalDecision,
@@ -26,10 +27,12 @@ from ..models import (
     BillRunSchedule,
     BillVoid,
     ChargeRule,
+    Deposit,
     DiscountScheme,
     FeeItem,
     JournalEntry,
     Payment,
+    PrepaidAccount,
     RuleBinding,
     RulePrice,
     Waiver,
@@ -257,7 +260,8 @@ class ApprovalRequestPermissions(ScopedModelPermissions):
 
 
 class ApprovalRequestViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """审批申请 of waivers and voids: submit, decide level by level, or withdraw.
+    """审批申请 of corrections (减免, 作废账单, 作废收款, 收款退款, 预存退款, 押金退还): submit, decide level by
+    level, or withdraw.
 
     Listed are the requests the caller may open: all of their projects' with the view permission, otherwise
     their own, those waiting on a role they hold and those they decided. ``awaiting_me=true`` is the inbox.
@@ -267,7 +271,8 @@ class ApprovalRequestViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.
     serializer_class = serializers.ApprovalRequestSerializer
     filterset_class = filters.ApprovalRequestFilterSet
     permission_classes = [ApprovalRequestPermissions]
-    search_fields = ("reason", "bill__unit__code")
+    search_fields = ("reason", "bill__unit__code", "payment__receipt_number", "payment__unit__code",
+                     "prepaid_account__unit__code", "deposit__unit__code")
     ordering_fields = ("id", "created_at", "amount", "decided_at")
 
     def get_queryset(self):
@@ -289,15 +294,18 @@ class ApprovalRequestViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.
 
     @extend_schema(request=serializers.ApprovalRequestCreateSerializer,
                    responses={201: serializers.ApprovalRequestDetailSerializer},
-                   description=_("对一张账单提交减免（填金额）或作废申请，按企业的审批流程逐级审批。"
-                                 "金额超过未结金额、已有待审批的同类申请等会答 400 并说明原因。"))
+                   description=_("提交审批申请：账单的减免（填金额）或作废，收款的作废或退款（填金额和退款方式），"
+                                 "预存退款或押金退还（填金额和退款方式），按企业的审批流程逐级审批。"
+                                 "金额超过可退或未结金额、已有待审批的申请等会答 400 并说明原因。"))
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            approval = approval_request_create(action=data["action"], bill=data["bill"], amount=data["amount"],
-                                               reason=data["reason"], actor=request.user)
+            approval = approval_request_create(
+                action=data["action"], bill=data.get("bill"), payment=data.get("payment"),
+                prepaid_account=data.get("prepaid_account"), deposit=data.get("deposit"), amount=data["amount"],
+                refund_method=data["refund_method"], reason=data["reason"], actor=request.user)
         except DjangoValidationError as exc:
             raise _validation_errors(exc) from None
         return self._detail(approval, status.HTTP_201_CREATED)
@@ -399,10 +407,75 @@ class PaymentViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnly
         try:
             payment = payment_collect(
                 project=unit.project, unit=unit, bill_ids=data["bills"], actor=request.user,
-                tenders=[Tender(t["method"], t["amount"], t.get("tendered"), t["reference"]) for t in data["tenders"]],
+                tenders=[Tender(t["method"], t["amount"], t.get("tendered"), t["reference"], t.get("deposit"))
+                         for t in data["tenders"]],
                 override_reason=data["override_reason"], note=data["note"])
         except DjangoValidationError as exc:
             raise _validation_errors(exc) from None
         payment = self.get_queryset().get(pk=payment.pk)
         return Response(serializers.PaymentSerializer(payment, context=self.get_serializer_context()).data,
                         status=status.HTTP_201_CREATED)
+
+
+class DepositViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """押金: collect (one payment with its receipt, by methods that bring money in), list and read with movements.
+
+    Offsets against bills go through ``POST /payments/`` with a ``deposit`` tender; refunds through
+    ``POST /approval-requests/`` with ``action=deposit_refund``. Send an ``Idempotency-Key`` header so that
+    a retried request does not collect twice.
+    """
+
+    queryset = Deposit.objects.all()
+    serializer_class = serializers.DepositSerializer
+    filterset_class = filters.DepositFilterSet
+    permission_classes = [ScopedModelPermissions]
+    search_fields = ("kind", "unit__code", "customer__name", "payment__receipt_number")
+    ordering_fields = ("id", "created_at", "amount")
+
+    def get_queryset(self):
+        return selectors.deposit_queryset(self.request.user).prefetch_related("movements")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return serializers.DepositCreateSerializer
+        return serializers.DepositDetailSerializer if self.action == "retrieve" else serializers.DepositSerializer
+
+    @extend_schema(request=serializers.DepositCreateSerializer, responses={201: serializers.DepositDetailSerializer},
+                   description=_("收押金：房屋、押金类型和收款方式；只能以现金、刷卡、微信、支付宝或银行转账收取。"))
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        unit = data["unit"]
+        try:
+            deposit = deposit_collect(
+                project=unit.project, unit=unit, customer=data.get("customer"), kind=data["kind"],
+                tenders=[Tender(t["method"], t["amount"], t.get("tendered"), t["reference"]) for t in data["tenders"]],
+                note=data["note"], actor=request.user)
+        except DjangoValidationError as exc:
+            raise _validation_errors(exc) from None
+        deposit = self.get_queryset().get(pk=deposit.pk)
+        return Response(serializers.DepositDetailSerializer(deposit, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class PrepaidAccountViewSet(ScopedViewMixin, viewsets.ReadOnlyModelViewSet):
+    """预存账户 of units with their balances; one account read with every movement is its statement.
+
+    Top-ups go through ``POST /payments/`` with no bills; refunds through ``POST /approval-requests/`` with
+    ``action=prepaid_refund``.
+    """
+
+    queryset = PrepaidAccount.objects.all()
+    serializer_class = serializers.PrepaidAccountSerializer
+    filterset_class = filters.PrepaidAccountFilterSet
+    permission_classes = [ScopedModelPermissions]
+    search_fields = ("unit__code",)
+    ordering_fields = ("id",)
+
+    def get_queryset(self):
+        return selectors.prepaid_accounts_with_balance(self.request.user).prefetch_related("movements")
+
+    def get_serializer_class(self):
+        return (serializers.PrepaidAccountDetailSerializer if self.action == "retrieve"
+                else serializers.PrepaidAccountSerializer)
