@@ -71,7 +71,8 @@ PAPER_MM = {PaperSize.A4: (210, 297), PaperSize.A5: (210, 148), PaperSize.THIRDS
 # 套打 of the charge table: each row one line lower, the columns at these distances from the field's place.
 ITEM_ROW_MM = 6
 ITEM_COLUMNS_MM = (0, 45, 125)  # fee item, period, right edge of the amount
-# Where a 241×93 pre-printed form usually has its blanks; other papers get these scaled.
+# Where a 241×93 pre-printed form usually has its blanks; every other paper is at least as tall and, up to 185 mm
+# from the left, as wide, so these fit all of them.
 SUGGESTED_POSITIONS = {
     "company": (20, 8), "receipt_number": (180, 14), "received_at": (30, 20), "project": (120, 20),
     "unit": (30, 27), "payer": (120, 27), "items": (20, 36), "total": (180, 66), "total_capitals": (45, 66),
@@ -86,10 +87,8 @@ def paper_mm(paper):
     return PAPER_MM.get(paper, PAPER_MM[PaperSize.A5])
 
 
-def suggested_positions(paper):
-    width, height = paper_mm(paper)
-    return {code: [round(x * width / 241, 1), round(y * height / 93, 1)]
-            for code, (x, y) in SUGGESTED_POSITIONS.items()}
+def suggested_positions():
+    return {code: [float(x), float(y)] for code, (x, y) in SUGGESTED_POSITIONS.items()}
 
 
 def copy_mark(copy_number):

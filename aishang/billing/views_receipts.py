@@ -188,7 +188,7 @@ class ReceiptTemplateForm(forms.Form):
 
 def _initial(template):
     # Places for every field, so switching to 套打 starts from a usual pre-printed form's places.
-    positions = {**suggested_positions(template.paper), **(template.positions or {})}
+    positions = {**suggested_positions(), **(template.positions or {})}
     initial = {"name": template.name, "title": template.title, "is_default": template.is_default,
                "paper": template.paper, "layout": template.layout, "show_fields": template.fields,
                "footer": template.footer}
