@@ -1,4 +1,5 @@
-"""What is still owed on bills: the amount less its discounts, waivers, void and the payments allocated to it."""
+"""What is still owed on bills: the amount less its discounts, waivers, void and the payments allocated to it;
+and the 滞纳金 accruing on it once overdue."""
 
 from decimal import Decimal
 
@@ -7,7 +8,8 @@ from django.db.models.functions import Coalesce, Round
 
 from aishang.core.money import money_total
 
-from .models import Allocation, BillDiscount, BillVoid, Waiver
+from .models import Allocation, BillDiscount, BillKind, BillVoid, Waiver
+from .pricing import late_fee
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
@@ -40,3 +42,12 @@ def bills_with_outstanding(queryset):
             # too, or a settled bill would count as open.
             .annotate(outstanding=Round(
                 F("amount") - F("discounted") - F("waived") - F("voided") - F("paid"), 2, output_field=MONEY_FIELD)))
+
+
+def bill_late_fee(bill, outstanding, as_of):
+    """The 滞纳金 accrued on a bill's outstanding amount by a day, or None where its fee item charges none."""
+    fee_item = bill.fee_item
+    if not fee_item.late_fee_enabled or bill.kind == BillKind.LATE_FEE or outstanding <= 0:
+        return None
+    return late_fee(outstanding, due_date=bill.due_date, as_of=as_of, daily_rate=fee_item.late_fee_daily_rate,
+                    rounding=fee_item.rounding, precision=fee_item.precision)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from aishang.core.money import quantize_amount
@@ -21,7 +21,17 @@ from aishang.customers.models import Occupancy
 
 from .balances import bills_with_outstanding
 from .ledger import journal_post
-from .models import Account, Bill, BillDiscount, BillVoid, DiscountKind, DiscountScheme, DiscountTiming, Waiver
+from .models import (
+    Account,
+    Allocation,
+    Bill,
+    BillDiscount,
+    BillVoid,
+    DiscountKind,
+    DiscountScheme,
+    DiscountTiming,
+    Waiver,
+)
 
 CHUNK = 5000
 
@@ -67,11 +77,14 @@ def eligible_units(scheme, project, day):
 
 
 def _units_paying_on_time(project, day, months):
-    """Units with bills due in the last ``months`` months, all of them settled: none still owes anything."""
+    """Units with bills due in the last ``months`` months, each settled by its due date: none still owes
+    anything, and no payment reached any of them after the day it was due."""
     due = Bill.objects.filter(project=project, unit__isnull=False, due_date__gte=_months_before(day, months),
                               due_date__lt=day)
     owing = bills_with_outstanding(due).filter(outstanding__gt=0).values_list("unit_id", flat=True)
-    return set(due.values_list("unit_id", flat=True)) - set(owing)
+    late = (Allocation.objects.filter(bill__in=due, amount__gt=0, created_at__date__gt=F("bill__due_date"))
+            .values_list("bill__unit_id", flat=True))
+    return set(due.values_list("unit_id", flat=True)) - set(owing) - set(late)
 
 
 def _months_before(day, months):
@@ -107,9 +120,36 @@ class Offer:
                 and (not self.fee_item_ids or bill.fee_item_id in self.fee_item_ids))
 
 
-def offers_in_force(project, day):
+def offers_in_force(project, day, *, timing=DiscountTiming.BILLING):
     return [Offer(scheme, eligible_units(scheme, project, day), frozenset(item.pk for item in scheme.fee_items.all()))
-            for scheme in schemes_in_force(project, day)]
+            for scheme in schemes_in_force(project, day, timing=timing)]
+
+
+def payment_grants(bills, owed, day):
+    """The payment-time schemes (缴费时优惠) the chosen bills earn when paid in full on ``day``, as unsaved grants.
+
+    A bill that already has a discount gets none (one scheme per bill); no grant takes off more than the bill
+    still owes. 预缴满期赠送 counts the chosen bills of each fee item: paying 12 months of a 预交 12 送 1 scheme
+    makes the last of them free.
+    """
+    bills = [bill for bill in bills if owed.get(bill.pk, 0) > 0]
+    if not bills:
+        return []
+    offers = offers_in_force(bills[0].project, day, timing=DiscountTiming.PAYMENT)
+    if not offers:
+        return []
+    discounted = set(BillDiscount.objects.filter(bill__in=bills).values_list("bill_id", flat=True))
+    bills = [bill for bill in bills if bill.pk not in discounted]
+    by_fee_item = defaultdict(list)
+    for bill in sorted(bills, key=lambda bill: (bill.period_start, bill.pk)):
+        by_fee_item[bill.fee_item_id].append(bill)
+    best = {}
+    for group in by_fee_item.values():
+        for grant in best_grants(group, offers, prepaid_periods=group):
+            amount = min(grant.amount, owed[grant.bill.pk])
+            if grant.bill.pk not in best or amount > best[grant.bill.pk].amount:
+                best[grant.bill.pk] = Grant(grant.bill, grant.scheme, amount, grant.computation)
+    return list(best.values())
 
 
 def best_grants(bills, offers, *, prepaid_periods=None):

@@ -382,6 +382,8 @@ class PaymentForm(forms.Form):
                                 help_text=_("扫码、刷卡或转账的交易号"))
     prepaid_to = forms.ModelChoiceField(label=_("余额存入"), queryset=FeeItem.objects.none(), required=False,
                                         empty_label=_("通用预存"), help_text=_("多收或不选账单时存入的预存账户"))
+    late_fees = forms.BooleanField(label=_("同时收取滞纳金"), required=False,
+                                   help_text=_("为所选逾期账单另开滞纳金账单并一并收取，须付清"))
     override_reason = forms.CharField(label=_("跳过较早账单的原因"), max_length=200, required=False)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 

@@ -18,13 +18,15 @@ from django.utils.translation import gettext as _
 from aishang.core.money import money_total, money_totals
 from aishang.estate.models import Unit
 
-from .balances import bills_with_outstanding
+from .balances import bill_late_fee, bills_with_outstanding
+from .discounts import grants_post, payment_grants
 from .ledger import journal_post
 from .models import (
     MONEY_IN_METHODS,
     Account,
     Allocation,
     Bill,
+    BillKind,
     Deposit,
     DepositMovement,
     DepositMovementKind,
@@ -142,7 +144,8 @@ def _earlier_open_bills(bills):
         subject = {"unit_id": bill.unit_id} if bill.unit_id else {"unit__isnull": True, "payer_id": bill.payer_id}
         candidates = (bills_with_outstanding(Bill.objects.filter(
             project_id=bill.project_id, fee_item_id=bill.fee_item_id, period_start__lt=bill.period_start, **subject))
-            .exclude(pk__in=chosen).filter(outstanding__gt=0).select_related("fee_item").order_by("period_start", "pk"))
+            .exclude(pk__in=chosen).exclude(kind=BillKind.LATE_FEE).filter(outstanding__gt=0)
+            .select_related("fee_item").order_by("period_start", "pk"))
         earlier.extend(candidates[:1])
     return earlier
 
@@ -172,16 +175,42 @@ def _deposits_used(tenders, *, project, unit, payer):
     return used
 
 
+def _late_fee_bills(bills, owed, day, *, actor):
+    """滞纳金 collected at the desk: for each chosen overdue bill paid in full, a late-fee bill of the fee accrued
+    on what it owes up to ``day``, posted (应收/收入) in the payment's transaction."""
+    created, accrued = [], defaultdict(Decimal)
+    for bill in bills:
+        fee = bill_late_fee(bill, owed[bill.pk], day)
+        if fee is None or fee.amount <= 0:
+            continue
+        created.append(Bill(project_id=bill.project_id, unit_id=bill.unit_id, parking_space_id=bill.parking_space_id,
+                            payer_id=bill.payer_id, fee_item=bill.fee_item, kind=BillKind.LATE_FEE,
+                            period_start=bill.period_start, period_end=bill.period_end, due_date=day,
+                            amount=fee.amount, computation=fee.text))
+        accrued[bill.fee_item] += fee.amount
+    if not created:
+        return []
+    created = Bill.objects.bulk_create(created)
+    project = bills[0].project
+    for fee_item, amount in accrued.items():
+        journal_post(project=project, event="late_fee_accrued", actor=actor,
+                     memo=_("收银台收取滞纳金 %(item)s") % {"item": fee_item.name},
+                     lines=[(Account.RECEIVABLE, fee_item, amount), (Account.REVENUE, fee_item, -amount)])
+    return created
+
+
 def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note="",
-                    prepaid_from=None, prepaid_to=None):
+                    prepaid_from=None, prepaid_to=None, collect_late_fees=False):
     """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's prepaid.
 
     Bills are settled oldest period first; a bill paid in part stays open for the rest. 预存冲抵 draws on
     the unit's general prepaid, or on the account restricted to ``prepaid_from`` (a fee item; then every
     bill must be of it); the remainder goes to the general account, or to the one of ``prepaid_to``
-    (with no bills, the payment is a top-up). Raises
-    ValidationError, with nothing written, for bad input, bills already paid, or a later bill chosen
-    while an earlier one of the same fee item is open (unless the actor may override it, with a reason).
+    (with no bills, the payment is a top-up). A payment that settles every chosen bill earns the
+    payment-time discounts in force (缴费时优惠); with ``collect_late_fees`` it also settles the 滞纳金 of
+    its overdue bills, raised as late-fee bills. Raises ValidationError, with nothing written, for bad
+    input, bills already paid, or a later bill chosen while an earlier one of the same fee item is open
+    (unless the actor may override it, with a reason).
     """
     tenders = checked_tenders(tenders)
     total = sum((tender.amount for tender in tenders), Decimal(0))
@@ -199,6 +228,15 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
         unit = unit or (bills[0].unit if len(units) == 1 else None)
         if units - {getattr(unit, "pk", None)}:
             raise ValidationError({"bills": _("一次收款只能收同一房屋的账单")})
+        today = timezone.localdate()
+        grants = payment_grants(bills, owed, today)
+        discounted = {grant.bill.pk: grant.amount for grant in grants}
+        late_fees = [bill_late_fee(bill, owed[bill.pk] - discounted.get(bill.pk, 0), today)
+                     for bill in bills] if collect_late_fees else []
+        settles_all = total >= sum((max(owed[bill.pk] - discounted.get(bill.pk, 0), Decimal(0)) for bill in bills),
+                                   Decimal(0)) + sum((fee.amount for fee in late_fees if fee), Decimal(0))
+        if collect_late_fees and any(late_fees) and not settles_all:
+            raise ValidationError({"tenders": _("收取滞纳金时须付清所选账单及滞纳金")})
         earlier = _earlier_open_bills(bills)
         if earlier:
             if not actor.has_perm(OVERRIDE_ORDER_PERMISSION):
@@ -209,6 +247,14 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
             if not override_reason.strip():
                 raise ValidationError({"override_reason": _("跳过较早的账单须填写原因")})
 
+        if grants and settles_all:
+            grants_post(grants, project=project, actor=actor, memo=_("缴费优惠"))
+            for bill_id, amount in discounted.items():
+                owed[bill_id] -= amount
+        if collect_late_fees:
+            late_bills = _late_fee_bills(bills, owed, today, actor=actor)
+            bills += late_bills
+            owed.update({bill.pk: bill.amount for bill in late_bills})
         prepaid_used = sum((t.amount for t in tenders if t.method == PaymentMethod.PREPAID), Decimal(0))
         to_prepaid = total - sum((max(amount, Decimal(0)) for amount in owed.values()), Decimal(0))
         if (prepaid_used or to_prepaid > 0) and unit is None:
@@ -242,7 +288,8 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
 
         remaining, settled = total, defaultdict(Decimal)
         allocations = []
-        for bill in sorted(bills, key=lambda bill: (bill.period_start, bill.fee_item_id, bill.pk)):
+        for bill in sorted(bills, key=lambda bill: (bill.period_start, bill.fee_item_id, bill.kind == BillKind.LATE_FEE,
+                                                    bill.pk)):
             amount = min(remaining, max(owed[bill.pk], Decimal(0)))
             if amount > 0:
                 allocations.append(Allocation(project=project, payment=payment, bill=bill, amount=amount))

@@ -7,13 +7,13 @@ from django.utils.translation import gettext as _
 from aishang.core.money import money_total
 from aishang.estate.models import Unit
 
-from .balances import MONEY_FIELD, bills_with_outstanding
+from .balances import MONEY_FIELD, bill_late_fee, bills_with_outstanding
 from .deposits import deposits_by_status, deposits_with_held
+from .discounts import payment_grants
 from .models import (
     ApprovalRequest,
     ApprovalStatus,
     Bill,
-    BillKind,
     BillRun,
     BindingTarget,
     ChargeRule,
@@ -23,7 +23,7 @@ from .models import (
     PrepaidMovement,
     ReversalKind,
 )
-from .pricing import ChargeError, late_fee
+from .pricing import ChargeError
 from .services import rule_period, unit_charge
 
 
@@ -72,15 +72,6 @@ def approval_inbox_queryset(user):
 def approval_my_requests_queryset(user):
     return (ApprovalRequest.objects.within_scope(user).filter(requested_by=user)
             .select_related(*APPROVAL_RELATED).order_by("-created_at", "-id"))
-
-
-def bill_late_fee(bill, outstanding, as_of):
-    """The 滞纳金 accrued on a bill's outstanding amount by a day, or None where its fee item charges none."""
-    fee_item = bill.fee_item
-    if not fee_item.late_fee_enabled or bill.kind == BillKind.LATE_FEE or outstanding <= 0:
-        return None
-    return late_fee(outstanding, due_date=bill.due_date, as_of=as_of, daily_rate=fee_item.late_fee_daily_rate,
-                    rounding=fee_item.rounding, precision=fee_item.precision)
 
 
 def _binding_reason(binding, unit):
@@ -170,7 +161,8 @@ def desk_search(user, query):
 def desk_open_bills(user, unit, as_of):
     """The unit's bills with something outstanding, grouped by fee item, oldest period first in each group.
 
-    Returns [(fee item, [bills])]; each bill carries ``outstanding``, ``discounted`` and ``late_fee``.
+    Returns [(fee item, [bills])]; each bill carries ``outstanding``, ``discounted``, ``late_fee`` and
+    ``payment_discount`` (what a payment-time scheme takes off when the open bills are paid in full).
     """
     bills = (bills_with_outstanding(bill_list_queryset(user).filter(unit=unit))
              .filter(outstanding__gt=0).order_by("fee_item__code", "period_start", "pk"))
@@ -178,6 +170,10 @@ def desk_open_bills(user, unit, as_of):
     for bill in bills:
         bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
         groups.setdefault(bill.fee_item, []).append(bill)
+    bills = [bill for group in groups.values() for bill in group]
+    grants = {grant.bill.pk: grant for grant in payment_grants(bills, {b.pk: b.outstanding for b in bills}, as_of)}
+    for bill in bills:
+        bill.payment_discount = grants.get(bill.pk)
     return list(groups.items())
 
 

@@ -36,13 +36,15 @@ def desk_unit(request, pk):
     groups = selectors.desk_open_bills(request.user, unit, today)
     bills = [bill for _fee_item, group in groups for bill in group]
     deposits = selectors.unit_deposits_held(unit)
-    form = PaymentForm(request.POST or None, bills=bills, company=unit.project.company, deposits=deposits)
+    form = PaymentForm(request.POST or None, bills=bills, company=unit.project.company, deposits=deposits,
+                       initial={"late_fees": any(bill.late_fee and bill.late_fee.amount for bill in bills)})
     if request.method == "POST" and form.is_valid():
         try:
             payment = payment_collect(project=unit.project, unit=unit, bill_ids=form.cleaned_data["bills"],
                                       tenders=form.tenders(), actor=request.user,
                                       override_reason=form.cleaned_data["override_reason"],
-                                      note=form.cleaned_data["note"], prepaid_to=form.cleaned_data["prepaid_to"])
+                                      note=form.cleaned_data["note"], prepaid_to=form.cleaned_data["prepaid_to"],
+                                      collect_late_fees=form.cleaned_data["late_fees"])
         except ValidationError as error:
             _apply_errors(form, error)
         else:
