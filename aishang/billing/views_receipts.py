@@ -72,7 +72,9 @@ def receipt_page(request, pk):
     if (last is not None and request.GET.get("print") == str(last.pk) and last.printed_by_id == request.user.pk
             and timezone.now() - last.printed_at < PRINT_WINDOW):
         printing = last  # only the copy just printed here; an older one would print a second "original"
-    template, templates = receipt_template_choose(payment.company, request.GET.get("template"))
+    # A reprint uses the template of the copy before it, unless another is chosen.
+    template, templates = receipt_template_choose(payment.company, request.GET.get("template")
+                                                  or (last.template_id if last else None))
     if printing is not None and printing.template is not None:
         template = printing.template
     copy_number = printing.copy_number if printing else (last.copy_number if last else 0) + 1

@@ -135,7 +135,7 @@ class ReceiptPrintCreateSerializer(serializers.Serializer):
     payment = PermittedPrimaryKeyRelatedField(queryset=Payment.objects.all(), label=gettext_lazy("收款"))
     template = PermittedPrimaryKeyRelatedField(queryset=ReceiptTemplate.objects.all(), required=False,
                                                allow_null=True, label=gettext_lazy("模板"),
-                                               help_text=gettext_lazy("留空使用企业的默认模板"))
+                                               help_text=gettext_lazy("留空时沿用上次打印的模板，首次打印用企业的默认模板"))
 
     def validate(self, attrs):
         template, payment = attrs.get("template"), attrs["payment"]
@@ -167,8 +167,8 @@ class PdfRenderer(renderers.BaseRenderer):
 class ReceiptPrintViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """收据打印记录: each print or PDF of a payment's receipt. Copy 1 is the original; later copies are 补打.
 
-    POST records a print (of the company's default template unless one is named) and answers with the copy's
-    number and the address of its PDF.
+    POST records a print (with the template named, else the one the last copy used, else the company's default)
+    and answers with the copy's number and the address of its PDF.
     """
 
     queryset = ReceiptPrint.objects.all()
@@ -194,7 +194,8 @@ class ReceiptPrintViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.Rea
         serializer.is_valid(raise_exception=True)
         payment, template = serializer.validated_data["payment"], serializer.validated_data.get("template")
         if template is None:
-            template, _templates = receipt_template_choose(payment.company)
+            last = payment.prints.order_by("-copy_number").first()
+            template, _templates = receipt_template_choose(payment.company, last.template_id if last else None)
         record = receipt_print_record(payment=payment, template=template, actor=request.user)
         record = self.get_queryset().get(pk=record.pk)
         return Response(ReceiptPrintSerializer(record, context=self.get_serializer_context()).data,

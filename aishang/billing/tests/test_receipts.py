@@ -329,6 +329,18 @@ def test_the_first_print_is_the_original_and_the_next_is_marked_reprint_with_its
     assert "这张收据已打印 2 次" in after and after.count("补打</span>") == 1
 
 
+def test_a_reprint_uses_the_template_of_the_copy_before_it(client, payment, cashier):
+    overlay = overlay_template(payment.company)
+    receipt_template_save(template=overlay, actor=None)
+    client.post(reverse("billing:receipt_print", args=[payment.pk]), {"template": overlay.pk})
+
+    page = client.get(reverse("billing:payment_receipt", args=[payment.pk])).content.decode()
+    again = api_client(cashier).post("/api/v1/receipt-prints/", {"payment": payment.pk}, format="json")
+
+    assert "@page { size: 241mm 93mm; margin: 0; }" in page
+    assert (again.json()["copy_number"], again.json()["template"]) == (2, overlay.pk)
+
+
 def test_an_earlier_print_cannot_be_shown_again_as_an_unmarked_original(client, payment):
     first = client.post(reverse("billing:receipt_print", args=[payment.pk]))
     client.post(reverse("billing:receipt_print", args=[payment.pk]))
