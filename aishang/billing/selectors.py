@@ -1,10 +1,11 @@
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext as _
 
 from aishang.core.money import money_total
+from aishang.customers.models import Customer
 from aishang.estate.models import Unit
 
 from .balances import MONEY_FIELD, bill_late_fee, bills_with_outstanding
@@ -158,13 +159,28 @@ def desk_search(user, query):
                 [:DESK_RESULTS])
 
 
-def desk_open_bills(user, unit, as_of):
-    """The unit's bills with something outstanding, grouped by fee item, oldest period first in each group.
+def desk_customers(user, query):
+    """Customers matching a name, phone or plate who owe on bills of their own (parking spaces, or rules bound
+    to the customer): bills with no unit, paid at the customer's desk page."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    customers = Customer.objects.restrict(user, "view").select_related("project")
+    matching = customers.filter(Q(name__contains=query) | Q(mobile=query)
+                                | Q(vehicles__plate__iexact=query.replace(" ", "")))
+    with_bills = Bill.objects.filter(unit__isnull=True, payer_id=OuterRef("pk"))
+    return list(matching.filter(Exists(with_bills)).distinct().order_by("project", "name")[:DESK_RESULTS])
+
+
+def desk_open_bills(user, unit=None, as_of=None, *, customer=None):
+    """The unit's (or, for a customer, their own unit-less) bills with something outstanding, grouped by fee
+    item, oldest period first in each group.
 
     Returns [(fee item, [bills])]; each bill carries ``outstanding``, ``discounted``, ``late_fee`` and
     ``payment_discount`` (what a payment-time scheme takes off when the open bills are paid in full).
     """
-    bills = (bills_with_outstanding(bill_list_queryset(user).filter(unit=unit))
+    subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
+    bills = (bills_with_outstanding(bill_list_queryset(user).filter(**subject))
              .filter(outstanding__gt=0).order_by("fee_item__code", "period_start", "pk"))
     groups = {}
     for bill in bills:
@@ -192,14 +208,16 @@ def payment_queryset(user):
 # Deposits, payments' corrections and prepaid statements
 
 
-def unit_deposits_held(unit):
-    """The unit's deposits that still hold money, oldest first, each with ``held``."""
-    return list(deposits_with_held(Deposit.objects.filter(unit=unit)).filter(held__gt=0)
+def unit_deposits_held(unit=None, *, customer=None):
+    """The unit's (or a customer's own, unit-less) deposits that still hold money, oldest first, with ``held``."""
+    subject = {"unit": unit} if customer is None else {"unit__isnull": True, "customer": customer}
+    return list(deposits_with_held(Deposit.objects.filter(**subject)).filter(held__gt=0)
                 .select_related("payment", "customer").order_by("created_at", "pk"))
 
 
-def unit_recent_payments(user, unit, limit=10):
-    return list(payment_queryset(user).filter(unit=unit).prefetch_related("reversals")[:limit])
+def unit_recent_payments(user, unit=None, limit=10, *, customer=None):
+    subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
+    return list(payment_queryset(user).filter(**subject).prefetch_related("reversals")[:limit])
 
 
 def deposit_queryset(user):

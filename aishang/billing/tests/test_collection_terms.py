@@ -179,3 +179,42 @@ def test_a_bill_paid_after_its_due_date_breaks_the_on_time_record(project, cashi
 
     on_time = scheme(project, "连续按时缴费", rate=Decimal("0.95"), on_time_months=6)
     assert eligible_units(on_time, project, TODAY + datetime.timedelta(days=20)) == {prompt.pk}
+
+
+# A customer's own bills (no unit)
+
+
+def test_a_customer_with_bills_of_their_own_is_found_and_paid_at_their_desk_page(client, project, cashier):
+    from aishang.core.testing import make_customer
+
+    client.force_login(cashier)
+    tenant = make_customer(project, name="李四停车", mobile="13800001111")
+    fee_item = make_fee_item(project.company, name="车位租金")
+    own = temporary_bill_create(project=project, fee_item=fee_item, amount=Decimal("300.00"), reason="车位月租",
+                                due_date=TODAY, period_start=TODAY.replace(day=1), payer=tenant, actor=cashier)
+
+    response = client.get(reverse("billing:desk"), {"q": "13800001111"})
+    page = reverse("billing:desk_customer", args=[tenant.pk])
+    assert response.url == page
+    html = client.get(page).content.decode()
+    assert "李四停车" in html and "车位租金" in html and "预存冲抵" not in html
+
+    response = client.post(page, {"bills": [own.pk], "cash": "300.00"})
+    assert response.status_code == 302
+    assert bill_outstanding(own) == 0
+    payment = own.allocations.get().payment
+    assert (payment.unit, payment.payer) == (None, tenant)
+    assert payment.receipt_number in client.get(page).content.decode()
+
+
+def test_a_customer_of_another_company_is_not_found_at_the_desk(client, project, cashier):
+    from aishang.core.testing import make_customer
+
+    client.force_login(cashier)
+    other_project = make_project(make_company(name="别家"))
+    stranger = make_customer(other_project, name="王五")
+    temporary_bill_create(project=other_project, fee_item=make_fee_item(other_project.company),
+                          amount=Decimal("10.00"), reason="x", due_date=TODAY, period_start=TODAY, payer=stranger,
+                          actor=make_staff(other_project.company, "cashier"))
+    assert "没有找到" in client.get(reverse("billing:desk"), {"q": "王五"}).content.decode()
+    assert client.get(reverse("billing:desk_customer", args=[stranger.pk])).status_code == 404
