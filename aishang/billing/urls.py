@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_close, views_desk, views_flows, views_import, views_receipts, views_reports
+from . import views, views_close, views_desk, views_flows, views_import, views_payments, views_receipts, views_reports
 
 app_name = "billing"
 urlpatterns = [
@@ -36,7 +36,16 @@ urlpatterns = [
     path("bills/<int:pk>/approvals/<str:action>/", views.approval_request_add, name="approval_request_add"),
     path("desk/", views_desk.desk, name="desk"),
     path("desk/units/<int:pk>/", views_desk.desk_unit, name="desk_unit"),
+    path("desk/customers/<int:pk>/", views_desk.desk_customer, name="desk_customer"),
     path("desk/units/<int:pk>/offset/", views_desk.desk_unit_offset, name="desk_unit_offset"),
+    path("payments/<int:pk>/", views_payments.payment_detail, name="payment_detail"),
+    path("payments/<int:pk>/requests/<str:action>/", views_payments.payment_request_add, name="payment_request_add"),
+    path("deposits/", views_payments.deposit_list, name="deposit_list"),
+    path("deposits/<int:pk>/", views_payments.deposit_detail, name="deposit_detail"),
+    path("deposits/<int:pk>/refund/", views_payments.deposit_refund_request, name="deposit_refund_request"),
+    path("desk/units/<int:unit_pk>/deposits/add/", views_payments.deposit_collect_view, name="deposit_collect"),
+    path("prepaid/<int:pk>/", views_payments.prepaid_account_detail, name="prepaidaccount_detail"),
+    path("prepaid/<int:pk>/refund/", views_payments.prepaid_refund_request, name="prepaid_refund_request"),
     path("payments/<int:pk>/receipt/", views_receipts.receipt_page, name="payment_receipt"),
     path("payments/<int:pk>/receipt/print/", views_receipts.receipt_print, name="receipt_print"),
     path("payments/<int:pk>/receipt/pdf/", views_receipts.receipt_pdf_download, name="receipt_pdf"),

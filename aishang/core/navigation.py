@@ -34,6 +34,7 @@ NAVIGATION = [
     (_("收费管理"), [
         NavItem(_("收银台"), "billing:desk", "cash-coin", "billing.add_payment"),
         NavItem(_("日结"), "billing:shift_open", "journal-check", "billing.add_shiftclose"),
+        NavItem(_("押金台账"), "billing:deposit_list", "safe", "billing.view_deposit"),
         NavItem(_("收费项目"), "billing:feeitem_list", "tags", "billing.view_feeitem"),
         NavItem(_("收费标准"), "billing:chargerule_list", "sliders", "billing.view_chargerule"),
         NavItem(_("优惠方案"), "billing:discountscheme_list", "percent", "billing.view_discountscheme"),

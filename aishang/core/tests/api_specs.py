@@ -7,11 +7,13 @@ an endpoint without a spec fails ``test_every_registered_endpoint_is_covered_by_
 import datetime
 import itertools
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aishang.billing.api.urls import router as billing_router
 from aishang.billing.approvals import approval_request_create
 from aishang.billing.closes import shift_close
+from aishang.billing.deposits import deposit_collect
 from aishang.billing.models import (
     ApprovalFlow,
     ApprovalRequest,
@@ -21,10 +23,12 @@ from aishang.billing.models import (
     BillRunSchedule,
     BillVoid,
     ChargeRule,
+    Deposit,
     DiscountScheme,
     FeeItem,
     JournalEntry,
     Payment,
+    PrepaidAccount,
     ReceiptPrint,
     ReceiptTemplate,
     RuleBinding,
@@ -32,7 +36,7 @@ from aishang.billing.models import (
     ShiftClose,
     Waiver,
 )
-from aishang.billing.payments import Tender, payment_collect
+from aishang.billing.payments import Tender, payment_collect, prepaid_account
 from aishang.billing.receipts import receipt_print_record
 from aishang.billing.services import bill_run_create
 from aishang.core.testing import (
@@ -179,6 +183,18 @@ def _schedule(world, project):
 def _approval_request(world, project):
     return approval_request_create(action="waiver", bill=make_bill(project), amount="10.00", reason="困难减免",
                                    actor=make_staff(project.company, "cashier"))
+
+
+def _deposit(project):
+    return deposit_collect(project=project, unit=make_unit(project), kind="装修押金",
+                           tenders=[Tender("cash", Decimal("500.00"))], actor=make_staff(project.company, "cashier"))
+
+
+def _prepaid_account(project):
+    unit = make_unit(project)
+    payment_collect(project=project, unit=unit, bill_ids=[], tenders=[Tender("cash", Decimal("80.00"))],
+                    actor=make_staff(project.company, "cashier"))
+    return prepaid_account(unit)
 
 
 def _payment(world, project):
@@ -378,6 +394,13 @@ SPECS = {
         payload=lambda w, home, refs: {"payment": _payment(w, home).pk},
         has_references=False,
     ),
+    Deposit: Spec(
+        make=lambda w, project: _deposit(project),
+        payload=lambda w, home, refs: {"unit": w.unit(home).pk, "kind": "装修押金",
+                                       "tenders": [{"method": "cash", "amount": "500.00"}]},
+        has_references=False,
+    ),
+    PrepaidAccount: Spec(make=lambda w, project: _prepaid_account(project)),
     ApprovalRequest: Spec(
         make=_approval_request,
         payload=lambda w, home, refs: {"bill": w.bill(home).pk, "action": "waiver", "amount": "10.00",
