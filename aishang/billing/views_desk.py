@@ -34,8 +34,8 @@ def desk(request):
 @login_required
 @permission_required("billing.add_payment", raise_exception=True)
 def desk_unit(request, pk):
-    unit = get_object_or_404(Unit.objects.restrict(request.user, "view").select_related("project", "building"),
-                             pk=pk)
+    unit = get_object_or_404(Unit.objects.restrict(request.user, "view")
+                             .select_related("project__company", "building"), pk=pk)
     today = timezone.localdate()
     return _desk_page(request, project=unit.project, unit=unit, today=today, context={
         "prepaid": selectors.unit_prepaid_balances(unit),
@@ -46,7 +46,8 @@ def desk_unit(request, pk):
 @permission_required("billing.add_payment", raise_exception=True)
 def desk_customer(request, pk):
     """A customer's own bills, with no unit: parking spaces they rent, charges bound to them."""
-    customer = get_object_or_404(Customer.objects.restrict(request.user, "view").select_related("project"), pk=pk)
+    customer = get_object_or_404(Customer.objects.restrict(request.user, "view").select_related("project__company"),
+                                 pk=pk)
     return _desk_page(request, project=customer.project, customer=customer, today=timezone.localdate(),
                       context={"prepaid": []})
 
