@@ -447,16 +447,17 @@ def receipt_print_record(*, payment, template, actor):
     second and it is tried again.
     """
     template = template if template is not None and template.pk else None
-    for attempt in range(5):
+    attempts = 5
+    while True:
+        attempts -= 1
         try:
             with transaction.atomic():
                 list(Payment.objects.select_for_update().filter(pk=payment.pk).values_list("pk", flat=True))
                 return ReceiptPrint.objects.create(payment=payment, copy_number=_last_copy_number(payment) + 1,
                                                    template=template, printed_by=actor)
         except IntegrityError:
-            if attempt == 4:
+            if not attempts:
                 raise
-    raise AssertionError("unreachable")
 
 
 def _last_copy_number(payment):

@@ -58,10 +58,6 @@ def _payment(request, pk):
     return get_object_or_404(selectors.payment_queryset(request.user).select_related("company"), pk=pk)
 
 
-def _template_query(template):
-    return f"?template={template.pk}" if template.pk else ""
-
-
 @login_required
 @permission_required("billing.view_payment", raise_exception=True)
 def receipt_page(request, pk):

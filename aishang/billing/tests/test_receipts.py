@@ -420,6 +420,18 @@ def test_the_pdf_is_a_real_pdf_on_the_templates_paper_and_is_recorded_as_a_print
     assert list(payment.prints.values_list("copy_number", flat=True).order_by("copy_number")) == [1, 2]
 
 
+def test_the_standard_pdf_carries_the_templates_logo_and_title(client, payment):
+    template = ReceiptTemplate.objects.get(company=payment.company)
+    template.title, template.footer = "物业费收据", "加盖财务专用章后有效"
+    template.logo = SimpleUploadedFile("logo.png", PNG, content_type="image/png")
+    receipt_template_save(template=template, actor=None)
+
+    data = client.post(reverse("billing:receipt_pdf", args=[payment.pk])).content
+
+    assert b"/Subtype /Image" in data
+    assert "物业费收据" in pdf_text(data) and "加盖财务专用章后有效" in pdf_text(data)
+
+
 def test_an_overlay_pdf_draws_only_the_values_at_their_places_on_the_forms_paper(client, payment):
     template = overlay_template(payment.company)
     receipt_template_save(template=template, actor=None)
