@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aishang.core.money import amount_in_chinese_capitals, format_money
+from aishang.core.money import format_money
 from aishang.customers.models import Customer
 from aishang.estate.models import Unit
 
@@ -97,13 +97,3 @@ def desk_unit_offset(request, pk):
         else:
             messages.info(request, _("没有可冲抵的预存余额或未结账单"))
     return redirect("billing:desk_unit", pk=unit.pk)
-
-
-@login_required
-@permission_required("billing.view_payment", raise_exception=True)
-def payment_receipt(request, pk):
-    payment = get_object_or_404(selectors.payment_queryset(request.user), pk=pk)
-    return render(request, "billing/payment_receipt.html", {
-        "payment": payment, "capitals": amount_in_chinese_capitals(payment.amount),
-        "allocations": payment.allocations.all(), "tenders": payment.tenders.all(),
-        "prepaid_movements": payment.prepaid_movements.select_related("account__fee_item")})
