@@ -41,3 +41,28 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class SessionRenewalMiddleware:
+    """Renew the session (and so its two-hour idle timeout) at most once a minute, not on every request.
+
+    Saving the session on every request writes a row per page view; at a busy desk that write is most of
+    what the database does for a page. An idle timeout a minute longer than two hours changes nothing for
+    the user.
+    """
+
+    KEY = "_renewed_at"
+    EVERY_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= self.EVERY_SECONDS:
+                session[self.KEY] = now
+        return self.get_response(request)

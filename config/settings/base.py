@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "aishang.core.middleware.SessionRenewalMiddleware",
     "aishang.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,9 +122,10 @@ LOGIN_URL = "users:login"
 LOGIN_REDIRECT_URL = "analytics:home"
 LOGOUT_REDIRECT_URL = "users:login"
 
-# Idle timeout: a session left alone for two hours ends; every request renews it.
+# Idle timeout: a session left alone for two hours ends; a request renews it, at most once a minute
+# (core.middleware.SessionRenewalMiddleware).
 SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", 2 * 60 * 60))
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Lock-out after repeated failed logins (web and API token), per user name and address.

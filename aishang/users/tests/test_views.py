@@ -324,9 +324,22 @@ def test_an_admin_can_lift_a_lock_out(client, company, admin):
 
 def test_sessions_end_after_two_idle_hours():
     assert settings.SESSION_COOKIE_AGE == 2 * 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.AXES_FAILURE_LIMIT == 5
     assert settings.AXES_COOLOFF_TIME == 0.5
+
+
+def test_a_request_renews_the_session_at_most_once_a_minute(client, company, monkeypatch):
+    import time
+
+    client.force_login(make_staff(company, "cashier", password=GOOD_PASSWORD))
+    started = time.time()
+    monkeypatch.setattr(time, "time", lambda: started)
+    first = client.get(reverse("analytics:home"))
+    assert settings.SESSION_COOKIE_NAME in first.cookies  # renewed: the idle clock starts again
+    monkeypatch.setattr(time, "time", lambda: started + 30)
+    assert settings.SESSION_COOKIE_NAME not in client.get(reverse("analytics:home")).cookies
+    monkeypatch.setattr(time, "time", lambda: started + 61)
+    assert settings.SESSION_COOKIE_NAME in client.get(reverse("analytics:home")).cookies
 
 
 def test_the_password_change_page_refuses_weak_passwords_in_chinese(client, company):
