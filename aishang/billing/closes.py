@@ -122,7 +122,8 @@ def shift_payments(cashier, start, end):
 
 
 def shift_reversals(cashier, start, end):
-    """Voids and refunds the cashier approved last (so handed the money back) in the period."""
+    """Voids and refunds the cashier approved last (so handed the money back) in the period: one row per method
+    the money went back by, all of one approved request."""
     return _in_period(PaymentReversal.objects.filter(created_by=cashier), "created_at", start, end)
 
 
@@ -135,8 +136,8 @@ def shift_figures(cashier, start, end):
         cashier=cashier, period_start=start, period_end=end, payment_count=payments.count(),
         total=money_total(payments), methods=_method_lines(tenders, "payment"),
         change_given=money_total(tenders.filter(method=PaymentMethod.CASH), "change"),
-        reversal_count=reversals.count(), reversals_total=money_total(reversals),
-        reversals=_method_lines(reversals, "pk"))
+        reversal_count=reversals.values("request").distinct().count(), reversals_total=money_total(reversals),
+        reversals=_method_lines(reversals, "request"))
 
 
 def shift_summary(cashier, until=None):

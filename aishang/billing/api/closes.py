@@ -78,6 +78,7 @@ class ShiftCloseSerializer(serializers.ModelSerializer):
         return f"{close.cash_handed_over - close.cash_expected:.2f}"
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ShiftCashierField(serializers.PrimaryKeyRelatedField):
     """A colleague whose shift the caller may close; anyone else reads as not found."""
 
