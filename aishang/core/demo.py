@@ -44,6 +44,7 @@ DEMO_STAFF = [
     ("weixiu", "technician", "张建国", None),
     ("baoan", "guard", "李明", None),
     ("guanjia_huayuan", "steward", "王芳", "爱尚花园"),
+    ("cashier_shangye", "cashier", "吴婷", "爱尚商业街"),
 ]
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁"
@@ -118,24 +119,29 @@ def demo_company():
     return Company.objects.filter(name=DEMO_COMPANY_NAME).first()
 
 
-def demo_install(*, reset=False, seed=DEMO_SEED, today=None):
-    """Create the demo company unless it is there; with ``reset`` delete it first."""
+def demo_install(*, reset=False, seed=DEMO_SEED, today=None, activity=False):
+    """Create the demo company unless it is there; with ``reset`` delete it first. With ``activity`` it also gets
+    the last months' bills, payments, prepaid and closed shifts (``demo_activity``), as ``manage.py demo_data``
+    builds it."""
     company = demo_company()
     if company is not None and not reset:
         return DemoResult(company, created=False)
     with transaction.atomic():
         if company is not None:
             demo_delete(company)
-        return DemoResult(demo_create(seed=seed, today=today), created=True)
+        return DemoResult(demo_create(seed=seed, today=today, activity=activity), created=True)
 
 
-def demo_create(*, seed=DEMO_SEED, today=None):
+def demo_create(*, seed=DEMO_SEED, today=None, activity=False):
     taken = sorted(User.objects.filter(username__in=[row[0] for row in DEMO_STAFF]).values_list("username", flat=True))
     if taken:
         raise ValidationError(f"用户名已被占用：{'、'.join(taken)}")
+    today = today or timezone.localdate()
     with transaction.atomic(), change_context(source="demo"):
-        company = _Builder(random.Random(seed), today or timezone.localdate()).build()
-        demo_billing_setup(company)
+        company = _Builder(random.Random(seed), today).build()
+        demo_billing_setup(company, today=today)
+        if activity:
+            demo_activity(company, seed=seed, today=today)
         return company
 
 
@@ -157,8 +163,11 @@ DEMO_DISCOUNTS = [
 ]
 
 
-def demo_billing_setup(company):
-    """Fee items, charge rules bound by property type and discount schemes, ready for a first bill run."""
+def demo_billing_setup(company, today=None):
+    """Fee items, charge rules bound by property type and discount schemes, ready for a first bill run.
+
+    The payment-time scheme starts on the demo's day: the replayed months before it were paid at full price, and
+    working out who paid on time for every one of their payments would triple the time the demo takes."""
     from aishang.billing.models import BindingTarget, ChargeRule, DiscountScheme, FeeItem, RuleBinding
 
     fee_items = {code: FeeItem.objects.create(company=company, code=code, name=name, category=category)
@@ -177,9 +186,236 @@ def demo_billing_setup(company):
         customer.tags = [*customer.tags, "老年人"]
     Customer.objects.bulk_update(seniors, ["tags"])
     for name, kind, terms, timing, conditions in DEMO_DISCOUNTS:
+        valid_from = (today or timezone.localdate()) if timing == "payment" else datetime.date(2024, 1, 1)
         scheme = DiscountScheme.objects.create(company=company, name=name, kind=kind, timing=timing,
-                                               valid_from=datetime.date(2024, 1, 1), **terms, **conditions)
+                                               valid_from=valid_from, **terms, **conditions)
         scheme.fee_items.set([fee_items["WY"]])
+
+
+# 日常收费: the last months at the desk, replayed through the real services.
+
+DEMO_HISTORY_MONTHS = 3  # this month and the two before it
+# How a unit pays: [(month it pays in, first and last month it pays for)], months counted from the oldest billed
+# (0) to this one (2). A habit that stops early leaves arrears: one month, two, or all three.
+PAY_HABITS = {
+    "all_now": [(2, 0, 2)],
+    "through_last": [(1, 0, 1)],
+    "each_month": [(0, 0, 0), (1, 1, 1), (2, 2, 2)],
+    "late_pair": [(2, 0, 1)],
+    "first_only": [(0, 0, 0)],
+    "none": [],
+}
+HABIT_WEIGHTS = {
+    "爱尚花园": {"all_now": 32, "through_last": 34, "each_month": 2, "late_pair": 8, "first_only": 8, "none": 16},
+    "爱尚商业街": {"all_now": 55, "through_last": 15, "each_month": 0, "late_pair": 5, "first_only": 15, "none": 10},
+    "爱尚科技园": {"all_now": 45, "through_last": 25, "each_month": 15, "late_pair": 5, "first_only": 5, "none": 5},
+}
+# Owners of empty flats pay least.
+VACANT_WEIGHTS = {"all_now": 15, "through_last": 15, "each_month": 0, "late_pair": 10, "first_only": 15, "none": 45}
+# How a payment is made, by project; "split" is some cash with the rest by WeChat.
+PAY_METHODS = {
+    "爱尚花园": {"cash": 30, "wechat": 33, "alipay": 20, "card": 10, "split": 7},
+    "爱尚商业街": {"wechat": 30, "alipay": 20, "transfer": 30, "cash": 20},
+    "爱尚科技园": {"transfer": 65, "wechat": 20, "card": 15},
+}
+TOP_UPS = 12  # flats that paid up to last month and left money in prepaid, one in three for 物业费 only
+WALK_INS = 4  # flats in arrears that settled everything at the desk yesterday, and as many today
+WORKING_HOURS = (datetime.time(8, 40), datetime.time(17, 20))
+SHIFT_END = datetime.time(17, 30)
+
+
+class _DemoClock:
+    """The time the product's services read through ``timezone.now()``, set back while the demo replays the last
+    months through them: bills, payments and the journal are insert-only and cannot be re-dated afterwards."""
+
+    def __init__(self):
+        self.at = None
+
+    @contextmanager
+    def running(self):
+        from django.utils import timezone as django_timezone
+
+        real, clock = django_timezone.datetime, self
+
+        class ClockDatetime(real):
+            @classmethod
+            def now(cls, tz=None):
+                return real.now(tz) if clock.at is None else clock.at.astimezone(tz)
+
+        django_timezone.datetime = ClockDatetime
+        try:
+            yield self
+        finally:
+            django_timezone.datetime = real
+
+
+def _month_back(day, months):
+    index = day.year * 12 + day.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def demo_activity(company, *, seed=DEMO_SEED, today=None):
+    """The last three months at the desk: bill runs, payments by the demo cashiers with every method, arrears of
+    different ages, prepaid top-ups, and 陈静's shifts closed every evening up to yesterday."""
+    _Desk(company, random.Random(f"{seed}-desk"), today or timezone.localdate()).replay()
+
+
+class _Desk:
+    def __init__(self, company, rng, today):
+        from aishang.billing.models import ChargeRule, FeeItem
+
+        self.company, self.rng, self.today = company, rng, today
+        self.latest = timezone.now() - datetime.timedelta(minutes=2)
+        self.months = [_month_back(today, back) for back in range(DEMO_HISTORY_MONTHS - 1, -1, -1)]
+        self.staff = {user.username: user for user in User.objects.filter(company=company)}
+        self.projects = {project.name: project for project in company.projects.all()}
+        self.rules = {project.pk: list(ChargeRule.objects.filter(project=project))
+                      for project in self.projects.values()}
+        self.property_fee = FeeItem.objects.get(company=company, code="WY")
+        self.open_bills = {}  # unit id → [(month index, bill id, what it owes)]
+        self.events = []  # (moment, sequence, action, arguments)
+
+    # When things happen
+
+    def moment(self, day, time):
+        """An aware moment on ``day``; a moment not yet come today becomes one shortly before the demo is built."""
+        moment = timezone.make_aware(datetime.datetime.combine(day, time))
+        earlier = datetime.timedelta(seconds=int(self.rng.random() * 5400))  # drawn always: same data at any hour
+        if moment > self.latest:
+            start_of_day = timezone.make_aware(datetime.datetime.combine(day, datetime.time(0)))
+            moment = max(start_of_day, self.latest - earlier)
+        return moment
+
+    def working_moment(self, day):
+        opens, closes = (datetime.datetime.combine(day, time) for time in WORKING_HOURS)
+        seconds = int(self.rng.random() * (closes - opens).total_seconds())
+        return self.moment(day, (opens + datetime.timedelta(seconds=seconds)).time())
+
+    def day_in(self, month_index):
+        first = self.months[month_index]
+        last = self.today if month_index == len(self.months) - 1 else _month_back(first, -1) - datetime.timedelta(1)
+        return first + datetime.timedelta(days=int(self.rng.random() * ((last - first).days + 1)))
+
+    def month_of(self, day):
+        return max(index for index, month in enumerate(self.months) if month <= day)
+
+    def plan(self, moment, action, *arguments):
+        self.events.append((moment, len(self.events), action, arguments))
+
+    # What happens
+
+    def replay(self):
+        for index, month in enumerate(self.months):
+            self.plan(self.moment(month, datetime.time(8, 0)), self.post_runs, index)
+        owing, top_ups = [], 0
+        units = Unit.objects.filter(project__company=self.company).order_by("pk").values_list("pk", "project__name",
+                                                                                               "status")
+        for unit_id, project_name, status in units:
+            weights = VACANT_WEIGHTS if status == UnitStatus.VACANT else HABIT_WEIGHTS[project_name]
+            habit = self.choose(weights)
+            for pay_month, first, last in PAY_HABITS[habit]:
+                when = self.working_moment(self.day_in(pay_month))
+                cashier = self.cashier_for(project_name, method := self.choose(PAY_METHODS[project_name]))
+                self.plan(when, self.pay, unit_id, project_name, first, last, method, cashier)
+                if habit == "through_last" and project_name == "爱尚花园" and top_ups < TOP_UPS \
+                        and self.rng.random() < 0.06:
+                    top_ups += 1
+                    self.plan(when + datetime.timedelta(minutes=2), self.top_up, unit_id, cashier, top_ups % 3 == 0)
+            if habit == "none" and project_name == "爱尚花园":
+                owing.append(unit_id)
+        # 陈静 collected yesterday and has collected today, so there is a shift to close and one still open.
+        yesterday = self.today - datetime.timedelta(days=1)
+        for day, unit_id in zip([yesterday] * WALK_INS + [self.today] * WALK_INS, owing[::9], strict=False):
+            self.plan(self.working_moment(day), self.pay, unit_id, "爱尚花园", 0, self.month_of(day),
+                      self.choose(PAY_METHODS["爱尚花园"]), "cashier")
+        cashier_days = {moment.date() for moment, _seq, action, arguments in self.events
+                        if action == self.pay and arguments[-1] == "cashier"}
+        for day in sorted(day for day in cashier_days if self.months[0] <= day < self.today):
+            self.plan(self.moment(day, SHIFT_END), self.close_shift, "cashier")
+        with _DemoClock().running() as clock:
+            for moment, _sequence, action, arguments in sorted(self.events, key=lambda event: event[:2]):
+                clock.at = moment
+                action(*arguments)
+
+    def choose(self, weights):
+        return self.rng.choices(list(weights), list(weights.values()))[0]
+
+    def cashier_for(self, project_name, method):
+        if method == "transfer" or self.rng.random() < 0.08:
+            return "finance"
+        if project_name == "爱尚商业街" and self.rng.random() < 0.85:
+            return "cashier_shangye"
+        return "cashier"
+
+    def post_runs(self, month_index):
+        from aishang.billing.balances import bills_with_outstanding
+        from aishang.billing.models import Bill
+        from aishang.billing.services import bill_run_create, bill_run_post
+
+        runs = [bill_run_post(bill_run_create(project=project, rules=self.rules[project.pk],
+                                              period_month=self.months[month_index], actor=self.staff["finance"]),
+                              actor=self.staff["finance"])
+                for project in self.projects.values()]
+        bills = bills_with_outstanding(Bill.objects.filter(run__in=runs, unit__isnull=False))
+        for pk, unit_id, outstanding in bills.values_list("pk", "unit_id", "outstanding").order_by("pk"):
+            if outstanding > 0:
+                owed = Decimal(outstanding).quantize(Decimal("0.01"))
+                self.open_bills.setdefault(unit_id, []).append((month_index, pk, owed))
+
+    def tenders(self, method, amount):
+        from aishang.billing.payments import Tender
+
+        rng = self.rng
+        if method == "cash":
+            step = Decimal(rng.choice((10, 50, 100)))
+            tendered = (amount // step + 1) * step if rng.random() < 0.5 else None
+            return [Tender("cash", amount, tendered)]
+        if method == "split":
+            cash = min(amount, Decimal(rng.choice((100, 200, 500))))
+            return [Tender("cash", cash), *([Tender("wechat", amount - cash)] if amount > cash else [])]
+        reference = {"wechat": "4200", "alipay": "2026", "card": "POS", "transfer": "HX"}[method]
+        return [Tender(method, amount, reference=f"{reference}{rng.randrange(10 ** 12):012d}")]
+
+    def pay(self, unit_id, project_name, first, last, method, cashier):
+        from aishang.billing.discounts import payment_grants
+        from aishang.billing.models import Bill
+        from aishang.billing.payments import payment_collect
+
+        bills = self.open_bills.get(unit_id, [])
+        chosen = [bill for bill in bills if first <= bill[0] <= last]
+        if not chosen:
+            return
+        self.open_bills[unit_id] = [bill for bill in bills if bill not in chosen]
+        owed = {pk: amount for _month, pk, amount in chosen}
+        amount = sum(owed.values())
+        if timezone.localdate() >= self.today:
+            # What the desk asks for: less the discount for paying in full (缴费时优惠, in force from today on).
+            objects = list(Bill.objects.filter(pk__in=owed).select_related("project", "fee_item"))
+            amount -= sum((grant.amount for grant in payment_grants(objects, owed, self.today)), Decimal(0))
+        payment_collect(project=self.projects[project_name], bill_ids=list(owed), tenders=self.tenders(method, amount),
+                        actor=self.staff[cashier])
+
+    def top_up(self, unit_id, cashier, property_fee_only):
+        from aishang.billing.payments import payment_collect
+
+        unit = Unit.objects.select_related("project").get(pk=unit_id)
+        amount = Decimal(self.rng.choice((500, 1000, 1500, 2000, 3000)))
+        payment_collect(project=unit.project, unit=unit, bill_ids=[], actor=self.staff[cashier],
+                        tenders=self.tenders(self.rng.choice(("cash", "wechat", "alipay")), amount),
+                        prepaid_to=self.property_fee if property_fee_only else None, note="预存物业费")
+        # Its bills from now on are settled from prepaid when each run posts, not at the desk.
+        self.open_bills.pop(unit_id, None)
+
+    def close_shift(self, cashier):
+        from aishang.billing.closes import shift_close, shift_summary
+
+        user = self.staff[cashier]
+        summary = shift_summary(user)
+        if summary.is_empty:
+            return
+        short = Decimal("0.50") if self.rng.random() < 0.08 and summary.cash_expected >= 1 else Decimal(0)
+        shift_close(cashier=user, actor=user, cash_handed_over=summary.cash_expected - short,
+                    note="找零时多找五角，已登记" if short else "")
 
 
 def demo_delete(company):
@@ -198,10 +434,13 @@ def demo_delete(company):
         BillRunSchedule,
         BillVoid,
         ChargeRule,
+        Deposit,
+        DepositMovement,
         DiscountScheme,
         FeeItem,
         JournalEntry,
         Payment,
+        PaymentReversal,
         PaymentTender,
         Posting,
         PrepaidAccount,
@@ -211,6 +450,7 @@ def demo_delete(company):
         ReceiptTemplate,
         RuleBinding,
         RulePrice,
+        ShiftClose,
         Waiver,
     )
     from aishang.notifications.models import Message
@@ -226,12 +466,16 @@ def demo_delete(company):
             Waiver.objects.filter(bill__project__in=projects),
             BillVoid.objects.filter(bill__project__in=projects),
             BillDiscount.objects.filter(bill__project__in=projects),
+            PrepaidMovement.objects.filter(project__in=projects),
+            DepositMovement.objects.filter(project__in=projects),
+            Allocation.objects.filter(project__in=projects),
+            PaymentReversal.objects.filter(project__in=projects),
             ApprovalRequest.objects.filter(project__in=projects),
             ApprovalLevel.objects.filter(flow__company=company),
             ApprovalFlow.objects.filter(company=company),
-            PrepaidMovement.objects.filter(project__in=projects),
-            Allocation.objects.filter(project__in=projects),
+            ShiftClose.objects.filter(company=company),
             PaymentTender.objects.filter(payment__project__in=projects),
+            Deposit.objects.filter(project__in=projects),
             ReceiptPrint.objects.filter(payment__project__in=projects),
             ReceiptTemplate.objects.filter(company=company),
             Payment.objects.filter(project__in=projects),
@@ -287,6 +531,8 @@ def demo_logins(company):
 
 
 def demo_counts(company):
+    from aishang.billing.models import Bill, Payment
+
     projects = Project.objects.filter(company=company)
     return {
         "projects": projects.count(),
@@ -294,6 +540,8 @@ def demo_counts(company):
         "customers": Customer.objects.filter(project__in=projects).count(),
         "parking_spaces": ParkingSpace.objects.filter(project__in=projects).count(),
         "vehicles": Vehicle.objects.filter(project__in=projects).count(),
+        "bills": Bill.objects.filter(project__in=projects).count(),
+        "payments": Payment.objects.filter(project__in=projects).count(),
     }
 
 
@@ -449,7 +697,7 @@ class _Builder:
         for project in (huayuan, street, park):
             total = sum(u.building_area for u in Unit.objects.filter(project=project).only("building_area"))
             Project.objects.filter(pk=project.pk).update(total_area=total)
-        self.build_staff(company, huayuan)
+        self.build_staff(company)
         return company
 
     def build_huayuan(self, project, residential):
@@ -699,10 +947,11 @@ class _Builder:
         vehicles.extend(self.vehicle(project, rng.choice(owners)) for _ in range(50))
         Vehicle.objects.bulk_create(vehicles, batch_size=BATCH)
 
-    def build_staff(self, company, huayuan):
+    def build_staff(self, company):
         roles = {role.code: role for role in company.roles.all()}
+        by_name = {project.name: project for project in company.projects.all()}
         for username, role_code, display_name, project_name in DEMO_STAFF:
-            projects = [huayuan] if project_name else []
+            projects = [by_name[project_name]] if project_name else []
             staff_create(company=company, username=username, password=DEMO_PASSWORD, display_name=display_name,
                          roles=[roles[role_code]], projects=projects, scope_all_projects=not projects,
                          mobile=self.mobile())

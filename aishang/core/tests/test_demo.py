@@ -1,5 +1,6 @@
 import datetime
 import io
+import itertools
 from collections import Counter
 from decimal import Decimal
 
@@ -31,9 +32,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    """One demo company for the whole module: building it is the slow part."""
+    """One demo company, with its months at the desk, for the whole module: building it is the slow part."""
     with django_db_blocker.unblock():
-        company = demo_install().company
+        company = demo_install(activity=True).company
     yield company
     with django_db_blocker.unblock():
         demo_delete(company)
@@ -209,22 +210,99 @@ def test_a_taken_username_stops_the_demo_before_it_writes_anything(demo):
     assert not Company.objects.filter(name=DEMO_COMPANY_NAME).exists()
 
 
-def test_a_demo_company_with_payments_prepaid_and_a_schedule_is_deleted_whole(demo):
-    from aishang.billing.models import BillRunSchedule, ChargeRule, Payment, PrepaidMovement
-    from aishang.billing.payments import Tender, payment_collect
-    from aishang.billing.services import bill_run_create, bill_run_post
+def test_a_demo_company_with_payments_refunds_deposits_closes_and_a_schedule_is_deleted_whole(demo):
+    from aishang.billing.approvals import approval_request_create
+    from aishang.billing.deposits import deposit_collect
+    from aishang.billing.models import (
+        Bill,
+        BillRunSchedule,
+        ChargeRule,
+        Deposit,
+        JournalEntry,
+        Payment,
+        PaymentReversal,
+        PrepaidMovement,
+        ShiftClose,
+    )
+    from aishang.billing.payments import Tender
+    from aishang.core.testing import approve_at_every_level
 
     street = projects(demo)["爱尚商业街"]
-    rules = ChargeRule.objects.filter(project=street)
-    run = bill_run_post(bill_run_create(project=street, rules=rules, period_month=datetime.date(2026, 10, 1)))
     schedule = BillRunSchedule.objects.create(project=street, name="每月出账", day_of_month=1)
-    schedule.rules.set(rules)
-    bill = run.bills.order_by("pk").first()
-    payment_collect(project=street, bill_ids=[bill.pk], tenders=[Tender("cash", bill.amount + Decimal("10.00"))],
-                    actor=User.objects.get(username="cashier"))
-    assert PrepaidMovement.objects.filter(project=street).exists()
+    schedule.rules.set(ChargeRule.objects.filter(project=street))
+    cashier = User.objects.get(username="cashier_shangye")
+    deposit_collect(project=street, unit=Unit.objects.filter(project=street).first(), kind="装修押金",
+                    tenders=[Tender("cash", Decimal("2000.00"))], actor=cashier)
+    payment = Payment.objects.filter(project=street, tenders__method="wechat").first()
+    approve_at_every_level(approval_request_create(action="refund", payment=payment, amount=Decimal("10.00"),
+                                                   refund_method="wechat", reason="多缴", actor=cashier))
+    assert PaymentReversal.objects.filter(payment=payment).exists()
+    assert ShiftClose.objects.filter(company=demo).exists() and PrepaidMovement.objects.filter(
+        project__company=demo).exists()
 
     demo_delete(Company.objects.get(pk=demo.pk))  # a copy: the module's own company is deleted at its end
 
-    assert not Payment.objects.filter(project=street).exists()
+    for model in (Payment, Bill, Deposit, PaymentReversal, PrepaidMovement):
+        assert not model.objects.filter(project__company_id=demo.pk).exists()
+    assert not JournalEntry.objects.filter(company_id=demo.pk).exists()
+    assert not ShiftClose.objects.filter(company_id=demo.pk).exists()
     assert not Company.objects.filter(pk=demo.pk).exists()
+
+
+# The months at the desk: bills, payments, arrears, prepaid and closed shifts.
+
+
+def test_three_months_of_bills_are_posted_and_most_are_paid_by_every_method_and_several_cashiers(demo):
+    from aishang.billing.balances import bills_with_outstanding
+    from aishang.billing.models import Bill, BillRun, Payment, PaymentTender
+
+    today = timezone.localdate()
+    months = set(BillRun.objects.filter(project__company=demo).values_list("period_month", flat=True))
+    assert max(months) == today.replace(day=1) and len(months) == 3
+    bills = bills_with_outstanding(Bill.objects.filter(project__company=demo))
+    assert bills.filter(outstanding=0).count() > bills.count() * 0.55
+    tenders = PaymentTender.objects.filter(payment__project__company=demo)
+    assert set(tenders.values_list("method", flat=True)) >= {"cash", "card", "wechat", "alipay", "transfer"}
+    assert tenders.filter(method="cash", change__gt=0).exists()
+    payments = Payment.objects.filter(project__company=demo)
+    assert set(payments.values_list("cashier__username", flat=True)) >= {"cashier", "finance", "cashier_shangye"}
+    days = {timezone.localtime(moment).date() for moment in payments.values_list("received_at", flat=True)}
+    assert min(days) >= min(months) and max(days) == today and len(days) > 60
+    assert max(payments.values_list("received_at", flat=True)) < timezone.now()
+
+
+def test_some_units_owe_one_two_or_three_months_and_some_keep_prepaid_money(demo):
+    from aishang.billing.balances import bills_with_outstanding
+    from aishang.billing.models import Bill, PrepaidMovement
+    from aishang.core.money import money_totals
+
+    open_bills = bills_with_outstanding(Bill.objects.filter(project__company=demo)).filter(outstanding__gt=0)
+    months_owed = Counter(Counter(open_bills.values_list("unit_id", flat=True)).values())
+    assert set(months_owed) == {1, 2, 3}
+    units = Unit.objects.filter(project__company=demo).count()
+    assert months_owed[3] < units * 0.25 and sum(months_owed.values()) < units * 0.8
+    balances = money_totals(PrepaidMovement.objects.filter(project__company=demo), ["account__unit",
+                                                                                    "account__fee_item"])
+    held = [key for key, balance in balances.items() if balance > 0]
+    assert len(held) >= 5
+    assert any(fee_item is None for _unit, fee_item in held) and any(fee_item for _unit, fee_item in held)
+
+
+def test_the_cashiers_shift_was_closed_yesterday_and_todays_is_open(demo):
+    from aishang.billing.closes import shift_summary
+    from aishang.billing.models import ShiftClose
+
+    cashier = User.objects.get(username="cashier", company=demo)
+    closes = list(ShiftClose.objects.filter(cashier=cashier).order_by("period_end"))
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    assert timezone.localtime(closes[-1].period_end).date() == yesterday and len(closes) > 30
+    assert all(later.period_start == earlier.period_end for earlier, later in itertools.pairwise(closes))
+    assert all(close.cash_handed_over == close.cash_expected or close.note for close in closes)
+    shift = shift_summary(cashier)
+    assert shift.period_start == closes[-1].period_end and shift.payment_count > 0
+
+
+def test_the_demo_company_reconciles(demo):
+    out = io.StringIO()
+    call_command("reconcile", "--company", DEMO_COMPANY_NAME, stdout=out)
+    assert out.getvalue().strip().splitlines()[-1] == "对账结果：一致"

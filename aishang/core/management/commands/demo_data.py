@@ -24,7 +24,8 @@ def logins_table(rows):
 
 
 class Command(BaseCommand):
-    help = f"创建演示数据：{DEMO_COMPANY_NAME}（爱尚花园、爱尚商业街、爱尚科技园）及各角色的演示账号。"
+    help = (f"创建演示数据：{DEMO_COMPANY_NAME}（爱尚花园、爱尚商业街、爱尚科技园）、各角色的演示账号，"
+            "以及近三个月的出账、收款、欠费、预存和日结。")
 
     def add_arguments(self, parser):
         parser.add_argument("--reset", action="store_true", help="删除已有的演示企业及其全部数据后重新创建")
@@ -32,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args, reset=False, **options):
         started = time.monotonic()
         try:
-            result = demo_install(reset=reset)
+            result = demo_install(reset=reset, activity=True)
         except (ProtectedError, RestrictedError) as exc:
             blocking = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
             names = sorted({str(obj._meta.verbose_name) for obj in blocking})
@@ -41,7 +42,8 @@ class Command(BaseCommand):
             raise CommandError("；".join(exc.messages)) from exc
         counts = demo_counts(result.company)
         summary = (f"{counts['projects']} 个项目，{counts['units']:,} 套房屋，{counts['customers']:,} 位客户，"
-                   f"{counts['parking_spaces']:,} 个车位，{counts['vehicles']:,} 辆车")
+                   f"{counts['parking_spaces']:,} 个车位，{counts['vehicles']:,} 辆车，"
+                   f"近三个月 {counts['bills']:,} 张账单、{counts['payments']:,} 笔收款")
         if result.created:
             self.stdout.write(self.style.SUCCESS(
                 f"已创建演示数据「{DEMO_COMPANY_NAME}」：{summary}，用时 {time.monotonic() - started:.1f} 秒。"))
