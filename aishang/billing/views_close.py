@@ -41,7 +41,10 @@ class ShiftCloseForm(forms.Form):
 
     def clean_seen_until(self):
         value = self.cleaned_data["seen_until"]
-        return parse_datetime(value) if value else None
+        try:
+            return parse_datetime(value) if value else None
+        except ValueError:
+            raise forms.ValidationError(_("页面已过期，请刷新后重新提交")) from None
 
 
 def _cashier_or_404(request):

@@ -396,3 +396,14 @@ def test_a_payment_still_being_written_when_the_close_starts_is_counted_in_that_
     close = ShiftClose.objects.get()
     assert (close.payment_count, close.cash_expected) == (2, Decimal("3.00"))
     assert shift_summary(cashier).is_empty
+
+
+def test_a_tampered_page_is_answered_with_a_message_not_an_error(client, project, cashier):
+    pay(project, cashier, cash("10.00"))
+    client.force_login(cashier)
+
+    response = client.post(reverse("billing:shift_open"), {"cash_handed_over": "10.00",
+                                                           "seen_until": "2026-13-45T99:00:00"})
+
+    assert response.status_code == 400 and "页面已过期" in response.content.decode()
+    assert not ShiftClose.objects.exists()
