@@ -206,7 +206,7 @@ PAY_HABITS = {
     "none": [],
 }
 HABIT_WEIGHTS = {
-    "爱尚花园": {"all_now": 32, "through_last": 34, "each_month": 2, "late_pair": 8, "first_only": 8, "none": 16},
+    "爱尚花园": {"all_now": 30, "through_last": 33, "each_month": 1, "late_pair": 6, "first_only": 8, "none": 22},
     "爱尚商业街": {"all_now": 55, "through_last": 15, "each_month": 0, "late_pair": 5, "first_only": 15, "none": 10},
     "爱尚科技园": {"all_now": 45, "through_last": 25, "each_month": 15, "late_pair": 5, "first_only": 5, "none": 5},
 }
