@@ -364,9 +364,9 @@ def approval_decide(*, request, actor, approve, comment=""):
 
 def _apply(request, actor, now):
     if request.action in PAYMENT_ACTIONS:
-        payment_reversal_apply(request, actor=actor, now=now)
+        payment_reversal_apply(request, actor=actor)
     elif request.action in (ApprovalAction.PREPAID_REFUND, ApprovalAction.DEPOSIT_REFUND):
-        balance_refund_apply(request, actor=actor, now=now)
+        balance_refund_apply(request, actor=actor)
     else:
         _apply_to_bill(request, actor, now)
 

@@ -7,6 +7,7 @@ which fall into the shift open when they are approved.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -21,13 +22,17 @@ from aishang.users.models import User
 
 from .models import (
     MONEY_IN_METHODS,
+    DepositMovement,
+    DepositMovementKind,
     Payment,
     PaymentMethod,
     PaymentReversal,
     PaymentTender,
-    ReceiptSequence,
+    PrepaidMovement,
+    PrepaidMovementKind,
     ShiftClose,
 )
+from .payments import receipt_sequences_lock
 
 CENT = Decimal("0.01")
 # The cashier role may view closes, its own. Whoever reads the journal already sees every cashier's
@@ -127,17 +132,42 @@ def shift_reversals(cashier, start, end):
     return _in_period(PaymentReversal.objects.filter(created_by=cashier), "created_at", start, end)
 
 
+def shift_balance_refunds(cashier, start, end):
+    """预存退款 and 押金退还 the cashier approved last in the period: (prepaid movements, deposit movements), each
+    negative, paid out by their request's refund method."""
+    return tuple(_in_period(model.objects.filter(created_by=cashier, kind=model_kind.REFUND), "created_at", start, end)
+                 for model, model_kind in ((PrepaidMovement, PrepaidMovementKind),
+                                           (DepositMovement, DepositMovementKind)))
+
+
+def _money_out(cashier, start, end):
+    """(lines by method, requests, total) of the money the cashier handed back in the period."""
+    amounts, requests = defaultdict(Decimal), defaultdict(set)
+    reversals = shift_reversals(cashier, start, end)
+    sources = [(reversals, "method", 1)] + [(movements, "request__refund_method", -1)
+                                            for movements in shift_balance_refunds(cashier, start, end)]
+    for rows, method_field, sign in sources:
+        for (method,), amount in money_totals(rows, [method_field]).items():
+            amounts[method] += sign * amount
+        for method, request in rows.order_by().values_list(method_field, "request").distinct():
+            requests[method].add(request)
+    order = {method: index for index, method in enumerate(PaymentMethod.values)}
+    lines = [MethodLine(method, len(requests[method]), amount)
+             for method, amount in sorted(amounts.items(), key=lambda item: order.get(item[0], 99))]
+    return lines, set().union(*requests.values()), sum(amounts.values(), Decimal(0))
+
+
 def shift_figures(cashier, start, end):
-    """The shift's sums, as a summary: payments and tenders by method, change given, reversals by method."""
+    """The shift's sums, as a summary: payments and tenders by method, change given, money handed back by method
+    (voids and refunds of payments, prepaid and deposit refunds)."""
     payments = shift_payments(cashier, start, end)
     tenders = PaymentTender.objects.filter(payment__in=payments)
-    reversals = shift_reversals(cashier, start, end)
+    lines, requests, total_out = _money_out(cashier, start, end)
     return ShiftSummary(
         cashier=cashier, period_start=start, period_end=end, payment_count=payments.count(),
         total=money_total(payments), methods=_method_lines(tenders, "payment"),
         change_given=money_total(tenders.filter(method=PaymentMethod.CASH), "change"),
-        reversal_count=reversals.values("request").distinct().count(), reversals_total=money_total(reversals),
-        reversals=_method_lines(reversals, "request"))
+        reversal_count=len(requests), reversals_total=total_out, reversals=lines)
 
 
 def shift_summary(cashier, until=None):
@@ -209,13 +239,6 @@ def _handed_over(value):
     return amount
 
 
-def _wait_for_payments_in_flight(company_id):
-    """A payment stamps ``received_at`` after it locks the company's receipt sequence and keeps the lock until it
-    commits. Taking the same lock here waits for payments in flight, so none stamped before this close's end
-    commits after the close has read its shift (it would belong to no shift at all)."""
-    list(ReceiptSequence.objects.select_for_update().filter(company_id=company_id).order_by("pk"))
-
-
 def shift_close(*, cashier, cash_handed_over, note="", actor, seen_until=None):
     """Close the cashier's open shift now, with the cash handed over; returns the ``ShiftClose``.
 
@@ -236,12 +259,14 @@ def shift_close(*, cashier, cash_handed_over, note="", actor, seen_until=None):
         # the first close and starts its shift where that one ended, so shifts never overlap. NO KEY UPDATE: a
         # payment being written for this cashier (a key-share lock on the user) is not blocked by it.
         User.objects.select_for_update(no_key=True).filter(pk=cashier.pk).first()
-        _wait_for_payments_in_flight(cashier.company_id)
+        receipt_sequences_lock(cashier.company_id)  # waits for payments and refunds in flight
         summary = shift_summary(cashier, timezone.now())
         if summary.is_empty:
             raise ValidationError(_("本班次还没有收款或退款，无需日结"))
         if seen_until is not None and (shift_payments(cashier, seen_until, summary.period_end).exists()
-                                       or shift_reversals(cashier, seen_until, summary.period_end).exists()):
+                                       or shift_reversals(cashier, seen_until, summary.period_end).exists()
+                                       or any(rows.exists() for rows in
+                                              shift_balance_refunds(cashier, seen_until, summary.period_end))):
             raise ValidationError(_("打开本页后又有新的收款或退款，请核对最新的汇总后重新提交"))
         difference = amount - summary.cash_expected
         if difference and not note:

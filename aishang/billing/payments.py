@@ -99,6 +99,16 @@ def checked_tenders(tenders):
     return checked
 
 
+def receipt_sequences_lock(company_id):
+    """Lock the company's receipt-number rows until the transaction ends.
+
+    Payments stamp ``received_at``, and refunds their time, while holding this lock, so a 日结 that takes it
+    waits for money in flight: none stamped before the close's end commits after the close has read its shift.
+    Taken after the rows a payment or refund locks first (bills, prepaid accounts, deposits), never before.
+    """
+    list(ReceiptSequence.objects.select_for_update().filter(company_id=company_id).order_by("pk"))
+
+
 def receipt_number_next(company, year):
     """The next receipt number of a company's year, e.g. SJ2026-000001; call inside the payment's transaction."""
     sequence = ReceiptSequence.objects.select_for_update().filter(company=company, year=year).first()

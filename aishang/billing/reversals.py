@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aishang.core.money import format_money, money_totals
@@ -35,7 +36,7 @@ from .models import (
     PrepaidMovementKind,
     ReversalKind,
 )
-from .payments import deposit_held, prepaid_account, prepaid_balance
+from .payments import deposit_held, prepaid_account, prepaid_balance, receipt_sequences_lock
 
 ZERO = Decimal("0")
 
@@ -215,11 +216,13 @@ def _returns(position, plan, method, amount):
                 amount -= part
 
 
-def payment_reversal_apply(request, *, actor, now):
+def payment_reversal_apply(request, *, actor):
     """Write the approved void or refund of ``request.payment``, checked again under locks."""
     payment = Payment.objects.select_for_update().get(pk=request.payment_id)
     bill_ids = list(Allocation.objects.filter(payment=payment).values_list("bill_id", flat=True).distinct())
     list(Bill.objects.select_for_update().filter(pk__in=bill_ids).order_by("pk").values_list("pk"))
+    receipt_sequences_lock(payment.company_id)
+    now = timezone.now()  # stamped under the lock a 日结 waits for
     if request.action == ApprovalAction.PAYMENT_VOID:
         plan = payment_void_plan(payment)  # the void's movements return what the payment drew on
     else:
@@ -271,16 +274,20 @@ def balance_refund_check(*, subject, amount, method):
         raise ValidationError({"amount": message % {"amount": format_money(held)}})
 
 
-def balance_refund_apply(request, *, actor, now):
+def balance_refund_apply(request, *, actor):
     """Pay an approved 预存退款 or 押金退还 out of the balance, checked again under lock."""
     if request.prepaid_account_id:
         account = PrepaidAccount.objects.select_for_update().get(pk=request.prepaid_account_id)
+        receipt_sequences_lock(request.company_id)
+        now = timezone.now()  # stamped under the lock a 日结 waits for
         balance_refund_check(subject=account, amount=request.amount, method=request.refund_method)
         PrepaidMovement.objects.create(project_id=account.project_id, account=account, kind=PrepaidMovementKind.REFUND,
                                        amount=-request.amount, request=request, created_at=now, created_by=actor)
         project, account_code, memo = account.project, Account.PREPAID, _("预存退款 %(unit)s") % {"unit": account.unit}
     else:
         deposit = Deposit.objects.select_for_update().get(pk=request.deposit_id)
+        receipt_sequences_lock(request.company_id)
+        now = timezone.now()
         balance_refund_check(subject=deposit, amount=request.amount, method=request.refund_method)
         DepositMovement.objects.create(project_id=deposit.project_id, deposit=deposit, kind=DepositMovementKind.REFUND,
                                        amount=-request.amount, request=request, created_at=now, created_by=actor)

@@ -407,3 +407,30 @@ def test_a_tampered_page_is_answered_with_a_message_not_an_error(client, project
 
     assert response.status_code == 400 and "页面已过期" in response.content.decode()
     assert not ShiftClose.objects.exists()
+
+
+def test_prepaid_and_deposit_refunds_are_money_handed_back_in_the_shift_of_whoever_approved_them_last(
+        project, cashier, finance):
+    from aishang.billing.approvals import approval_decide, approval_request_create
+    from aishang.billing.deposits import deposit_collect
+    from aishang.billing.payments import prepaid_account
+
+    unit = make_unit(project)
+    payment_collect(project=project, unit=unit, bill_ids=[], tenders=[cash("300.00")], actor=cashier)
+    deposit = deposit_collect(project=project, unit=unit, kind="装修押金", actor=cashier, tenders=[cash("1000.00")])
+    requests = [
+        approval_request_create(action="prepaid_refund", prepaid_account=prepaid_account(unit), amount="120.00",
+                                refund_method=CASH, reason="搬家", actor=cashier),
+        approval_request_create(action="deposit_refund", deposit=deposit, amount="1000.00", refund_method=WECHAT,
+                                reason="装修验收", actor=cashier),
+    ]
+    for request in requests:
+        while request.is_pending:
+            approver = finance if request.current_role.code == "finance" else make_staff(project.company, "admin")
+            request = approval_decide(request=request, actor=approver, approve=True)
+
+    handed_back = shift_summary(finance)
+    assert lines(handed_back.reversals) == {CASH: (1, Decimal("120.00")), WECHAT: (1, Decimal("1000.00"))}
+    assert (handed_back.reversal_count, handed_back.reversals_total) == (2, Decimal("1120.00"))
+    assert handed_back.cash_expected == Decimal("-120.00")
+    assert shift_summary(cashier).reversals == []
