@@ -51,8 +51,12 @@ def schemes_in_force(project, day, *, timing=DiscountTiming.BILLING):
     ).prefetch_related("fee_items", "units"))
 
 
-def eligible_units(scheme, project, day):
-    """The ids of the project's units that qualify on a day, or None when the scheme does not limit units."""
+def eligible_units(scheme, project, day, *, among=None):
+    """The ids of the project's units that qualify on a day, or None when the scheme does not limit units.
+
+    ``among``: only these unit ids are asked about (a payment's units), so a large project is not read whole;
+    the answer says nothing of other units.
+    """
     eligible = None
 
     def narrow(ids):
@@ -65,6 +69,8 @@ def eligible_units(scheme, project, day):
     if scheme.customer_tag or scheme.customer_field:
         occupancies = Occupancy.objects.current(day).filter(unit__project=project,
                                                             role__in=[OccupancyRole.OWNER, OccupancyRole.TENANT])
+        if among is not None:
+            occupancies = occupancies.filter(unit_id__in=among)
         if scheme.customer_field:
             occupancies = occupancies.filter(**{
                 f"customer__custom_field_data__{scheme.customer_field}": scheme.customer_field_value})
@@ -72,15 +78,17 @@ def eligible_units(scheme, project, day):
         narrow(unit_id for unit_id, tags in occupancies.values_list("unit_id", "customer__tags")
                if not scheme.customer_tag or scheme.customer_tag in (tags or []))
     if scheme.on_time_months:
-        narrow(_units_paying_on_time(project, day, scheme.on_time_months))
+        narrow(_units_paying_on_time(project, day, scheme.on_time_months, among=among))
     return eligible
 
 
-def _units_paying_on_time(project, day, months):
+def _units_paying_on_time(project, day, months, *, among=None):
     """Units with bills due in the last ``months`` months, each settled by its due date: none still owes
     anything, and no payment reached any of them after the day it was due."""
     due = Bill.objects.filter(project=project, unit__isnull=False, due_date__gte=_months_before(day, months),
                               due_date__lt=day)
+    if among is not None:
+        due = due.filter(unit_id__in=among)
     owing = bills_with_outstanding(due).filter(outstanding__gt=0).values_list("unit_id", flat=True)
     late = (Allocation.objects.filter(bill__in=due, amount__gt=0, created_at__date__gt=F("bill__due_date"))
             .values_list("bill__unit_id", flat=True))
@@ -120,8 +128,9 @@ class Offer:
                 and (not self.fee_item_ids or bill.fee_item_id in self.fee_item_ids))
 
 
-def offers_in_force(project, day, *, timing=DiscountTiming.BILLING):
-    return [Offer(scheme, eligible_units(scheme, project, day), frozenset(item.pk for item in scheme.fee_items.all()))
+def offers_in_force(project, day, *, timing=DiscountTiming.BILLING, among=None):
+    return [Offer(scheme, eligible_units(scheme, project, day, among=among),
+                  frozenset(item.pk for item in scheme.fee_items.all()))
             for scheme in schemes_in_force(project, day, timing=timing)]
 
 
@@ -135,7 +144,8 @@ def payment_grants(bills, owed, day):
     bills = [bill for bill in bills if owed.get(bill.pk, 0) > 0]
     if not bills:
         return []
-    offers = offers_in_force(bills[0].project, day, timing=DiscountTiming.PAYMENT)
+    offers = offers_in_force(bills[0].project, day, timing=DiscountTiming.PAYMENT,
+                             among={bill.unit_id for bill in bills if bill.unit_id})
     if not offers:
         return []
     discounted = set(BillDiscount.objects.filter(bill__in=bills).values_list("bill_id", flat=True))

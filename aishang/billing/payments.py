@@ -147,13 +147,20 @@ def deposit_held(deposit):
 
 
 def _earlier_open_bills(bills):
-    """For each chosen bill, the oldest open bill of the same subject and fee item, of an earlier period, not chosen."""
+    """For each subject and fee item of the chosen bills, the oldest open bill of a period before the latest one
+    chosen that was not chosen itself (late fees aside): one query per subject and fee item."""
     chosen = {bill.pk for bill in bills}
-    earlier = []
+    latest = {}
     for bill in bills:
-        subject = {"unit_id": bill.unit_id} if bill.unit_id else {"unit__isnull": True, "payer_id": bill.payer_id}
+        if bill.kind == BillKind.LATE_FEE:
+            continue
+        key = (bill.unit_id, bill.payer_id if not bill.unit_id else None, bill.fee_item_id)
+        latest[key] = max(latest.get(key, bill.period_start), bill.period_start)
+    earlier = []
+    for (unit_id, payer_id, fee_item_id), period_start in latest.items():
+        subject = {"unit_id": unit_id} if unit_id else {"unit__isnull": True, "payer_id": payer_id}
         candidates = (bills_with_outstanding(Bill.objects.filter(
-            project_id=bill.project_id, fee_item_id=bill.fee_item_id, period_start__lt=bill.period_start, **subject))
+            project_id=bills[0].project_id, fee_item_id=fee_item_id, period_start__lt=period_start, **subject))
             .exclude(pk__in=chosen).exclude(kind=BillKind.LATE_FEE).filter(outstanding__gt=0)
             .select_related("fee_item").order_by("period_start", "pk"))
         earlier.extend(candidates[:1])
