@@ -101,10 +101,6 @@ class ReversalPlan:
     prepaid: dict = field(default_factory=dict)      # account id -> movement (negative: credit taken back)
     deposits: dict = field(default_factory=dict)     # deposit id -> movement (negative: collection taken back)
 
-    @property
-    def total(self):
-        return sum(self.out.values(), ZERO)
-
 
 def _bills_newest_first(position):
     ids = [bill for bill, amount in position.allocations.items() if amount > 0]
