@@ -4,17 +4,18 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext as _
 
-from aishang.core.money import money_total
+from aishang.core.money import money_total, money_totals
 from aishang.customers.models import Customer
 from aishang.estate.models import Unit
 
-from .balances import MONEY_FIELD, bill_late_fee, bills_with_outstanding
+from .balances import MONEY_FIELD, bill_late_fee, bills_with_outstanding, open_amounts
 from .deposits import deposits_by_status, deposits_with_held
 from .discounts import payment_grants
 from .models import (
     ApprovalRequest,
     ApprovalStatus,
     Bill,
+    BillDiscount,
     BillRun,
     BindingTarget,
     ChargeRule,
@@ -180,12 +181,15 @@ def desk_open_bills(user, unit=None, as_of=None, *, customer=None):
     ``payment_discount`` (what a payment-time scheme takes off when the open bills are paid in full).
     """
     subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
+    owed = open_amounts(Bill.objects.restrict(user, "view").filter(**subject))
+    discounted = {bill_id: total for (bill_id,), total in
+                  money_totals(BillDiscount.objects.filter(bill_id__in=list(owed)), ["bill_id"]).items()}
     # Joins only what the desk shows: the unit's and payer's rows (with their JSON fields) are known already.
-    bills = (bills_with_outstanding(Bill.objects.restrict(user, "view").filter(**subject)
-                                    .select_related("project", "fee_item", "parking_space"))
-             .filter(outstanding__gt=0).order_by("fee_item__code", "period_start", "pk"))
+    bills = (Bill.objects.filter(pk__in=list(owed)).select_related("project", "fee_item", "parking_space")
+             .order_by("fee_item__code", "period_start", "pk"))
     groups = {}
     for bill in bills:
+        bill.outstanding, bill.discounted = owed[bill.pk], discounted.get(bill.pk, Decimal(0))
         bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
         groups.setdefault(bill.fee_item, []).append(bill)
     bills = [bill for group in groups.values() for bill in group]
