@@ -1,90 +1,45 @@
 """导入房屋及业主 over the API: download the template, upload a file, then follow the job."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from django.urls import path, reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 
-from aishang.core.api.exceptions import api_errors
-from aishang.core.context import set_actor
-from aishang.estate.models import Project
-from aishang.extras.api.jobs import JobDetailSerializer
-from aishang.extras.importing import XLSX_CONTENT_TYPE, xlsx_download
+from aishang.extras.api.imports import (
+    PROJECT_PARAMETER,
+    TEMPLATE_RESPONSES,
+    UPLOAD_RESPONSES,
+    ImportFileSerializer,
+    ImportTemplateView,
+    ImportUploadView,
+)
 
 from ..imports import unit_import_start, unit_import_template
 
-MAX_ID = 2**63 - 1
 IMPORT_PERMISSION = "estate.import_unit"
-NOT_FOUND = OpenApiResponse(description="项目不存在或不在权限范围内")
+REFUSAL = _("没有导入房屋及业主的权限")
 
 
-class ProjectParamSerializer(serializers.Serializer):
-    project = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="项目编号")
-
-
-class UnitImportSerializer(ProjectParamSerializer):
-    file = serializers.FileField(help_text="按导入模板填写的 Excel（.xlsx）文件")
-
-
-def import_project(user, data):
-    """The project to import into: the import permission first, then a project in the user's scope, else 404."""
-    if not user.has_perm(IMPORT_PERMISSION):
-        raise exceptions.PermissionDenied("没有导入房屋及业主的权限")
-    serializer = ProjectParamSerializer(data={"project": data.get("project")})
-    serializer.is_valid(raise_exception=True)
-    project = (Project.objects.filter(pk__in=user.permitted_project_ids(), pk=serializer.validated_data["project"])
-               .select_related("company").first())
-    if project is None:
-        raise Http404("项目不存在")
-    return project
-
-
-class UnitImportView(APIView):
-    permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+class UnitImportView(ImportUploadView):
+    import_permission, refusal, start = IMPORT_PERMISSION, REFUSAL, unit_import_start
 
     @extend_schema(
-        tags=["estate"], summary="导入房屋及业主", request={"multipart/form-data": UnitImportSerializer},
-        responses={202: JobDetailSerializer, 400: OpenApiResponse(description="文件无法读取或参数有误"),
-                   403: OpenApiResponse(description="没有导入权限"), 404: NOT_FOUND},
+        tags=["estate"], summary="导入房屋及业主", request={"multipart/form-data": ImportFileSerializer},
+        responses=UPLOAD_RESPONSES,
         description="上传按模板填写的 xlsx，建立后台任务并开始导入。整份文件要么全部导入，要么都不导入；"
                     "进度、结果和逐行错误见 /api/v1/jobs/{id}/（响应头 Location）。",
     )
     def post(self, request):
-        set_actor(request.user)
-        project = import_project(request.user, request.data)
-        serializer = UnitImportSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            job = unit_import_start(project=project, uploaded_file=serializer.validated_data["file"],
-                                    actor=request.user)
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(api_errors(exc)) from None
-        job.refresh_from_db()
-        return Response(JobDetailSerializer(job).data, status=status.HTTP_202_ACCEPTED,
-                        headers={"Location": reverse("job-detail", kwargs={"pk": job.pk})})
+        return super().post(request)
 
 
-class UnitImportTemplateView(APIView):
-    permission_classes = [IsAuthenticated]
+class UnitImportTemplateView(ImportTemplateView):
+    import_permission, refusal, template, filename = (IMPORT_PERMISSION, REFUSAL, unit_import_template,
+                                                      "房屋及业主导入模板")
 
-    @extend_schema(
-        tags=["estate"], summary="下载房屋及业主导入模板", request=None,
-        parameters=[OpenApiParameter("project", OpenApiTypes.INT, OpenApiParameter.QUERY, required=True,
-                                     description="项目编号")],
-        responses={(200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="导入模板（xlsx）"),
-                   400: OpenApiResponse(description="参数有误"), 403: OpenApiResponse(description="没有导入权限"),
-                   404: NOT_FOUND},
-    )
+    @extend_schema(tags=["estate"], summary="下载房屋及业主导入模板", request=None, parameters=[PROJECT_PARAMETER],
+                   responses=TEMPLATE_RESPONSES)
     def get(self, request):
-        project = import_project(request.user, request.query_params)
-        return xlsx_download(unit_import_template(project), f"房屋及业主导入模板-{project.name}")
+        return super().get(request)
 
 
 urlpatterns = [
