@@ -25,7 +25,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from aishang.core.money import format_money
 from aishang.customers.choices import OccupancyRole
-from aishang.customers.imports import _JobProgress as JobProgress
 from aishang.customers.models import Occupancy
 from aishang.estate.models import Project, Unit
 from aishang.extras.audit import audit_record
@@ -39,7 +38,7 @@ from aishang.extras.importing import (
     open_workbook,
     workbook_bytes,
 )
-from aishang.extras.jobs import JobFailed, job_enqueue, job_runner
+from aishang.extras.jobs import JobFailed, JobProgress, job_enqueue, job_runner
 from aishang.extras.models import Job
 
 from .ledger import journal_post

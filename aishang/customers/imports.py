@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -33,7 +33,7 @@ from aishang.extras.importing import (
     open_workbook,
     workbook_bytes,
 )
-from aishang.extras.jobs import JobFailed, job_enqueue, job_progress, job_runner
+from aishang.extras.jobs import JobFailed, JobProgress, job_enqueue, job_runner
 from aishang.extras.models import CustomField, Job
 
 JOB_KIND = "unit_import"
@@ -634,43 +634,13 @@ def unit_import(*, project, file, actor=None, progress=None):
         raise ImportRejected(errors) from None
 
 
-class _JobProgress:
-    """A job's progress, visible to the page polling it even while the insert transaction is open.
-
-    Written through the import's own connection it would appear only at commit. On PostgreSQL a
-    second, autocommit connection writes it at once; SQLite has a single writer, so there it appears
-    at commit. The second connection is used only when the import's transaction is the outermost
-    one, so the job row it updates is never locked by the import itself.
-    """
-
-    def __init__(self, job):
-        self.job = job
-        self.can_write_aside = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self.aside = None
-
-    def __call__(self, done, total, message):
-        if not (self.can_write_aside and connection.in_atomic_block):
-            job_progress(self.job, done, total, message)
-            return
-        self.job.done, self.job.total, self.job.message = done, total, message
-        if self.aside is None:
-            self.aside = connections.create_connection(DEFAULT_DB_ALIAS)
-        with self.aside.cursor() as cursor:
-            cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, message = %s WHERE id = %s",
-                           [done, total, message[:500], self.job.pk])
-
-    def close(self):
-        if self.aside is not None:
-            self.aside.close()
-
-
 @job_runner(JOB_KIND)
 def run_unit_import(job):
     project = Project.objects.select_related("company").filter(pk=job.params.get("project_id")).first()
     if project is None:
         job.message = "项目已不存在，未导入任何数据"
         raise JobFailed(job.message)
-    progress = _JobProgress(job)
+    progress = JobProgress(job)
     try:
         with job.input_file.open("rb") as file:
             result = unit_import(project=project, file=file, actor=job.created_by, progress=progress)

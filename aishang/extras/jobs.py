@@ -7,7 +7,7 @@ runs in a thread of the web process; in tests it runs inline so assertions can f
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from .choices import JobStatus
@@ -85,3 +85,33 @@ def job_progress(job, done, total=None, message=None):
         job.message = message
         fields.append("message")
     Job.objects.filter(pk=job.pk).update(**{f: getattr(job, f) for f in fields})
+
+
+class JobProgress:
+    """A job's progress, visible to the page polling it even while the insert transaction is open.
+
+    Written through the import's own connection it would appear only at commit. On PostgreSQL a
+    second, autocommit connection writes it at once; SQLite has a single writer, so there it appears
+    at commit. The second connection is used only when the import's transaction is the outermost
+    one, so the job row it updates is never locked by the import itself.
+    """
+
+    def __init__(self, job):
+        self.job = job
+        self.can_write_aside = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.aside = None
+
+    def __call__(self, done, total, message):
+        if not (self.can_write_aside and connection.in_atomic_block):
+            job_progress(self.job, done, total, message)
+            return
+        self.job.done, self.job.total, self.job.message = done, total, message
+        if self.aside is None:
+            self.aside = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.aside.cursor() as cursor:
+            cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, message = %s WHERE id = %s",
+                           [done, total, message[:500], self.job.pk])
+
+    def close(self):
+        if self.aside is not None:
+            self.aside.close()
