@@ -84,25 +84,18 @@ class Command(BaseCommand):
                             format_money(row.difference)] for row in report.periods], numeric_from=2):
             write(line)
 
-        write("")
-        write(_("四、总账预收与预存明细"))
-        if report.prepaid:
-            for line in table([_("项目"), _("总账预收"), _("预存余额合计"), _("差额")],
+        balances = [(_("四、总账预收与预存明细"), _("总账预收"), _("预存余额合计"), _("没有预存"), report.prepaid),
+                    (_("五、总账押金与押金明细"), _("总账押金"), _("押金余额合计"), _("没有押金"), report.deposit)]
+        for title, ledger, subledger, nothing, rows in balances:
+            write("")
+            write(title)
+            if not rows:
+                write(nothing)
+                continue
+            for line in table([_("项目"), ledger, subledger, _("差额")],
                               [[row.project.name, format_money(row.ledger), format_money(row.subledger),
-                                format_money(row.difference)] for row in report.prepaid], numeric_from=1):
+                                format_money(row.difference)] for row in rows], numeric_from=1):
                 write(line)
-        else:
-            write(_("没有预存"))
-
-        write("")
-        write(_("五、总账押金与押金明细"))
-        if report.deposit:
-            for line in table([_("项目"), _("总账押金"), _("押金余额合计"), _("差额")],
-                              [[row.project.name, format_money(row.ledger), format_money(row.subledger),
-                                format_money(row.difference)] for row in report.deposit], numeric_from=1):
-                write(line)
-        else:
-            write(_("没有押金"))
 
         write("")
         result = result_line(report)
