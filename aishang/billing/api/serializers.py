@@ -685,7 +685,16 @@ class TenderInputSerializer(serializers.Serializer):
                                        help_text=_("押金冲抵时必填：该房屋持有的押金 id"))
 
 
-class PaymentCreateSerializer(serializers.Serializer):
+class TendersRequired:
+    """Input serializers with a ``tenders`` list: at least one method must be given."""
+
+    def validate_tenders(self, tenders):
+        if not tenders:
+            raise serializers.ValidationError(_("请至少选择一种收款方式"))
+        return tenders
+
+
+class PaymentCreateSerializer(TendersRequired, serializers.Serializer):
     unit = PermittedPrimaryKeyRelatedField(queryset=Unit.objects.all(), label=_("房屋"))
     bills = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list,
                                   label=_("账单"), help_text=_("要缴的账单 id；为空时全部存入通用预存"))
@@ -693,11 +702,6 @@ class PaymentCreateSerializer(serializers.Serializer):
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
                                             label=_("跳过较早账单的原因"))
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="", label=_("备注"))
-
-    def validate_tenders(self, tenders):
-        if not tenders:
-            raise serializers.ValidationError(_("请至少选择一种收款方式"))
-        return tenders
 
 
 class DepositMovementSerializer(serializers.ModelSerializer):
@@ -738,7 +742,7 @@ class DepositDetailSerializer(DepositSerializer):
         read_only_fields = fields
 
 
-class DepositCreateSerializer(serializers.Serializer):
+class DepositCreateSerializer(TendersRequired, serializers.Serializer):
     unit = PermittedPrimaryKeyRelatedField(queryset=Unit.objects.all(), label=_("房屋"))
     customer = PermittedPrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True,
                                                label=_("交款人"))
@@ -746,11 +750,6 @@ class DepositCreateSerializer(serializers.Serializer):
     tenders = TenderInputSerializer(many=True, label=_("收款方式"),
                                     help_text=_("现金、刷卡/POS、微信、支付宝或银行转账"))
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="", label=_("备注"))
-
-    def validate_tenders(self, tenders):
-        if not tenders:
-            raise serializers.ValidationError(_("请至少选择一种收款方式"))
-        return tenders
 
 
 class PrepaidMovementSerializer(serializers.ModelSerializer):
