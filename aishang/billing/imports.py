@@ -6,18 +6,18 @@ transaction, under a lock on the project, of batched inserts of bills, payments,
 with the journal written as totals per fee item per batch.
 """
 
-import calendar
 import datetime
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -30,11 +30,11 @@ from aishang.estate.models import Project, Unit
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
 from aishang.extras.importing import (
+    MAX_ROWS,
     ImportRejected,
     RowErrors,
+    SheetReader,
     cell_text,
-    is_blank_row,
-    normalize_header,
     open_workbook,
     workbook_bytes,
 )
@@ -56,11 +56,10 @@ from .models import (
 )
 
 JOB_KIND = "bill_import"
-BILL_PERMISSION = "billing.add_bill"
-PAYMENT_PERMISSION = "billing.add_payment"
+# 导入历史账单 is one right for the bills and the payments of the old system: those payments are history, not
+# collections at the desk (ADR 0018).
+BILL_PERMISSION = PAYMENT_PERMISSION = "billing.import_bills"
 BATCH_SIZE = 2000
-MAX_ROWS = 100_000
-PROGRESS_EVERY = 1000
 TEMPLATE_ROWS = 10_000
 CENT = Decimal("0.01")
 MONEY_LIMIT = Decimal("1000000000000")  # the bill's 14 digits with 2 places
@@ -81,6 +80,13 @@ HEADER_ALIASES = {
     "结束日期": END, "应缴日": DUE, "应收": AMOUNT, "实收": PAID, "缴费日期": PAID_ON, "收款时间": PAID_ON,
     "支付方式": METHOD, "缴费方式": METHOD, "收据编号": RECEIPT, "票据号": RECEIPT,
 }
+
+INVALID_MONEY = gettext_lazy("应为金额，如 1200.50，实际为“%(text)s”")
+
+
+def _money_text(text):
+    return text.replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥").removesuffix("元")
+
 
 METHOD_LABELS = {
     PaymentMethod.CASH: "现金", PaymentMethod.CARD: "刷卡", PaymentMethod.WECHAT: "微信",
@@ -227,32 +233,30 @@ def _batches(items, size):
         yield batch
 
 
-class BillImport:
+class BillImport(SheetReader):
     """Reads a sheet of historical bills into checked rows, then writes them all in one transaction."""
 
+    header_aliases = HEADER_ALIASES
+    no_rows_message = gettext_lazy("文件中没有账单数据（表头下方为空）")
+    earliest_date = EARLIEST
+
     def __init__(self, project, *, actor=None, receipt_prefix="DR", file_name="", today=None, progress=None):
+        super().__init__(progress)
         self.project = project
         self.company = project.company
         self.actor = actor
         self.receipt_prefix = receipt_prefix
         self.file_name = file_name
         self.today = today or timezone.localdate()
-        self.progress = progress or (lambda done, total, message: None)
         self.may_import_payments = actor is None or actor.has_perm(PAYMENT_PERMISSION)
-        self.errors = RowErrors()
         self.units = dict(Unit.objects.filter(project=project).values_list("code", "pk"))
         self.fee_items = _fee_item_lookup(self.company)
         self.rows = []
-        self.row_count = 0
 
     # Phase 1 -----------------------------------------------------------------------------
 
     def read(self, file):
-        workbook = open_workbook(file)
-        try:
-            self._read_sheet(workbook.worksheets[0])
-        finally:
-            workbook.close()
+        self.read_file(file)
         if not self.errors:
             self._check_periods_in_file()
             self._check_against_database()
@@ -261,85 +265,22 @@ class BillImport:
         self._assign_payers()
         return self
 
-    def _read_sheet(self, sheet):
-        estimate = max((sheet.max_row or 0) - 1, 0)
-        header_row = None
-        for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if is_blank_row(values):
-                continue
-            if header_row is None:
-                header_row = row_number
-                if not self._read_headers(row_number, values):
-                    return
-                self.progress(0, estimate * 2, _("正在校验"))
-                continue
-            self.row_count += 1
-            if self.row_count > MAX_ROWS:
-                self.errors.add(row_number, "", _("单次最多导入 %(max)s 行，请分成多个文件导入") % {"max": MAX_ROWS})
-                return
-            self._read_row(row_number, values)
-            if self.row_count % PROGRESS_EVERY == 0:
-                total = estimate if estimate > self.row_count else self.row_count + PROGRESS_EVERY
-                self.progress(self.row_count, total * 2, _("正在校验第 %(row)s 行") % {"row": row_number})
-        if header_row is None:
-            self.errors.add(None, "", _("文件是空的，请使用下载的导入模板填写后上传"))
-        elif not self.row_count:
-            self.errors.add(None, "", _("文件中没有账单数据（表头下方为空）"))
+    def known_headers(self):
+        return COLUMN_BY_HEADER
 
-    def _read_headers(self, row, values):
-        self.positions = {}
-        for index, value in enumerate(values):
-            header = normalize_header(value)
-            if not header:
-                continue
-            header = HEADER_ALIASES.get(header, header)
-            if header not in COLUMN_BY_HEADER:
-                self.errors.add(row, header, _("无法识别的列，请使用下载的导入模板中的列名"))
-            elif header in self.positions:
-                self.errors.add(row, header, _("列名重复"))
-            else:
-                self.positions[header] = index
-        missing = [c.header for c in COLUMNS if c.required and c.header not in self.positions]
-        if missing:
-            self.errors.add(row, "", _("缺少必填列：%(columns)s，请使用下载的导入模板")
-                            % {"columns": "、".join(missing)})
-        return not self.errors
-
-    def _raw(self, cells, header):
-        index = self.positions.get(header)
-        if index is None or index >= len(cells):
-            return None
-        return cells[index]
-
-    def _text(self, cells, header, row, max_length=None, required=False):
-        text = cell_text(self._raw(cells, header))
-        if required and not text:
-            self.errors.add(row, header, _("必填，不能为空"))
-        elif max_length and len(text) > max_length:
-            self.errors.add(row, header, _("不能超过 %(count)s 个字") % {"count": max_length})
-            return ""
-        return text
+    def required_headers(self):
+        return [c.header for c in COLUMNS if c.required]
 
     def _money(self, cells, header, row, required=False):
-        raw = self._raw(cells, header)
-        text = cell_text(raw).replace(",", "").replace("，", "").removeprefix("¥").removeprefix("￥").removesuffix("元")
-        if not text:
-            if required:
-                self.errors.add(row, header, _("必填，不能为空"))
+        value = self.decimal(cells, header, row, required=required, clean=_money_text, invalid=INVALID_MONEY)
+        if value is None:
             return None
-        try:
-            if isinstance(raw, bool):
-                raise InvalidOperation
-            value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(text.strip())
-            if not value.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            self.errors.add(row, header, _("应为金额，如 1200.50，实际为“%(text)s”") % {"text": text})
-            return None
+        raw = self.raw(cells, header)
         cents = value.quantize(CENT)
         # A sum worked out by Excel may carry binary noise (0.30000000000000004); more real digits are refused.
         if cents != value and not (isinstance(raw, float) and abs(cents - value) < Decimal("0.000001")):
-            self.errors.add(row, header, _("金额最多两位小数，实际为“%(text)s”") % {"text": text})
+            self.errors.add(row, header, _("金额最多两位小数，实际为“%(text)s”")
+                            % {"text": _money_text(cell_text(raw))})
             return None
         if cents < 0:
             self.errors.add(row, header, _("不能为负数"))
@@ -349,37 +290,18 @@ class BillImport:
             return None
         return cents
 
-    def _date(self, cells, header, row, required=False, month_end=False):
-        raw = self._raw(cells, header)
-        if isinstance(raw, datetime.datetime):
-            return raw.date()
-        if isinstance(raw, datetime.date):
-            return raw
-        text = cell_text(raw)
-        if not text:
-            if required:
-                self.errors.add(row, header, _("必填，不能为空"))
-            return None
-        value = _parse_date(text, month_end=month_end)
-        if value is None:
-            self.errors.add(row, header, _("应为日期，如 2025-01-31，实际为“%(text)s”") % {"text": text})
-        elif value < EARLIEST:
-            self.errors.add(row, header, _("日期不能早于 %(day)s") % {"day": EARLIEST.isoformat()})
-            return None
-        return value
-
-    def _read_row(self, row, cells):
+    def read_row(self, row, cells):
         errors_before = self.errors.count
-        code = self._text(cells, UNIT_CODE, row, required=True)
+        code = self.text(cells, UNIT_CODE, row, required=True)
         unit_id = None
         if code:
             unit_id = self.units.get(code)
             if unit_id is None:
                 self.errors.add(row, UNIT_CODE, _("本项目没有房屋 %(code)s") % {"code": code})
         fee_item = self._fee_item(cells, row)
-        start = self._date(cells, START, row, required=True)
-        end = self._date(cells, END, row, required=True, month_end=True)
-        due = self._date(cells, DUE, row)
+        start = self.date(cells, START, row, required=True)
+        end = self.date(cells, END, row, required=True, month_end=True)
+        due = self.date(cells, DUE, row)
         if start and start > self.today:
             self.errors.add(row, START, _("历史账单的开始时间不能晚于今天（%(today)s）") % {"today": self.today})
         if start and end and end < start:
@@ -388,7 +310,7 @@ class BillImport:
         if amount is not None and amount == 0:
             self.errors.add(row, AMOUNT, _("应大于 0"))
         paid = self._money(cells, PAID, row)
-        if paid is None and cell_text(self._raw(cells, PAID)):
+        if paid is None and cell_text(self.raw(cells, PAID)):
             paid_on, method, receipt = None, "", ""  # the amount is wrong already; its payment columns wait for it
         else:
             paid = paid or Decimal("0.00")
@@ -396,7 +318,7 @@ class BillImport:
                 self.errors.add(row, PAID, _("实收金额 %(paid)s 不能大于应收金额 %(amount)s")
                                 % {"paid": paid, "amount": amount})
             paid_on, method, receipt = self._payment(cells, row, paid)
-        note = self._text(cells, NOTE, row, max_length=100)
+        note = self.text(cells, NOTE, row, max_length=100)
         if self.errors.count > errors_before:
             return
         self.rows.append(BillRow(row=row, unit_id=unit_id, fee_item=fee_item, start=start, end=end,
@@ -404,7 +326,7 @@ class BillImport:
                                  receipt=receipt, note=note))
 
     def _fee_item(self, cells, row):
-        text = self._text(cells, FEE_ITEM, row, required=True)
+        text = self.text(cells, FEE_ITEM, row, required=True)
         if not text:
             return None
         if text not in self.fee_items:
@@ -417,9 +339,9 @@ class BillImport:
         return fee_item
 
     def _payment(self, cells, row, paid):
-        paid_on = self._date(cells, PAID_ON, row)
-        method_text = self._text(cells, METHOD, row)
-        receipt = re.sub(r"\s", "", self._text(cells, RECEIPT, row))
+        paid_on = self.date(cells, PAID_ON, row)
+        method_text = self.text(cells, METHOD, row)
+        receipt = re.sub(r"\s", "", self.text(cells, RECEIPT, row))
         if not paid:
             given = [header for header, value in ((PAID_ON, paid_on), (METHOD, method_text), (RECEIPT, receipt))
                      if value]
@@ -428,7 +350,7 @@ class BillImport:
             return None, "", ""
         if not self.may_import_payments:
             self.errors.add(row, PAID, _("您没有收款权限，不能导入实收金额；请留空，或请有收款权限的同事导入"))
-        if paid_on is None and not cell_text(self._raw(cells, PAID_ON)):
+        if paid_on is None and not cell_text(self.raw(cells, PAID_ON)):
             self.errors.add(row, PAID_ON, _("有实收金额时必填"))
         elif paid_on and paid_on > self.today:
             self.errors.add(row, PAID_ON, _("收款日期不能晚于今天（%(today)s）") % {"today": self.today})
@@ -610,24 +532,6 @@ class BillImport:
         summary["payments"] += len(payments)
         summary["paid"] += sum((r.paid for r, _bill in paid_rows), Decimal(0))
         summary["open_bills"] += sum(1 for r in rows if r.paid < r.amount)
-
-
-def _parse_date(text, *, month_end=False):
-    text = text.strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
-    text = text.split(" ")[0].rstrip("-")
-    if re.fullmatch(r"\d{8}", text):
-        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-        year, month = int(match[1]), int(match[2])
-        if not 1 <= month <= 12:
-            return None
-        return datetime.date(year, month, calendar.monthrange(year, month)[1] if month_end else 1)
-    if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-        try:
-            return datetime.date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            return None
-    return None
 
 
 def _start_of_day(day):

@@ -7,7 +7,7 @@ only when there are none: one transaction of batched inserts, each batch with it
 import datetime
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -25,10 +25,11 @@ from aishang.extras.audit import audit_record
 from aishang.extras.changelog import record_bulk_create
 from aishang.extras.choices import AuditKind, CustomFieldTarget, CustomFieldType
 from aishang.extras.importing import (
+    MAX_ROWS,
     ImportRejected,
     RowErrors,
+    SheetReader,
     cell_text,
-    is_blank_row,
     normalize_header,
     open_workbook,
     workbook_bytes,
@@ -38,8 +39,6 @@ from aishang.extras.models import CustomField, Job
 
 JOB_KIND = "unit_import"
 BATCH_SIZE = 2000
-MAX_ROWS = 100_000
-PROGRESS_EVERY = 1000
 TEMPLATE_ROWS = MAX_ROWS
 
 BUILDING, ENTRANCE, NUMBER, FLOOR = "楼栋", "单元", "房号", "楼层"
@@ -56,6 +55,10 @@ HEADER_ALIASES = {"楼栋号": BUILDING, "单元号": ENTRANCE, "房间号": NUM
 AREA_STEP = Decimal("0.01")
 AREA_LIMIT = Decimal("100000000")
 FLOOR_RANGE = (-99, 999)
+
+
+def _area_text(text):
+    return text.replace(",", "").replace("㎡", "")
 
 
 @dataclass(frozen=True)
@@ -241,14 +244,16 @@ class _Owner:
     row: int | None  # the row that introduced this owner; None for a customer already in the project
 
 
-class UnitImport:
+class UnitImport(SheetReader):
     """Reads a sheet into unsaved buildings, entrances, units, customers and occupancies."""
 
+    header_aliases = HEADER_ALIASES
+    no_rows_message = "文件中没有房屋数据（表头下方为空）"
+
     def __init__(self, project, progress=None):
+        super().__init__(progress)
         self.project = project
         self.company = project.company
-        self.progress = progress or (lambda done, total, message: None)
-        self.errors = RowErrors()
         self.property_types = {t.name: t for t in PropertyType.objects.filter(company=self.company)}
         self.custom = custom_columns(self.company)
         self.buildings = {b.code: b for b in Building.objects.filter(project=project)}
@@ -267,16 +272,11 @@ class UnitImport:
         self.new_buildings, self.new_entrances, self.units, self.new_customers, self.occupancies = [], [], [], [], []
         self.building_types = {}
         self.reused_customers = set()
-        self.rows = 0
 
     # Phase 1 -----------------------------------------------------------------------------
 
     def read(self, file):
-        workbook = open_workbook(file)
-        try:
-            self._read_sheet(workbook.worksheets[0])
-        finally:
-            workbook.close()
+        self.read_file(file)
         if self.errors:
             raise ImportRejected(self.errors)
         for building in self.new_buildings:
@@ -285,86 +285,24 @@ class UnitImport:
                 building.property_type = types.pop()
         return self
 
-    def _read_sheet(self, sheet):
-        estimate = max((sheet.max_row or 0) - 1, 0)
-        header_row = None
-        for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if is_blank_row(values):
-                continue
-            if header_row is None:
-                header_row = row_number
-                if not self._read_headers(row_number, values):
-                    return
-                self.progress(0, estimate * 2, "正在校验")
-                continue
-            self.rows += 1
-            if self.rows > MAX_ROWS:
-                self.errors.add(row_number, "", f"单次最多导入 {MAX_ROWS} 行，请分成多个文件导入")
-                return
-            self._read_row(row_number, values)
-            if self.rows % PROGRESS_EVERY == 0:
-                # Files not saved by Excel may not say how many rows they hold; then the bar only creeps.
-                total = estimate if estimate > self.rows else self.rows + PROGRESS_EVERY
-                self.progress(self.rows, total * 2, f"正在校验第 {row_number} 行")
-        if header_row is None:
-            self.errors.add(None, "", "文件是空的，请使用下载的导入模板填写后上传")
-        elif not self.rows:
-            self.errors.add(None, "", "文件中没有房屋数据（表头下方为空）")
+    def known_headers(self):
+        return set(COLUMN_BY_HEADER) | {c.header for c in self.custom}
 
-    def _read_headers(self, row, values):
-        known = set(COLUMN_BY_HEADER) | {c.header for c in self.custom}
-        self.positions = {}
-        for index, value in enumerate(values):
-            header = normalize_header(value)
-            if not header:
-                continue
-            header = HEADER_ALIASES.get(header, header)
-            if header not in known:
-                self.errors.add(row, header, "无法识别的列，请使用下载的导入模板中的列名")
-            elif header in self.positions:
-                self.errors.add(row, header, "列名重复")
-            else:
-                self.positions[header] = index
-        missing = [c.header for c in COLUMNS if c.required and c.header not in self.positions]
-        missing += [c.header for c in self.custom if c.field.required and c.header not in self.positions
-                    and not c.field.property_type_id
-                    and (not c.for_owner or OWNER_NAME in self.positions)]
-        if missing:
-            self.errors.add(row, "", f"缺少必填列：{'、'.join(missing)}，请使用下载的导入模板")
+    def required_headers(self):
+        return [*(c.header for c in COLUMNS if c.required),
+                *(c.header for c in self.custom if c.field.required and not c.field.property_type_id
+                  and (not c.for_owner or OWNER_NAME in self.positions))]
+
+    def read_headers(self, row, values):
+        readable = super().read_headers(row, values)
         self.unit_columns = [c for c in self.custom if not c.for_owner]
         self.owner_columns = [c for c in self.custom if c.for_owner and c.header in self.positions]
-        return not self.errors
-
-    def _raw(self, cells, header):
-        index = self.positions.get(header)
-        if index is None or index >= len(cells):
-            return None
-        return cells[index]
-
-    def _text(self, cells, header, row=None, max_length=None, required=False):
-        text = cell_text(self._raw(cells, header))
-        if required and not text:
-            self.errors.add(row, header, "必填，不能为空")
-        elif max_length and len(text) > max_length:
-            self.errors.add(row, header, f"不能超过 {max_length} 个字")
-            return ""
-        return text
+        return readable
 
     def _decimal(self, cells, header, row, required=False):
-        raw = self._raw(cells, header)
-        text = cell_text(raw).replace(",", "").replace("㎡", "")
-        if not text:
-            if required:
-                self.errors.add(row, header, "必填，不能为空")
-            return None
-        try:
-            if isinstance(raw, bool):
-                raise InvalidOperation
-            value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(text)
-            if not value.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            self.errors.add(row, header, f"应为数字，如 89.50，实际为“{text}”")
+        value = self.decimal(cells, header, row, required=required, clean=_area_text,
+                             invalid="应为数字，如 89.50，实际为“%(text)s”")
+        if value is None:
             return None
         if value < 0:
             self.errors.add(row, header, "不能为负数")
@@ -376,7 +314,7 @@ class UnitImport:
         return value
 
     def _floor(self, cells, row):
-        raw = self._raw(cells, FLOOR)
+        raw = self.raw(cells, FLOOR)
         text = cell_text(raw).removesuffix("层")
         if not text:
             self.errors.add(row, FLOOR, "必填，不能为空")
@@ -391,7 +329,7 @@ class UnitImport:
         return value
 
     def _choice(self, cells, header, row, options, default=None, required=False):
-        text = self._text(cells, header)
+        text = self.text(cells, header)
         if not text:
             if required:
                 self.errors.add(row, header, "必填，不能为空")
@@ -402,7 +340,7 @@ class UnitImport:
         return options[text]
 
     def _custom_value(self, cells, column, row, *, required=True):
-        raw = self._raw(cells, column.header)
+        raw = self.raw(cells, column.header)
         value = raw if isinstance(raw, datetime.date) else cell_text(raw)
         if not required and value == "":
             return None
@@ -418,7 +356,7 @@ class UnitImport:
             field = column.field
             present = column.header in self.positions
             if field.property_type_id and (property_type is None or field.property_type_id != property_type.pk):
-                if present and property_type is not None and cell_text(self._raw(cells, column.header)):
+                if present and property_type is not None and cell_text(self.raw(cells, column.header)):
                     self.errors.add(row, column.header,
                                     f"仅适用于业态「{field.property_type.name}」，本行业态为「{property_type.name}」")
                 continue
@@ -432,18 +370,18 @@ class UnitImport:
                 data[field.name] = value
         return data
 
-    def _read_row(self, row, cells):
+    def read_row(self, row, cells):
         errors_before = self.errors.count
-        building_code = self._text(cells, BUILDING, row, 20, required=True)
-        entrance_code = self._text(cells, ENTRANCE, row, 20)
-        number = self._text(cells, NUMBER, row, 20, required=True)
+        building_code = self.text(cells, BUILDING, row, 20, required=True)
+        entrance_code = self.text(cells, ENTRANCE, row, 20)
+        number = self.text(cells, NUMBER, row, 20, required=True)
         floor = self._floor(cells, row)
         building_area = self._decimal(cells, BUILDING_AREA, row, required=True)
         inner_area = self._decimal(cells, INNER_AREA, row)
         if building_area is not None and inner_area is not None and inner_area > building_area:
             self.errors.add(row, INNER_AREA, f"套内面积 {inner_area} 不能大于建筑面积 {building_area}")
-        layout = self._text(cells, LAYOUT, row, 30)
-        decoration = self._text(cells, DECORATION, row, 30)
+        layout = self.text(cells, LAYOUT, row, 30)
+        decoration = self.text(cells, DECORATION, row, 30)
         status = self._choice(cells, STATUS, row, STATUS_BY_LABEL, default=UnitStatus.VACANT)
         property_type = self._choice(cells, PROPERTY_TYPE, row, self.property_types, required=True)
         custom_data = self._unit_custom_data(cells, row, property_type)
@@ -490,14 +428,14 @@ class UnitImport:
 
     def _read_owner(self, cells, row):
         errors_before = self.errors.count
-        name = self._text(cells, OWNER_NAME)
-        mobile = re.sub(r"[\s-]", "", self._text(cells, MOBILE))
-        id_type_text = self._text(cells, ID_TYPE)
-        raw_id = self._raw(cells, ID_NUMBER)
+        name = self.text(cells, OWNER_NAME)
+        mobile = re.sub(r"[\s-]", "", self.text(cells, MOBILE))
+        id_type_text = self.text(cells, ID_TYPE)
+        raw_id = self.raw(cells, ID_NUMBER)
         id_number = re.sub(r"\s", "", cell_text(raw_id)).upper()
         if not name:
             given = [h for h, v in ((MOBILE, mobile), (ID_TYPE, id_type_text), (ID_NUMBER, id_number)) if v]
-            given += [c.header for c in self.owner_columns if cell_text(self._raw(cells, c.header))]
+            given += [c.header for c in self.owner_columns if cell_text(self.raw(cells, c.header))]
             if given:
                 self.errors.add(row, OWNER_NAME, f"填写了{'、'.join(given)}，但没有填写业主名称")
             return None
@@ -601,8 +539,8 @@ class UnitImport:
     def save(self, actor=None):
         groups = ((Building, self.new_buildings), (Entrance, self.new_entrances), (Unit, self.units),
                   (Customer, self.new_customers), (Occupancy, self.occupancies))
-        total = self.rows + sum(len(objects) for _, objects in groups)
-        done = self.rows
+        total = self.row_count + sum(len(objects) for _, objects in groups)
+        done = self.row_count
         self.progress(done, total, f"校验通过，正在写入 {len(self.units)} 套房屋")
         with transaction.atomic():
             for model, objects in groups:

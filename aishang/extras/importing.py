@@ -1,16 +1,23 @@
-"""What every spreadsheet import shares: reading cells, collecting row errors, reporting them."""
+"""What every spreadsheet import shares: reading the sheet and its cells, collecting row errors, reporting them."""
 
+import calendar
 import datetime
 import io
+import re
+from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from .exports import xlsx_bytes
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+PROGRESS_EVERY = 1000
 MAX_REPORTED_ERRORS = 500
 ERRORS_HEADERS = ("行号", "列", "错误原因")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -104,6 +111,179 @@ def cell_text(value):
 
 def is_blank_row(values):
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def parse_date_text(text, *, month_end=False):
+    """A date as clerks type it (2025-01-31, 2025/1/31, 2025年1月31日, 20250131), or None.
+
+    A month alone (2025-01) is its first day, or its last with ``month_end``.
+    """
+    text = text.strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+    text = text.split(" ")[0].rstrip("-")
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            return None
+        return datetime.date(year, month, calendar.monthrange(year, month)[1] if month_end else 1)
+    if match := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
+        try:
+            return datetime.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return None
+    return None
+
+
+class SheetReader:
+    """Reads the first sheet of an uploaded workbook, collecting errors by row and column.
+
+    It finds the header row (the first that is not blank; a column may go by one of ``header_aliases``),
+    skips blank rows, stops at ``max_rows`` and reports progress every ``progress_every`` rows, counting
+    reading as the first half of the work. A subclass says which headers it knows and needs and reads each
+    row into its own objects through ``raw``, ``text``, ``decimal`` and ``date``, which add the error of a
+    wrong cell and return None.
+    """
+
+    header_aliases = {}
+    max_rows = MAX_ROWS
+    progress_every = PROGRESS_EVERY
+    no_rows_message = gettext_lazy("文件中没有数据（表头下方为空）")
+    earliest_date = None
+
+    def __init__(self, progress=None):
+        self.progress = progress or (lambda done, total, message: None)
+        self.errors = RowErrors()
+        self.positions = {}
+        self.row_count = 0
+
+    def known_headers(self):
+        """Every header the sheet may have, after aliases."""
+        raise NotImplementedError
+
+    def required_headers(self):
+        """The headers the sheet must have; called once ``positions`` holds the ones it has."""
+        raise NotImplementedError
+
+    def read_row(self, row, cells):
+        """One row below the headers: ``row`` as Excel numbers it, ``cells`` its values."""
+        raise NotImplementedError
+
+    def read_file(self, file):
+        workbook = open_workbook(file)
+        try:
+            self.read_sheet(workbook.worksheets[0])
+        finally:
+            workbook.close()
+
+    def read_sheet(self, sheet):
+        estimate = max((sheet.max_row or 0) - 1, 0)
+        header_row = None
+        for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if is_blank_row(values):
+                continue
+            if header_row is None:
+                header_row = row_number
+                if not self.read_headers(row_number, values):
+                    return
+                self.progress(0, estimate * 2, _("正在校验"))
+                continue
+            self.row_count += 1
+            if self.row_count > self.max_rows:
+                self.errors.add(row_number, "", _("单次最多导入 %(max)s 行，请分成多个文件导入")
+                                % {"max": self.max_rows})
+                return
+            self.read_row(row_number, values)
+            if self.row_count % self.progress_every == 0:
+                # Files not saved by Excel may not say how many rows they hold; then the bar only creeps.
+                total = estimate if estimate > self.row_count else self.row_count + self.progress_every
+                self.progress(self.row_count, total * 2, _("正在校验第 %(row)s 行") % {"row": row_number})
+        if header_row is None:
+            self.errors.add(None, "", _("文件是空的，请使用下载的导入模板填写后上传"))
+        elif not self.row_count:
+            self.errors.add(None, "", str(self.no_rows_message))
+
+    def read_headers(self, row, values):
+        known = self.known_headers()
+        self.positions = {}
+        for index, value in enumerate(values):
+            header = normalize_header(value)
+            if not header:
+                continue
+            header = self.header_aliases.get(header, header)
+            if header not in known:
+                self.errors.add(row, header, _("无法识别的列，请使用下载的导入模板中的列名"))
+            elif header in self.positions:
+                self.errors.add(row, header, _("列名重复"))
+            else:
+                self.positions[header] = index
+        missing = [header for header in self.required_headers() if header not in self.positions]
+        if missing:
+            self.errors.add(row, "", _("缺少必填列：%(columns)s，请使用下载的导入模板")
+                            % {"columns": "、".join(missing)})
+        return not self.errors
+
+    def raw(self, cells, header):
+        """The cell's value as openpyxl read it; None when the sheet has no such column."""
+        index = self.positions.get(header)
+        if index is None or index >= len(cells):
+            return None
+        return cells[index]
+
+    def text(self, cells, header, row=None, max_length=None, required=False):
+        text = cell_text(self.raw(cells, header))
+        if required and not text:
+            self.errors.add(row, header, _("必填，不能为空"))
+        elif max_length and len(text) > max_length:
+            self.errors.add(row, header, _("不能超过 %(count)s 个字") % {"count": max_length})
+            return ""
+        return text
+
+    def decimal(self, cells, header, row, *, invalid, clean=None, required=False):
+        """The cell as an exact Decimal, its sign, places and size left to the caller.
+
+        ``clean`` takes what the clerk may write around the number (thousands separators, units) off its text;
+        ``invalid`` is the message, with ``%(text)s``, for text that is no number. A float cell is read by its
+        shortest repr, so 89.5 is 89.5 and not the binary 89.4999...
+        """
+        raw = self.raw(cells, header)
+        text = cell_text(raw)
+        if clean is not None:
+            text = clean(text)
+        if not text:
+            if required:
+                self.errors.add(row, header, _("必填，不能为空"))
+            return None
+        try:
+            if isinstance(raw, bool):
+                raise InvalidOperation
+            value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(text)
+            if not value.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            self.errors.add(row, header, str(invalid) % {"text": text})
+            return None
+        return value
+
+    def date(self, cells, header, row, *, required=False, month_end=False):
+        """A date cell, or text ``parse_date_text`` reads; not before ``earliest_date`` when one is set."""
+        raw = self.raw(cells, header)
+        if isinstance(raw, datetime.datetime):
+            return raw.date()
+        if isinstance(raw, datetime.date):
+            return raw
+        text = cell_text(raw)
+        if not text:
+            if required:
+                self.errors.add(row, header, _("必填，不能为空"))
+            return None
+        value = parse_date_text(text, month_end=month_end)
+        if value is None:
+            self.errors.add(row, header, _("应为日期，如 2025-01-31，实际为“%(text)s”") % {"text": text})
+        elif self.earliest_date and value < self.earliest_date:
+            self.errors.add(row, header, _("日期不能早于 %(day)s") % {"day": self.earliest_date.isoformat()})
+            return None
+        return value
 
 
 def _error_rows(job):
