@@ -35,9 +35,9 @@ from .models import (
 from .payments import receipt_sequences_lock
 
 CENT = Decimal("0.01")
-# The cashier role may view closes, its own. Whoever reads the journal already sees every cashier's
-# collections there (财务, 管理员), and so also sees every cashier's shifts and closes within scope.
-ALL_CASHIERS_PERMISSION = "billing.view_journalentry"
+# The cashier role may view closes, its own; 查看全部收银员日结 (财务, 管理员) sees every cashier's shifts and closes
+# within scope (ADR 0018).
+ALL_CASHIERS_PERMISSION = "billing.view_all_shifts"
 
 
 @dataclass(frozen=True)

@@ -302,7 +302,7 @@ class Bill(ScopedModel):
     class Meta:
         verbose_name = verbose_name_plural = _("应收账单")
         ordering = ["project", "period_start", "id"]
-        permissions = [("export_bill", _("导出账单"))]
+        permissions = [("export_bill", _("导出账单")), ("import_bills", _("导入历史账单"))]
         constraints = [
             # One bill per (rule, unit, period): a run re-started after a crash creates only what is missing.
             models.UniqueConstraint(fields=["rule", "unit", "period_start"], name="bill_unique_rule_unit_period",
@@ -1123,6 +1123,7 @@ class ShiftClose(ScopedModel):
     class Meta:
         verbose_name = verbose_name_plural = _("日结")
         ordering = ["-period_end", "-id"]
+        permissions = [("view_all_shifts", _("查看全部收银员日结"))]
         constraints = [models.UniqueConstraint(fields=["cashier", "period_end"], name="shift_close_unique_end")]
 
     def __str__(self):

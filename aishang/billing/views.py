@@ -273,7 +273,7 @@ class BillListView(ObjectListView):
     ordering = ("-period_start", "unit__code")
     extra_buttons = ((gettext_lazy("临时收费"), "billing:temporary_bill_add", "receipt", "billing.add_bill"),
                      (gettext_lazy("预缴账单"), "billing:advance_bill_add", "calendar-plus", "billing.add_bill"),
-                     (gettext_lazy("导入历史账单"), "billing:bill_import", "upload", "billing.add_bill"))
+                     (gettext_lazy("导入历史账单"), "billing:bill_import", "upload", "billing.import_bills"))
     columns = [
         Column("unit", gettext_lazy("房屋"), accessor="unit.code", order_by="unit__code"),
         Column("project", gettext_lazy("项目"), accessor="project.name"),

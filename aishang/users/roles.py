@@ -31,6 +31,9 @@ PAYMENTS = ["billing.view_payment", "billing.add_payment", "billing.view_prepaid
             "billing.add_shiftclose", "billing.view_receipttemplate"]
 PAYMENT_OVERRIDE = ["billing.override_payment_order"]
 RECEIPT_SETUP = ["billing.add_receipttemplate", "billing.change_receipttemplate", "billing.delete_receipttemplate"]
+# Finance rights beyond the desk: every cashier's 日结, and bringing in an old system's bills and payments.
+SHIFT_OVERSIGHT = ["billing.view_all_shifts"]
+BILL_IMPORT = ["billing.import_bills"]
 APPROVALS = ["billing.add_approvalrequest", "billing.view_approvalrequest", "billing.view_approvalflow",
              "billing.view_approvallevel"]
 APPROVAL_SETUP = ["billing.add_approvalflow", "billing.change_approvalflow", "billing.add_approvallevel",
@@ -57,7 +60,7 @@ SYSTEM_ROLES = [
     ("admin", "管理员", "企业管理员：全部权限", None),
     ("finance", "财务", "收费设置、账单、报表",
      VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING + APPROVALS
-     + PAYMENTS + PAYMENT_OVERRIDE + RECEIPT_SETUP + ["notifications.view_message"]),
+     + PAYMENTS + PAYMENT_OVERRIDE + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT + ["notifications.view_message"]),
     ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS + RAISE_BILLS + PAYMENTS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
@@ -71,4 +74,4 @@ SYSTEM_ROLES = [
 ]
 ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms]
                     + BILLING + NOTIFICATIONS + APPROVALS + APPROVAL_SETUP + PAYMENTS + PAYMENT_OVERRIDE
-                    + RECEIPT_SETUP)
+                    + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT)
