@@ -1,5 +1,7 @@
 from django.db import migrations
 
+from aishang.billing.migration_helpers import drop_insert_only_triggers, insert_only_triggers, run_on_postgresql
+
 INSERT_ONLY_TABLES = ("billing_journalentry", "billing_posting")
 
 CREATE = """
@@ -8,22 +10,8 @@ BEGIN
     RAISE EXCEPTION 'journal rows are insert-only: write a correcting entry instead';
 END
 $$ LANGUAGE plpgsql;
-""" + "".join(
-    f"CREATE TRIGGER {table}_insert_only BEFORE UPDATE OR DELETE ON {table} "
-    f"FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();\n"
-    for table in INSERT_ONLY_TABLES
-)
-DROP = "".join(f"DROP TRIGGER IF EXISTS {table}_insert_only ON {table};\n" for table in INSERT_ONLY_TABLES) + (
-    "DROP FUNCTION IF EXISTS billing_refuse_change();"
-)
-
-
-def run_on_postgresql(sql):
-    def operation(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return operation
+""" + insert_only_triggers(INSERT_ONLY_TABLES)
+DROP = drop_insert_only_triggers(INSERT_ONLY_TABLES) + "DROP FUNCTION IF EXISTS billing_refuse_change();"
 
 
 class Migration(migrations.Migration):

@@ -5,22 +5,12 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from aishang.billing.migration_helpers import drop_insert_only_triggers, insert_only_triggers, run_on_postgresql
+
 # Money rows of payments are insert-only like the journal (function from 0002): corrections are new rows.
 INSERT_ONLY_TABLES = ("billing_payment", "billing_paymenttender", "billing_allocation", "billing_prepaidmovement")
-CREATE = "".join(
-    f"CREATE TRIGGER {table}_insert_only BEFORE UPDATE OR DELETE ON {table} "
-    f"FOR EACH ROW EXECUTE FUNCTION billing_refuse_change();\n"
-    for table in INSERT_ONLY_TABLES
-)
-DROP = "".join(f"DROP TRIGGER IF EXISTS {table}_insert_only ON {table};\n" for table in INSERT_ONLY_TABLES)
-
-
-def run_on_postgresql(sql):
-    def operation(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return operation
+CREATE = insert_only_triggers(INSERT_ONLY_TABLES)
+DROP = drop_insert_only_triggers(INSERT_ONLY_TABLES)
 
 
 
