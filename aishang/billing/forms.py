@@ -4,7 +4,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aishang.core.forms import ScopedModelForm, style_widgets
+from aishang.core.forms import ScopedModelForm, ShortListModelChoiceField, style_widgets
 from aishang.customers.models import Customer
 from aishang.estate.models import Project, Unit
 
@@ -380,7 +380,7 @@ class PaymentForm(forms.Form):
     deposit_from = forms.TypedChoiceField(label=_("冲抵的押金"), coerce=int, required=False, empty_value=None)
     reference = forms.CharField(label=_("交易号"), max_length=64, required=False,
                                 help_text=_("扫码、刷卡或转账的交易号"))
-    prepaid_to = forms.ModelChoiceField(label=_("余额存入"), queryset=FeeItem.objects.none(), required=False,
+    prepaid_to = ShortListModelChoiceField(label=_("余额存入"), queryset=FeeItem.objects.none(), required=False,
                                         empty_label=_("通用预存"), help_text=_("多收或不选账单时存入的预存账户"))
     late_fees = forms.BooleanField(label=_("同时收取滞纳金"), required=False,
                                    help_text=_("为所选逾期账单另开滞纳金账单并一并收取，须付清"))
