@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -122,19 +123,29 @@ def deposit_list(request):
         "date_from": request.GET.get("from", ""), "date_to": request.GET.get("to", ""), "errors": errors})
 
 
+def _balance_page(request, template, context, *, movements, balance, subject, refund_url):
+    """A deposit's or a prepaid account's page: its movements with the running balance, a request to refund
+    what is left, and the requests so far."""
+    movements = movements.select_related("payment", "reversal__payment", "request", "created_by")
+    return render(request, template, {
+        **context,
+        "statement": selectors.statement_with_balance(movements.order_by("created_at", "pk")),
+        "requests": _requests(**subject),
+        "may_request": request.user.has_perm(REQUEST_PERMISSION) and balance > 0,
+        "refund_form": RefundRequestForm(methods=_balance_refund_methods(), initial={"amount": balance}),
+        "refund_url": refund_url,
+    })
+
+
 @login_required
 @permission_required("billing.view_deposit", raise_exception=True)
 def deposit_detail(request, pk):
     deposit = get_object_or_404(selectors.deposit_queryset(request.user), pk=pk)
     held = deposit_held(deposit)
-    movements = deposit.movements.select_related("payment", "reversal__payment", "request", "created_by")
-    return render(request, "billing/deposit_detail.html", {
-        "deposit": deposit, "held": held, "status": DepositStatus.LABELS[deposit_status(deposit, deposit.held)],
-        "statement": selectors.statement_with_balance(movements.order_by("created_at", "pk")),
-        "requests": _requests(deposit=deposit),
-        "may_request": request.user.has_perm(REQUEST_PERMISSION) and held > 0,
-        "refund_form": RefundRequestForm(methods=_balance_refund_methods(), initial={"amount": held}),
-    })
+    context = {"deposit": deposit, "held": held, "status": DepositStatus.LABELS[deposit_status(deposit, deposit.held)]}
+    return _balance_page(request, "billing/deposit_detail.html", context, movements=deposit.movements, balance=held,
+                         subject={"deposit": deposit},
+                         refund_url=reverse("billing:deposit_refund_request", args=[deposit.pk]))
 
 
 @login_required
@@ -175,15 +186,10 @@ def deposit_refund_request(request, pk):
 @permission_required("billing.view_prepaidaccount", raise_exception=True)
 def prepaid_account_detail(request, pk):
     account = get_object_or_404(selectors.prepaid_account_queryset(request.user), pk=pk)
-    movements = account.movements.select_related("payment", "reversal__payment", "request", "created_by")
     balance = prepaid_balance(account)
-    return render(request, "billing/prepaidaccount_detail.html", {
-        "account": account, "balance": balance,
-        "statement": selectors.statement_with_balance(movements.order_by("created_at", "pk")),
-        "requests": _requests(prepaid_account=account),
-        "may_request": request.user.has_perm(REQUEST_PERMISSION) and balance > 0,
-        "refund_form": RefundRequestForm(methods=_balance_refund_methods(), initial={"amount": balance}),
-    })
+    return _balance_page(request, "billing/prepaidaccount_detail.html", {"account": account, "balance": balance},
+                         movements=account.movements, balance=balance, subject={"prepaid_account": account},
+                         refund_url=reverse("billing:prepaid_refund_request", args=[account.pk]))
 
 
 @login_required
