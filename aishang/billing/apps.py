@@ -12,7 +12,7 @@ class BillingConfig(AppConfig):
         from aishang.estate.models import Unit
         from aishang.estate.signals import company_created
 
-        from . import imports, jobs  # noqa: F401  register the bill run and bill import job runners
+        from . import imports, jobs, reports  # noqa: F401  register the bill run, bill import and 催缴 job runners
         from .approvals import install_company_flows
         from .receipts import install_company_receipt_template
         from .views import unit_charges_tab

@@ -13,6 +13,9 @@ from .pricing import late_fee
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 CENT = Decimal("0.01")
+# What takes money off a bill: its outstanding is its amount less the sum of these rows (an allocation is negative
+# where a void or refund of its payment took it back and reopened the bill).
+TAKEN_OFF = (BillDiscount, Waiver, BillVoid, Allocation)
 
 
 def bill_outstanding(bill):
@@ -38,7 +41,7 @@ def open_amounts(queryset):
     """
     zero = Value(Decimal("0"), output_field=MONEY_FIELD)
     taken = [Coalesce(Subquery(_total_per_bill(model), output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD)
-             for model in (BillDiscount, Waiver, BillVoid, Allocation)]
+             for model in TAKEN_OFF]
     remaining = Round(F("amount") - taken[0] - taken[1] - taken[2] - taken[3], 2, output_field=MONEY_FIELD)
     rows = queryset.order_by().annotate(remaining=remaining).values_list("pk", "remaining")
     return {pk: Decimal(amount).quantize(CENT) for pk, amount in rows if amount > 0}

@@ -15,6 +15,8 @@ allocations (``Allocation``), so a summary by method reads tenders and one by fe
 """
 
 import datetime
+from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -41,8 +43,9 @@ from django.utils.translation import gettext_lazy
 
 from aishang.core.money import FEN, format_money, money_total, money_totals
 from aishang.estate.models import Building, Project, Unit
+from aishang.extras.jobs import job_progress, job_runner
 
-from .balances import MONEY_FIELD, bills_with_outstanding
+from .balances import MONEY_FIELD, TAKEN_OFF, bills_with_outstanding
 from .models import (
     MONEY_IN_METHODS,
     Allocation,
@@ -116,6 +119,7 @@ class ReportFilters:
     view: str = View.CASH
     as_of: datetime.date | None = None
     change_kind: str = ""
+    order: str = ""  # 欠费账龄: ArrearsOrder
 
 
 @dataclass
@@ -943,98 +947,196 @@ def statement(user, *, unit=None, customer=None, date_from, date_to):
 AGING_BUCKETS = (("age_0_30", gettext_lazy("0–30 天"), 0, 30), ("age_31_90", gettext_lazy("31–90 天"), 31, 90),
                  ("age_91_365", gettext_lazy("91–365 天"), 91, 365), ("age_over_365", gettext_lazy("365 天以上"), 366,
                                                                       None))
+AGING_TOTALS = ("total", "bill_count", *(key for key, *_rest in AGING_BUCKETS))
 
 
-def _owed_as_of(bills, as_of):
-    """Each bill with ``owed``: its amount less what discounts, waivers, voids and payments took off it by the end
-    of ``as_of`` (so a report for an earlier day shows the arrears of that day)."""
-    until = _day_start(as_of + datetime.timedelta(days=1))
-    zero = Value(Decimal("0"), output_field=MONEY_FIELD)
-    # Today's arrears (the usual question) need no dates: the plain per-bill sums use the bill_id indexes alone.
-    dated = as_of < timezone.localdate()
+class ArrearsOrder:
+    TOTAL = "total"
+    OLDEST = "oldest"
+    CHOICES = [(TOTAL, gettext_lazy("欠费合计从高到低")), (OLDEST, gettext_lazy("欠费时间从长到短"))]
+    SQL = {TOTAL: "g.total DESC, g.oldest_due", OLDEST: "g.oldest_due, g.total DESC"}
 
-    def taken(model, date_path):
-        rows = model.objects.filter(bill=OuterRef("pk"))
-        if not dated:
-            rows = rows.order_by().values("bill").annotate(t=Sum("amount"))
-            return Coalesce(Subquery(rows.values("t"), output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD)
-        if model is Allocation:
-            rows = rows.annotate(line_at=Coalesce("reversal__created_at", "payment__received_at",
-                                                  output_field=DateTimeField()))
-        rows = rows.filter(**{f"{date_path}__lt": until}).order_by().values("bill").annotate(t=Sum("amount"))
-        return Coalesce(Subquery(rows.values("t"), output_field=MONEY_FIELD), zero, output_field=MONEY_FIELD)
 
-    return bills.annotate(owed=Round(
-        F("amount") - taken(BillDiscount, "created_at") - taken(Waiver, "created_at")
-        - taken(BillVoid, "created_at") - taken(Allocation, "line_at"), 2, output_field=MONEY_FIELD))
+def _taken_by(model, until):
+    """The rows of one kind (``balances.TAKEN_OFF``) that took money off bills by ``until`` (None: up to now): a
+    discount, waiver or void when it was made; an allocation when its payment was received, or (negative) when the
+    void or refund that took it back was recorded."""
+    rows = model.objects.all()
+    if until is None:
+        return rows
+    if model is Allocation:
+        rows = rows.annotate(line_at=Coalesce("reversal__created_at", "payment__received_at",
+                                              output_field=DateTimeField()))
+        return rows.filter(line_at__lt=until)
+    return rows.filter(created_at__lt=until)
 
 
 def _arrears_bills(user, filters):
     as_of = filters.as_of or timezone.localdate()
     bills = _apply_filters(scoped_bills(user), BILLS, filters, by_period=False, by_moment=False)
-    return _owed_as_of(bills.filter(due_date__lte=as_of), as_of).filter(owed__gt=0), as_of
+    return bills.filter(due_date__lte=as_of), as_of
 
 
+class LazyMapping(Mapping):
+    """A read-only dict computed on first use, so a report can hand out its totals before anyone asks for them
+    (the page of rows usually brings them along in the same query)."""
+
+    def __init__(self, load):
+        self._load, self._data = load, None
+
+    def _loaded(self):
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self):
+        return len(self._loaded())
 
 
 class ArrearsRows:
-    """The arrears grouped per unit (or per payer for bills without a unit), read from a derived table of the
-    bills with their owed amount, so that amount is computed once per bill and not once per sum over it (the
-    ORM would repeat its subqueries in every SUM). Pages like a queryset: ``count()`` and slices."""
+    """The arrears of the bills grouped per unit (or per payer for bills without a unit), in one SQL statement.
 
-    def __init__(self, bills, as_of, sqlite, *, units_only=False, unit_ids=None):
-        self.sqlite, self.as_of = sqlite, as_of
-        inner = bills.annotate(subject_payer=Case(When(unit__isnull=True, then=F("payer_id")), default=None,
-                                                  output_field=IntegerField()))
+    What each bill still owes is its amount less what ``balances.TAKEN_OFF`` took off it: allocations, the big table
+    (about one row per bill), are summed per bill through their ``bill_id`` index; discounts, waivers and voids are
+    summed per bill once, in one grouped pass over those of the filtered bills, and joined. Bills owing nothing are
+    dropped and the rest summed per unit and bucket of days overdue. A hash join and aggregate over a million
+    allocations spills to disk (ADR 0019), which is why allocations are read bill by bill.
+
+    Pages like a queryset (``count()`` and slices, sorted by ``order``); a page read through ``prefetch`` brings the
+    totals and the number of rows along (window sums), so a page of the report costs one pass over the bills, and
+    ``chunks`` streams every row for an export, adding up the totals as it goes.
+    """
+
+    def __init__(self, bills, as_of, sqlite, *, units_only=False, unit_ids=None, order=ArrearsOrder.TOTAL):
+        self.sqlite, self.as_of, self.db = sqlite, as_of, bills.db
+        self.order = ArrearsOrder.SQL.get(order or ArrearsOrder.TOTAL, ArrearsOrder.SQL[ArrearsOrder.TOTAL])
+        # Today's arrears (the usual question) need no dates: the plain per-bill sums read the bill_id indexes alone.
+        until = _day_start(as_of + datetime.timedelta(days=1)) if as_of < timezone.localdate() else None
         if units_only:
-            inner = inner.filter(unit__isnull=False)
+            bills = bills.filter(unit__isnull=False)
         if unit_ids is not None:
-            inner = inner.filter(unit_id__in=list(unit_ids))
-        self.db = inner.db
+            bills = bills.filter(unit_id__in=list(unit_ids))
+        # SQLite sums decimals as floats: there every amount is summed in whole fen (as core.money does).
+        fen = (lambda expression: Round(expression * 100)) if sqlite else (lambda expression: expression)
+        fen_sql = "ROUND({} * 100)" if sqlite else "{}"
+        paid = (_taken_by(Allocation, until).filter(bill=OuterRef("pk")).order_by().values("bill")
+                .annotate(t=Sum(fen(F("amount")))).values("t"))
+        inner = bills.annotate(
+            subject_payer=Case(When(unit__isnull=True, then=F("payer_id")), default=None, output_field=IntegerField()),
+            paid=Coalesce(Subquery(paid), Value(0), output_field=MONEY_FIELD))
         inner_sql, inner_params = (inner.order_by().values("pk", "unit_id", "subject_payer", "payer_id", "due_date",
-                                                           "owed").query.sql_with_params())
-        money = "ROUND(b.owed * 100)" if sqlite else "b.owed"
+                                                           "amount", "paid").query.sql_with_params())
+        others = [_taken_by(model, until).filter(bill__in=bills.order_by().values("pk")).order_by()
+                  .values_list("bill_id", "amount") for model in TAKEN_OFF if model is not Allocation]
+        others_sql, others_params = others[0].union(*others[1:], all=True).query.sql_with_params()
+        # OFFSET 0 keeps PostgreSQL from pulling the bills' query up into this one, which would repeat each bill's
+        # allocation sum in every expression that reads ``paid``.
+        fence = "" if sqlite else " OFFSET 0"
+        owed_sql = (f"SELECT b.unit_id, b.subject_payer, b.payer_id, b.due_date, "
+                    f"{fen_sql.format('b.amount')} - b.paid - COALESCE(o.taken, 0) AS owed "
+                    f"FROM ({inner_sql}{fence}) b LEFT JOIN (SELECT c.bill_id, "
+                    f"SUM({fen_sql.format('c.amount')}) AS taken FROM ({others_sql}) c GROUP BY c.bill_id) o "
+                    f"ON o.bill_id = b.pk")
         day = (lambda d: d.isoformat()) if sqlite else (lambda d: d)
         bucket_sql, bucket_params = [], []
         for key, _label, low, high in AGING_BUCKETS:
-            condition = "b.due_date <= %s"
+            condition = "o.due_date <= %s"
             bucket_params.append(day(as_of - datetime.timedelta(days=low)))
             if high is not None:
-                condition += " AND b.due_date >= %s"
+                condition += " AND o.due_date >= %s"
                 bucket_params.append(day(as_of - datetime.timedelta(days=high)))
-            bucket_sql.append(f"SUM(CASE WHEN {condition} THEN {money} ELSE 0 END) AS {key}")
-        self.sums = (f"SUM({money}) AS total, COUNT(*) AS bill_count, MIN(b.due_date) AS oldest_due, "
-                     f"MAX(b.payer_id) AS payer, {', '.join(bucket_sql)} FROM ({inner_sql}) b")
-        self.select = f"SELECT b.unit_id, b.subject_payer, {self.sums}"
-        self.params = [*bucket_params, *inner_params]
-        self.group = " GROUP BY b.unit_id, b.subject_payer"
-        self._count = None
+            bucket_sql.append(f"SUM(CASE WHEN {condition} THEN o.owed ELSE 0 END) AS {key}")
+        self.grouped = (f"SELECT o.unit_id, o.subject_payer, SUM(o.owed) AS total, COUNT(*) AS bill_count, "
+                        f"MIN(o.due_date) AS oldest_due, MAX(o.payer_id) AS payer, {', '.join(bucket_sql)} "
+                        f"FROM ({owed_sql}) o WHERE o.owed > 0 GROUP BY o.unit_id, o.subject_payer")
+        self.params = [*bucket_params, *inner_params, *others_params]
+        self._count, self._totals, self._page = None, None, None
 
-    def _fetch(self, sql, params):
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    # Reading
+
+    @contextmanager
+    def _cursor(self, chunked=False):
+        connection = connections[self.db]
+        with transaction.atomic(using=self.db):
+            if connection.vendor == "postgresql":
+                # One long scan: compiling it (JIT) costs seconds and gains nothing here (ADR 0019).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL jit = off")
+            with (connection.chunked_cursor() if chunked else connection.cursor()) as cursor:
+                yield cursor
+
+    def _rows(self, cursor):
+        names = [column[0] for column in cursor.description]
+        return [self._row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
     def _row(self, row):
         for key in ("total", *(key for key, *_rest in AGING_BUCKETS)):
             row[key] = _yuan(row[key], self.sqlite)
-        if isinstance(row["oldest_due"], str):
+        row["bill_count"] = int(row["bill_count"] or 0)
+        if isinstance(row.get("oldest_due"), str):
             row["oldest_due"] = datetime.date.fromisoformat(row["oldest_due"])
         return row
 
+    def _page_sql(self, start, stop):
+        window = ", ".join(f"SUM(g.{key}) OVER () AS all_{key}" for key in AGING_TOTALS)
+        limit = f" LIMIT {int(stop - start)} OFFSET {int(start)}" if stop is not None else ""
+        return (f"SELECT g.*, COUNT(*) OVER () AS all_subjects, {window} FROM ({self.grouped}) g "
+                f"ORDER BY {self.order}, g.unit_id, g.subject_payer{limit}")
+
+    def prefetch(self, start, stop):
+        """Read the rows ``start:stop`` with the totals and the number of rows of the whole filter, in one pass."""
+        with self._cursor() as cursor:
+            cursor.execute(self._page_sql(start, stop), self.params)
+            rows = self._rows(cursor)
+        if rows:
+            first = rows[0]
+            self._count = first["all_subjects"]
+            self._totals = self._row({key: first[f"all_{key}"] for key in AGING_TOTALS} | {"oldest_due": None})
+            for row in rows:
+                for key in ("all_subjects", *(f"all_{key}" for key in AGING_TOTALS)):
+                    del row[key]
+        self._page = (start, stop, rows)
+        return rows
+
     def totals(self):
-        # The number of rows comes with the totals: one pass over the bills instead of two.
-        [row] = self._fetch("SELECT COUNT(DISTINCT b.unit_id) + COUNT(DISTINCT b.subject_payer) AS subjects, "
-                            f"{self.sums}", self.params)
-        self._count = row.pop("subjects")
-        return self._row(row)
+        if self._totals is None:
+            sums = ", ".join(f"SUM(g.{key}) AS {key}" for key in AGING_TOTALS)
+            with self._cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) AS subjects, {sums} FROM ({self.grouped}) g", self.params)
+                [row] = self._rows(cursor)
+            self._count = row.pop("subjects") if "subjects" in row else 0
+            self._totals = row
+        return {key: self._totals[key] for key in AGING_TOTALS}
 
     def count(self):
         if self._count is None:
-            [row] = self._fetch(f"SELECT COUNT(*) AS n FROM ({self.select}{self.group}) g", self.params)
-            self._count = row["n"]
+            self.totals()
         return self._count
+
+    def chunks(self, size=2000):
+        """Every row in order, ``size`` at a time, from one statement (a server-side cursor on PostgreSQL); the
+        totals are added up on the way, so an export reads the bills once."""
+        sums, count = dict.fromkeys(AGING_TOTALS, 0), 0
+        with self._cursor(chunked=True) as cursor:
+            cursor.execute(f"SELECT g.* FROM ({self.grouped}) g ORDER BY {self.order}, g.unit_id, g.subject_payer",
+                           self.params)
+            names = [column[0] for column in cursor.description]
+            while batch := cursor.fetchmany(size):
+                rows = [self._row(dict(zip(names, row, strict=True))) for row in batch]
+                for row in rows:
+                    for key in AGING_TOTALS:
+                        sums[key] += row[key]
+                count += len(rows)
+                yield rows
+        self._count = count
+        self._totals = {key: (value if key == "bill_count" else Decimal(value).quantize(FEN))
+                        for key, value in sums.items()}
 
     def __len__(self):
         return self.count()
@@ -1046,20 +1148,21 @@ class ArrearsRows:
         if not isinstance(index, slice):
             return self[index:index + 1][0]
         start, stop = index.start or 0, index.stop
-        limit = f" LIMIT {int(stop - start)} OFFSET {int(start)}" if stop is not None else ""
-        order = " ORDER BY total DESC, b.unit_id, b.subject_payer"
-        return [self._row(row) for row in self._fetch(f"{self.select}{self.group}{order}{limit}", self.params)]
+        if self._page is not None:
+            first, last, rows = self._page
+            # Within what was read (the paginator cuts the last page's slice short at the count): no new pass.
+            read_all = last is None or len(rows) < last - first
+            if first <= start and (read_all or (stop is not None and stop <= last)):
+                return rows[start - first:None if stop is None else stop - first]
+        return self.prefetch(start, stop)
 
 
 def arrears_report(user, filters):
     """欠费 by age: one row per unit (bills without a unit: per payer), what it owed at the end of ``as_of`` on
-    bills due by then, split by days past the due date into 0–30, 31–90, 91–365 and over 365."""
+    bills due by then, split by days past the due date into 0–30, 31–90, 91–365 and over 365; sorted by what it owes
+    (or by its oldest bill). The totals and the number of rows cover everything the filters find."""
     bills, as_of = _arrears_bills(user, filters)
-    sqlite = _is_sqlite(bills)
-    grouped = ArrearsRows(bills, as_of, sqlite)
-    totals = grouped.totals()
-    totals = {key: totals[key] for key in ("total", "bill_count", *(key for key, *_rest in AGING_BUCKETS))}
-    totals["bill_count"] = totals["bill_count"] or 0
+    grouped = ArrearsRows(bills, as_of, _is_sqlite(bills), order=filters.order)
 
     def decorate(page):
         from aishang.customers.models import Customer
@@ -1080,10 +1183,12 @@ def arrears_report(user, filters):
                Column("days", _("最长欠费天数"), "int"),
                *[Column(key, label, "money") for key, label, _low, _high in AGING_BUCKETS],
                Column("total", _("欠费合计"), "money")]
-    chart = {"categories": [str(label) for _key, label, _low, _high in AGING_BUCKETS],
-             "series": [{"name": _("欠费金额"), "data": [str(totals[key]) for key, *_rest in AGING_BUCKETS]}]}
+    totals = LazyMapping(grouped.totals)
+    chart = LazyMapping(lambda: {
+        "categories": [str(label) for _key, label, _low, _high in AGING_BUCKETS],
+        "series": [{"name": _("欠费金额"), "data": [str(totals[key]) for key, *_rest in AGING_BUCKETS]}]})
     return ReportTable(columns, grouped, totals, chart=chart, decorate=decorate,
-                       extra={"as_of": as_of, "subjects": grouped.count()})
+                       extra=LazyMapping(lambda: {"as_of": as_of, "subjects": grouped.count()}))
 
 
 def _latest_payers(unit_ids):
@@ -1099,15 +1204,37 @@ class ReminderResult:
     already: int = 0  # reminded today already
     unreachable: int = 0  # no payer or no mobile number: recorded as cancelled, not sent
 
+    def as_dict(self):
+        return {"queued": self.queued, "already": self.already, "unreachable": self.unreachable}
 
-REMINDER_CHUNK = 500
+    def summary(self):
+        return _("已加入发送队列 %(queued)s 条催缴短信；今天已催缴过 %(already)s 户；"
+                 "%(unreachable)s 户没有缴费人或手机号，未发送") % self.as_dict()
 
 
-def arrears_remind(*, user, filters, unit_ids=None, channel="sms", actor):
+REMINDER_CHUNK = 200
+REMIND_JOB = "arrears_remind"
+# pg_advisory_xact_lock key of 催缴 (any number unused by other locks): a chunk of reminders is queued under it.
+REMINDER_LOCK = 0x61676531
+
+
+def _lock_reminders(db):
+    """Two 催缴 runs (two jobs, or a job and a click) that reach the same unit must not both count it as sent: each
+    chunk reads which units were reminded today and queues the rest under one lock, so the second run waits for the
+    first's chunk to commit and then sees its messages. (The outbox's unique dedupe key alone would already stop a
+    second message, but the second run would count it as queued.) SQLite takes its single write lock at BEGIN."""
+    connection = connections[db]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REMINDER_LOCK])
+
+
+def arrears_remind(*, user, filters, unit_ids=None, channel="sms", actor, progress=None):
     """催缴: queue an ``arrears_reminder`` to the payer of each unit in arrears (the chosen ones, or every one the
     filters find) through the notifications outbox; at most once per unit and channel a day, by the dedupe key.
 
-    Units are read a chunk at a time; each chunk's messages are queued in one transaction.
+    The one service behind a click on a few units and the background job for thousands. Units are read in one
+    statement, then queued a chunk per transaction; ``progress(done, total)`` is told after each chunk.
     """
     from aishang.customers.models import Customer
     from aishang.notifications.choices import MessageStatus
@@ -1115,18 +1242,20 @@ def arrears_remind(*, user, filters, unit_ids=None, channel="sms", actor):
     from aishang.notifications.services import notify
 
     bills, as_of = _arrears_bills(user, filters)
-    # Read once (a few numbers per unit), then queue a chunk of units per transaction.
     everyone = ArrearsRows(bills, as_of, _is_sqlite(bills), units_only=True, unit_ids=unit_ids)[:]
     today = timezone.localdate()
     result = ReminderResult()
+    if progress:
+        progress(0, len(everyone))
     for offset in range(0, len(everyone), REMINDER_CHUNK):
         chunk = everyone[offset:offset + REMINDER_CHUNK]
         units = Unit.objects.select_related("project__company").in_bulk([row["unit_id"] for row in chunk])
         payers = _latest_payers(list(units))
         people = Customer.objects.in_bulk([pk for pk in payers.values() if pk])
         keys = {row["unit_id"]: f"arrears:{today:%Y%m%d}:unit-{row['unit_id']}:{channel}" for row in chunk}
-        sent = set(Message.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
-        with transaction.atomic():
+        with transaction.atomic(using=bills.db):
+            _lock_reminders(bills.db)
+            sent = set(Message.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
             for row in chunk:
                 unit, payer = units[row["unit_id"]], people.get(payers.get(row["unit_id"]))
                 if keys[unit.pk] in sent:
@@ -1148,4 +1277,42 @@ def arrears_remind(*, user, filters, unit_ids=None, channel="sms", actor):
                     result.unreachable += 1
                 else:
                     result.queued += 1
+        if progress:
+            progress(offset + len(chunk), len(everyone))
     return result
+
+
+ARREARS_FILTERS = ("project", "building", "fee_item", "unit", "customer")
+
+
+def arrears_remind_start(*, user, filters, unit_ids=None, channel="sms", actor):
+    """催缴 in the background: a job that runs ``arrears_remind`` as ``actor`` on the same filters (the day frozen
+    now), reporting how many units it has done; its result holds queued, already and unreachable."""
+    from aishang.extras.jobs import job_enqueue
+    from aishang.extras.models import Job
+
+    as_of = filters.as_of or timezone.localdate()
+    params = {"filters": {name: getattr(getattr(filters, name), "pk", getattr(filters, name))
+                          for name in ARREARS_FILTERS if getattr(filters, name) is not None},
+              "as_of": as_of.isoformat(), "unit_ids": list(unit_ids) if unit_ids is not None else None,
+              "channel": channel}
+    project = filters.project
+    job = Job.objects.create(
+        kind=REMIND_JOB, title=_("催缴短信（截至 %(as_of)s 的欠费）") % {"as_of": as_of.isoformat()},
+        company_id=getattr(actor, "company_id", None), project_id=getattr(project, "pk", project),
+        created_by=actor, params=params)
+    return job_enqueue(job)
+
+
+@job_runner(REMIND_JOB)
+def run_arrears_remind(job):
+    params = job.params
+    filters = ReportFilters(as_of=datetime.date.fromisoformat(params["as_of"]), **params["filters"])
+
+    def progress(done, total):
+        job_progress(job, done, total, message=_("已处理 %(done)s / %(total)s 户") % {"done": done, "total": total})
+
+    result = arrears_remind(user=job.created_by, filters=filters, unit_ids=params.get("unit_ids"),
+                            channel=params.get("channel") or "sms", actor=job.created_by, progress=progress)
+    job_progress(job, job.total, message=result.summary())
+    return result.as_dict()

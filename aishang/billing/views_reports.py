@@ -22,9 +22,11 @@ from django.views.decorators.http import require_POST
 from aishang.core.forms import style_widgets
 from aishang.core.templatetags.aishang import money
 from aishang.estate.models import Building, Project, Unit
+from aishang.extras import views_jobs
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
 from aishang.extras.exports import xlsx_response
+from aishang.extras.models import Job
 
 from . import reports
 from .models import Bill, BillVoid, FeeItem, Payment, PaymentMethod, Waiver
@@ -88,6 +90,7 @@ class ReportFilterForm(forms.Form):
     period_from = MonthField(label=gettext_lazy("账期从"), required=False)
     period_to = MonthField(label=gettext_lazy("账期到"), required=False)
     as_of = _date_field(gettext_lazy("统计日期"))
+    order = forms.ChoiceField(label=gettext_lazy("排序"), required=False, choices=reports.ArrearsOrder.CHOICES)
 
     def __init__(self, data, *, user, report):
         super().__init__(data)
@@ -246,7 +249,7 @@ REPORTS = [
            cashier_label=gettext_lazy("经办人")),
     Report("arrears", gettext_lazy("欠费账龄"),
            gettext_lazy("按房屋列出欠费，分 0–30、31–90、91–365、365 天以上；可发送催缴短信"),
-           (VIEW_BILLS,), (*FILTERS, "as_of"),
+           (VIEW_BILLS,), (*FILTERS, "as_of", "order"),
            lambda user, filters, mode, dimension: reports.arrears_report(user, filters),
            links={"subject": ("billing:report_statement_unit", "unit_id")}),
 ]
@@ -344,17 +347,25 @@ def _export(request, report, table, filename=None):
         raise PermissionDenied(_("没有导出权限"))
     count = 0
 
+    def chunks(size=2000):
+        if hasattr(table.rows, "chunks"):  # one statement for the whole filter (欠费账龄), not a pass per chunk
+            yield from table.rows.chunks(size)
+            return
+        start = 0
+        while True:
+            chunk = table.rows[start:start + size]
+            yield chunk
+            if len(chunk) < size:
+                break
+            start += size
+
     def rows():
         nonlocal count
-        chunk_size, start = 2000, 0
-        while True:
-            chunk = table.page_rows(table.rows[start:start + chunk_size])
+        for chunk in chunks():
+            chunk = table.page_rows(chunk)
             for row in chunk:
                 yield [_excel_value(row.get(column.key), column.kind) for column in table.columns]
             count += len(chunk)
-            if len(chunk) < chunk_size:
-                break
-            start += chunk_size
         if table.totals:
             yield [_("合计") if index == 0 else _excel_value(table.totals.get(column.key), column.kind)
                    for index, column in enumerate(table.columns)]
@@ -408,16 +419,43 @@ def report_detail(request, slug):
         return render(request, "billing/reports/report.html", context, status=400)
     if request.GET.get("export") == "xlsx":
         return _export(request, report, table)
-    page = Paginator(table.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page", "")
+    if hasattr(table.rows, "prefetch"):  # the page brings the totals and the count along: one pass, not three
+        number = int(number) if number.isdigit() and int(number) > 0 else 1
+        table.rows.prefetch((number - 1) * PAGE_SIZE, number * PAGE_SIZE)
+    page = Paginator(table.rows, PAGE_SIZE).get_page(number)
+    chart = dict(table.chart) if table.chart else None
     context.update(page=page, rows=_rows_for_page(report, table, page.object_list), totals=_totals_cells(table),
-                   cards=_split_cards(table), chart=table.chart if table.chart and table.chart["categories"] else None,
+                   cards=_split_cards(table), chart=chart if chart and chart["categories"] else None,
                    selectable=report.slug == "arrears" and _may_remind(request.user))
-    template = "billing/reports/arrears.html" if report.slug == "arrears" else "billing/reports/report.html"
-    return render(request, template, context)
+    if report.slug == "arrears":
+        context.update(_remind_job_context(request))
+        return render(request, "billing/reports/arrears.html", context)
+    return render(request, "billing/reports/report.html", context)
+
+
+def _remind_job_context(request):
+    """The 催缴 job named in the address (``job``), shown with its progress and result above the report."""
+    querystring = request.GET.copy()
+    job_id = querystring.pop("job", [""])[-1]
+    context = {"querystring": querystring.urlencode()}
+    if job_id.isdigit():
+        job = Job.objects.restrict(request.user, action=None).filter(kind=reports.REMIND_JOB, pk=job_id).first()
+        if job is not None:
+            context.update(job=job, result_items=[(REMIND_RESULT_LABELS.get(key, key), value)
+                                                  for key, value in (job.result or {}).items()])
+    return context
 
 
 def _may_remind(user):
     return user.has_perm(VIEW_BILLS) and user.has_perm(VIEW_PAYMENTS)
+
+
+# A page's ticked units are reminded while the user waits; more, or every unit the filters find, in a job.
+REMIND_IN_REQUEST = 200
+REMIND_RESULT_LABELS = {"queued": gettext_lazy("已加入发送队列"), "already": gettext_lazy("今天已催缴过（户）"),
+                        "unreachable": gettext_lazy("无缴费人或手机号（户）")}
+views_jobs.RESULT_LABELS.update(REMIND_RESULT_LABELS)
 
 
 @login_required
@@ -437,15 +475,17 @@ def arrears_remind_view(request):
         return redirect(back)
     unit_ids = None
     if not request.POST.get("select_all_matching"):
-        unit_ids = [int(pk) for pk in request.POST.getlist("pk") if pk.isdigit()]
+        unit_ids = sorted({int(pk) for pk in request.POST.getlist("pk") if pk.isdigit()})
         if not unit_ids:
             messages.warning(request, _("请先勾选要催缴的房屋"))
             return redirect(back)
+    if unit_ids is None or len(unit_ids) > REMIND_IN_REQUEST:
+        job = reports.arrears_remind_start(user=request.user, filters=form.filters(), unit_ids=unit_ids,
+                                           actor=request.user)
+        return redirect(f"{back}&job={job.pk}" if querystring else f"{back}job={job.pk}")
     result = reports.arrears_remind(user=request.user, filters=form.filters(), unit_ids=unit_ids,
                                     actor=request.user)
-    messages.success(request, _("已加入发送队列 %(queued)s 条催缴短信；今天已催缴过 %(already)s 户；"
-                                "%(unreachable)s 户没有缴费人或手机号，未发送")
-                     % {"queued": result.queued, "already": result.already, "unreachable": result.unreachable})
+    messages.success(request, result.summary())
     return redirect(back)
 
 

@@ -36,6 +36,7 @@ from aishang.billing.models import (
     ApprovalStatus,
     Bill,
     BillDiscount,
+    BillKind,
     BillVoid,
     DiscountScheme,
     Payment,
@@ -77,12 +78,68 @@ def money(value):
     return Decimal(value)
 
 
-class Ledger:
+class LedgerWriter:
+    """Writes bills, payments, voids and refunds of payments, waivers and bill voids straight into the sub-ledger's
+    tables, each dated as given."""
+
+    def __init__(self, company, project):
+        self.company, self.project, self.receipts, self.default_payer = company, project, 0, None
+
+    def bill(self, unit, fee_item, month, amount, *, project=None, payer=None, kind=BillKind.REGULAR, due_date=None):
+        return Bill.objects.create(project=project or self.project, unit=unit, fee_item=fee_item,
+                                   payer=payer or self.default_payer, period_start=month,
+                                   period_end=reports.month_end(month), due_date=due_date or month.replace(day=15),
+                                   amount=Decimal(amount), kind=kind)
+
+    def pay(self, unit, when, cashier, tenders, allocations, *, to_prepaid=None, from_prepaid=None, project=None):
+        project = project or self.project
+        self.receipts += 1
+        payment = Payment.objects.create(
+            company=self.company, project=project, unit=unit, payer=allocations[0][0].payer,
+            amount=sum(Decimal(amount) for _method, amount in tenders), receipt_number=f"SJ2026-{self.receipts:06d}",
+            cashier=cashier, received_at=when)
+        for method, amount in tenders:
+            PaymentTender.objects.create(payment=payment, method=method, amount=Decimal(amount))
+        for bill, amount in allocations:
+            Allocation.objects.create(project=project, payment=payment, bill=bill, amount=Decimal(amount),
+                                      created_at=when)
+        for amount, kind in ((to_prepaid, PrepaidMovementKind.OVERPAYMENT), (from_prepaid, None)):
+            if amount:
+                PrepaidMovement.objects.create(
+                    project=project, account=prepaid_account(unit), kind=kind or PrepaidMovementKind.PAYMENT,
+                    amount=Decimal(amount) if kind else -Decimal(amount), payment=payment, created_by=cashier,
+                    created_at=when)
+        return payment
+
+    def request(self, action, amount, reason, when, *, project, **subject):
+        return ApprovalRequest.objects.create(
+            company=self.company, project=project, action=action, amount=Decimal(amount), reason=reason,
+            status=ApprovalStatus.APPROVED, requested_by=self.finance, decided_at=when, **subject)
+
+    def reverse(self, payment, kind, amount, method, when, reason, allocations):
+        action = ApprovalAction.PAYMENT_VOID if kind == ReversalKind.VOID else ApprovalAction.REFUND
+        reversal = PaymentReversal.objects.create(
+            project=payment.project, payment=payment, kind=kind, amount=Decimal(amount), method=method,
+            request=self.request(action, amount, reason, when, project=payment.project, payment=payment),
+            created_at=when, created_by=self.finance)
+        for bill, part in allocations:
+            Allocation.objects.create(project=payment.project, payment=payment, bill=bill, amount=-Decimal(part),
+                                      reversal=reversal, created_at=when)
+        return reversal
+
+    def correct(self, model, bill, amount, when, reason):
+        action = ApprovalAction.WAIVER if model is Waiver else ApprovalAction.VOID
+        return model.objects.create(project=bill.project, bill=bill, amount=Decimal(amount), created_at=when,
+                                    request=self.request(action, amount, reason, when, project=bill.project,
+                                                         bill=bill))
+
+
+class Ledger(LedgerWriter):
     """The hand-made ledger of the module docstring, written straight into the sub-ledger's tables."""
 
     def __init__(self):
-        self.company = make_company()
-        self.project = make_project(self.company, name="花园")
+        company = make_company()
+        super().__init__(company, make_project(company, name="花园"))
         self.other = make_project(self.company, name="商业街")
         self.building1, self.building2 = make_building(self.project, code="1"), make_building(self.project, code="2")
         self.unit1 = make_unit(self.project, building=self.building1, number="101")
@@ -94,7 +151,7 @@ class Ledger:
         self.cashier1 = make_staff(self.company, "cashier")
         self.cashier2 = make_staff(self.company, "cashier")
         self.finance = make_staff(self.company, "finance")
-        self.receipts = 0
+        self.default_payer = self.owner1
         self.b1 = self.bill(self.unit1, self.property_fee, SEP, "300.00")
         self.b2 = self.bill(self.unit1, self.property_fee, OCT, "300.00")
         self.b3 = self.bill(self.unit1, self.parking_fee, OCT, "150.00")
@@ -122,53 +179,6 @@ class Ledger:
                             payer=make_owner(other_unit))
         self.pq = self.pay(other_unit, at(10, 6), self.cashier1, [("cash", "500.00")], [(self.bq, "500.00")],
                            project=self.other)
-
-    def bill(self, unit, fee_item, month, amount, *, project=None, payer=None):
-        return Bill.objects.create(project=project or self.project, unit=unit, fee_item=fee_item,
-                                   payer=payer or self.owner1, period_start=month,
-                                   period_end=reports.month_end(month), due_date=month.replace(day=15),
-                                   amount=Decimal(amount))
-
-    def pay(self, unit, when, cashier, tenders, allocations, *, to_prepaid=None, from_prepaid=None, project=None):
-        project = project or self.project
-        self.receipts += 1
-        payment = Payment.objects.create(
-            company=self.company, project=project, unit=unit, payer=allocations[0][0].payer,
-            amount=sum(Decimal(amount) for _method, amount in tenders), receipt_number=f"SJ2026-{self.receipts:06d}",
-            cashier=cashier, received_at=when)
-        for method, amount in tenders:
-            PaymentTender.objects.create(payment=payment, method=method, amount=Decimal(amount))
-        for bill, amount in allocations:
-            Allocation.objects.create(project=project, payment=payment, bill=bill, amount=Decimal(amount),
-                                      created_at=when)
-        for amount, kind in ((to_prepaid, PrepaidMovementKind.OVERPAYMENT), (from_prepaid, None)):
-            if amount:
-                PrepaidMovement.objects.create(
-                    project=project, account=prepaid_account(unit), kind=kind or PrepaidMovementKind.PAYMENT,
-                    amount=Decimal(amount) if kind else -Decimal(amount), payment=payment, created_by=cashier,
-                    created_at=when)
-        return payment
-
-    def request(self, action, amount, reason, when, **subject):
-        return ApprovalRequest.objects.create(
-            company=self.company, project=self.project, action=action, amount=Decimal(amount), reason=reason,
-            status=ApprovalStatus.APPROVED, requested_by=self.finance, decided_at=when, **subject)
-
-    def reverse(self, payment, kind, amount, method, when, reason, allocations):
-        action = ApprovalAction.PAYMENT_VOID if kind == ReversalKind.VOID else ApprovalAction.REFUND
-        reversal = PaymentReversal.objects.create(
-            project=self.project, payment=payment, kind=kind, amount=Decimal(amount), method=method,
-            request=self.request(action, amount, reason, when, payment=payment), created_at=when,
-            created_by=self.finance)
-        for bill, part in allocations:
-            Allocation.objects.create(project=self.project, payment=payment, bill=bill, amount=-Decimal(part),
-                                      reversal=reversal, created_at=when)
-        return reversal
-
-    def correct(self, model, bill, amount, when, reason):
-        action = ApprovalAction.WAIVER if model is Waiver else ApprovalAction.VOID
-        return model.objects.create(project=self.project, bill=bill, amount=Decimal(amount), created_at=when,
-                                    request=self.request(action, amount, reason, when, bill=bill))
 
 
 @pytest.fixture
