@@ -36,6 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Round, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -1004,9 +1005,9 @@ class ArrearsRows:
 
     What each bill still owes is its amount less what ``balances.TAKEN_OFF`` took off it: allocations, the big table
     (about one row per bill), are summed per bill through their ``bill_id`` index; discounts, waivers and voids are
-    summed per bill once, in one grouped pass over those of the filtered bills, and joined. Bills owing nothing are
-    dropped and the rest summed per unit and bucket of days overdue. A hash join and aggregate over a million
-    allocations spills to disk (ADR 0019), which is why allocations are read bill by bill.
+    summed, in one grouped pass, for the bills the allocations left open only. Bills owing nothing are dropped and the
+    rest summed per unit and bucket of days overdue. A hash join and aggregate over a million allocations spills to
+    disk and costs more (ADR 0019), which is why allocations are read bill by bill.
 
     Pages like a queryset (``count()`` and slices, sorted by ``order``); a page read through ``prefetch`` brings the
     totals and the number of rows along (window sums), so a page of the report costs one pass over the bills, and
@@ -1032,15 +1033,19 @@ class ArrearsRows:
             paid=Coalesce(Subquery(paid), Value(0), output_field=MONEY_FIELD))
         inner_sql, inner_params = (inner.order_by().values("pk", "unit_id", "subject_payer", "payer_id", "due_date",
                                                            "amount", "paid").query.sql_with_params())
-        others = [_taken_by(model, until).filter(bill__in=bills.order_by().values("pk")).order_by()
+        # Discounts, waivers and voids only ever take money off (their amounts are positive), so a bill its
+        # allocations settled is settled: they are summed for the rest only, the few bills still open (``open_bills``).
+        others = [_taken_by(model, until).filter(bill_id__in=RawSQL("SELECT pk FROM open_bills", [])).order_by()
                   .values_list("bill_id", "amount") for model in TAKEN_OFF if model is not Allocation]
         others_sql, others_params = others[0].union(*others[1:], all=True).query.sql_with_params()
         # OFFSET 0 keeps PostgreSQL from pulling the bills' query up into this one, which would repeat each bill's
         # allocation sum in every expression that reads ``paid``.
         fence = "" if sqlite else " OFFSET 0"
-        owed_sql = (f"SELECT b.unit_id, b.subject_payer, b.payer_id, b.due_date, "
+        owed_sql = (f"WITH open_bills AS (SELECT * FROM ({inner_sql}{fence}) b "
+                    f"WHERE {fen_sql.format('b.amount')} - b.paid > 0) "
+                    f"SELECT b.unit_id, b.subject_payer, b.payer_id, b.due_date, "
                     f"{fen_sql.format('b.amount')} - b.paid - COALESCE(o.taken, 0) AS owed "
-                    f"FROM ({inner_sql}{fence}) b LEFT JOIN (SELECT c.bill_id, "
+                    f"FROM open_bills b LEFT JOIN (SELECT c.bill_id, "
                     f"SUM({fen_sql.format('c.amount')}) AS taken FROM ({others_sql}) c GROUP BY c.bill_id) o "
                     f"ON o.bill_id = b.pk")
         day = (lambda d: d.isoformat()) if sqlite else (lambda d: d)
