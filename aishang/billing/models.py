@@ -1138,6 +1138,9 @@ class PaperSize(models.TextChoices):
     A5 = "a5", _("A5 横向")
     THIRDS = "241x93", _("241×93 毫米（针式三等分）")
     HALVES = "241x140", _("241×140 毫米（针式二等分）")
+    # Thermal rolls (小票): a fixed width, and a page as long as the receipt.
+    ROLL_58 = "roll58", _("58 毫米热敏小票")
+    ROLL_80 = "roll80", _("80 毫米热敏小票")
 
 
 class ReceiptLayout(models.TextChoices):
@@ -1181,6 +1184,60 @@ class ReceiptTemplate(ChangeLoggedModel, ScopedModel):
         return self.company_id, None
 
 
+OFFSET_LIMIT_MM = 20
+OFFSET_MESSAGE = _("偏移应在 -20 到 20 毫米之间")
+# A printer's offset as typed: what is wrong with it, in words a cashier understands.
+OFFSET_ERRORS = {"invalid": _("请输入毫米数，如 1.5 或 -2"), "max_decimal_places": _("偏移最多保留 1 位小数"),
+                 "max_digits": OFFSET_MESSAGE, "max_whole_digits": OFFSET_MESSAGE,
+                 "min_value": OFFSET_MESSAGE, "max_value": OFFSET_MESSAGE}
+
+
+def _offset_validators():
+    return [MinValueValidator(-OFFSET_LIMIT_MM, OFFSET_MESSAGE), MaxValueValidator(OFFSET_LIMIT_MM, OFFSET_MESSAGE)]
+
+
+class PrinterProfile(ChangeLoggedModel, ScopedModel):
+    """A printer as a company calibrated it: how far its prints land from where they should, in millimetres.
+
+    A dot-matrix printer feeding pre-printed forms (套打) shifts everything by a few millimetres; the offset moves
+    the whole print back (positive: right and down). Staff measure it on the calibration page.
+    """
+
+    scope_company_path = "company"
+
+    # Nothing refers to a profile (prints copy its name and offset), so it goes with its company.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="printer_profiles")
+    name = models.CharField(_("名称"), max_length=60, help_text=_("如 前台针式打印机"))
+    offset_x = models.DecimalField(_("水平偏移（毫米）"), max_digits=4, decimal_places=1, default=Decimal("0"),
+                                   validators=_offset_validators(), error_messages=OFFSET_ERRORS,
+                                   help_text=_("正数向右移，负数向左移"))
+    offset_y = models.DecimalField(_("垂直偏移（毫米）"), max_digits=4, decimal_places=1, default=Decimal("0"),
+                                   validators=_offset_validators(), error_messages=OFFSET_ERRORS,
+                                   help_text=_("正数向下移，负数向上移"))
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("打印机")
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="printer_profile_unique_name"),
+            models.CheckConstraint(condition=Q(offset_x__gte=-OFFSET_LIMIT_MM, offset_x__lte=OFFSET_LIMIT_MM,
+                                               offset_y__gte=-OFFSET_LIMIT_MM, offset_y__lte=OFFSET_LIMIT_MM),
+                                   name="printer_profile_offset_in_bounds"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.company_id, None
+
+
+class PrintOutput(models.TextChoices):
+    PRINT = "print", _("打印")
+    PDF = "pdf", _("下载 PDF")
+
+
 class ReceiptPrint(models.Model):
     """Each time a receipt is printed or downloaded; every copy after the first is a 补打. Insert-only."""
 
@@ -1188,6 +1245,12 @@ class ReceiptPrint(models.Model):
     copy_number = models.PositiveIntegerField(_("打印次序"))
     template = models.ForeignKey(ReceiptTemplate, verbose_name=_("模板"), null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
+    # Empty on copies recorded before the way out was recorded (ADR 0018).
+    output = models.CharField(_("方式"), max_length=10, choices=PrintOutput.choices, blank=True)
+    # The printer profile as it was when this copy was printed: profiles change and go, this row stays as it is.
+    printer_name = models.CharField(_("打印机"), max_length=60, blank=True)
+    offset_x = models.DecimalField(_("水平偏移（毫米）"), max_digits=4, decimal_places=1, default=Decimal("0"))
+    offset_y = models.DecimalField(_("垂直偏移（毫米）"), max_digits=4, decimal_places=1, default=Decimal("0"))
     printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("打印人"), null=True,
                                    on_delete=models.PROTECT, related_name="+")
     printed_at = models.DateTimeField(_("打印时间"), default=timezone.now)
@@ -1196,6 +1259,8 @@ class ReceiptPrint(models.Model):
         verbose_name = verbose_name_plural = _("收据打印记录")
         ordering = ["payment", "copy_number"]
         constraints = [models.UniqueConstraint(fields=["payment", "copy_number"], name="receipt_print_unique_copy")]
+        # A person's last print names the printer they chose last (remembered across sessions).
+        indexes = [models.Index(fields=["printed_by", "-id"], name="receipt_print_by_latest")]
 
     def __str__(self):
         return f"{self.payment.receipt_number} #{self.copy_number}"

@@ -1,15 +1,20 @@
 """Receipts (收据): the fields a receipt can show, each company's print templates, what one payment's receipt
-says, every print recorded (the first is the original, each later one a 补打), and the PDF.
+says, every print recorded (the first is the original, each later one a 补打), printer profiles with their
+offsets and calibration page, and the PDF.
 
 A template is data, never code: it picks fields from ``RECEIPT_FIELDS``, a paper, a layout and, for 套打
 (printing onto pre-printed forms), each field's place in millimetres. Our own Django templates (autoescaped)
 and the PDF renderer below draw it from the plain data of ``receipt_context``, so what a user types into a
 template can neither run nor reach anything beyond the one receipt being printed.
+
+Papers are sheets of a fixed size (A4, A5, dot-matrix forms) or thermal rolls (58/80 mm 小票): a roll has a
+width only, its receipt is one narrow column and its page is as long as what is printed (ADR 0018).
 """
 
 import base64
 import datetime
 import io
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +34,8 @@ from .models import (
     Payment,
     PaymentMethod,
     PrepaidMovementKind,
+    PrinterProfile,
+    PrintOutput,
     ReceiptLayout,
     ReceiptPrint,
     ReceiptTemplate,
@@ -68,6 +75,10 @@ REQUIRED_FIELDS = ("receipt_number", "total_capitals")
 DEFAULT_FIELDS = FIELD_CODES
 PAPER_MM = {PaperSize.A4: (210, 297), PaperSize.A5: (210, 148), PaperSize.THIRDS: (241, 93),
             PaperSize.HALVES: (241, 140)}
+# Thermal rolls: the paper's width, and the side margins that leave the printer's printable width (48 mm of a
+# 58 mm roll, 72 mm of an 80 mm one).
+ROLL_MM = {PaperSize.ROLL_58: (58, 5), PaperSize.ROLL_80: (80, 4)}
+SHEET_PAPERS = tuple((value, label) for value, label in PaperSize.choices if value in PAPER_MM)
 # 套打 of the charge table: each row one line lower, the columns at these distances from the field's place.
 ITEM_ROW_MM = 6
 ITEM_COLUMNS_MM = (0, 45, 125)  # fee item, period, right edge of the amount
@@ -83,7 +94,14 @@ LOGO_MAX_BYTES = 200 * 1024
 LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
 
 
+def is_roll(paper):
+    return paper in ROLL_MM
+
+
 def paper_mm(paper):
+    """(width, height) of a sheet; a roll's height is None, its page is as long as its receipt."""
+    if is_roll(paper):
+        return ROLL_MM[paper][0], None
     return PAPER_MM.get(paper, PAPER_MM[PaperSize.A5])
 
 
@@ -152,6 +170,9 @@ def receipt_template_errors(template):
         add("positions", _("套打位置应为 {字段编码: [距左边毫米, 距上边毫米]}"))
         return errors
     width, height = paper_mm(template.paper)
+    roll = is_roll(template.paper)
+    if roll and template.layout == ReceiptLayout.OVERLAY:
+        add("layout", _("热敏小票不能套打，请选择「标准收据」版式"))
     for code, place in positions.items():
         if code not in FIELDS_BY_CODE:
             add("positions", _("未知的字段「%(code)s」") % {"code": str(code)[:40]})
@@ -160,10 +181,12 @@ def receipt_template_errors(template):
         if point is None:
             add(f"positions.{code}", _("「%(label)s」的位置应为两个数字：距纸张左边和上边的毫米数")
                 % {"label": _label(code)})
+        elif roll:
+            continue  # a roll prints no places; they are kept for a switch back to a sheet
         elif not (0 <= point[0] < width and 0 <= point[1] < height):
             add(f"positions.{code}", _("「%(label)s」的位置超出纸张（宽 %(width)s 毫米、高 %(height)s 毫米）")
                 % {"label": _label(code), "width": width, "height": height})
-    if template.layout == ReceiptLayout.OVERLAY:
+    if template.layout == ReceiptLayout.OVERLAY and not roll:
         for code in fields:
             if code in FIELDS_BY_CODE and code not in positions:
                 add(f"positions.{code}", _("套打须填写「%(label)s」的位置") % {"label": _label(code)})
@@ -289,6 +312,79 @@ def logo_data_uri(template, upload=None):
     return f"data:{mime};base64,{base64.b64encode(data).decode()}" if mime else None
 
 
+# Printer profiles: each printer's offset, applied to everything printed on a sheet
+
+
+@dataclass(frozen=True)
+class PrintOffset:
+    """Where a print is moved to meet the paper: millimetres right (x) and down (y)."""
+
+    x: Decimal = Decimal("0")
+    y: Decimal = Decimal("0")
+
+    def __bool__(self):
+        return bool(self.x or self.y)
+
+
+NO_OFFSET = PrintOffset()
+
+
+def printer_profile_save(*, printer, actor):
+    """Validate and save a printer profile; raises ValidationError by field (in Chinese) and saves nothing when
+    a value is out of bounds or the name is taken in the company."""
+    errors = {}
+    try:
+        printer.full_clean(exclude=["company"], validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.message_dict
+    name_taken = (PrinterProfile.objects.filter(company_id=printer.company_id, name=printer.name)
+                  .exclude(pk=printer.pk).exists())
+    if name_taken and "name" not in errors:
+        errors["name"] = [_("已有名为「%(name)s」的打印机") % {"name": printer.name}]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            printer.save()
+    except IntegrityError:  # the same name saved by a colleague a moment ago
+        raise ValidationError({"name": [_("已有名为「%(name)s」的打印机") % {"name": printer.name}]}) from None
+    return printer
+
+
+def printer_profile_delete(*, printer, actor):
+    """Remove a profile; prints made with it keep its name and offset, which they copied when they were made."""
+    register_object_delete(obj=printer, actor=actor)
+
+
+def printer_profiles_for(company_id):
+    return list(PrinterProfile.objects.filter(company_id=company_id).order_by("name", "pk"))
+
+
+def printer_choose(company_id, printer_id):
+    """The company's printer of this id, or None (no printer chosen: nothing moved)."""
+    value = str(printer_id or "")
+    if not (value.isascii() and value.isdigit() and len(value) < 18):
+        return None
+    return PrinterProfile.objects.filter(company_id=company_id, pk=int(value)).first()
+
+
+def printer_last_used(user, company_id):
+    """The printer the user printed their last receipt with, if the company still has it (so the choice outlives
+    the session); None when they printed without one, or never."""
+    last = ReceiptPrint.objects.filter(printed_by=user).order_by("-id").values_list("printer_name", flat=True).first()
+    if not last:
+        return None
+    return PrinterProfile.objects.filter(company_id=company_id, name=last).first()
+
+
+def print_offset(printer, paper):
+    """How far a print on this paper is moved: the printer's offset on sheets; nothing on a thermal roll, whose
+    printer feeds the paper itself and prints only what it is sent."""
+    if printer is None or is_roll(paper):
+        return NO_OFFSET
+    return PrintOffset(printer.offset_x, printer.offset_y)
+
+
 # What a receipt says
 
 
@@ -412,40 +508,59 @@ def field_text(code, context):
     return texts.get(code, "")
 
 
-def receipt_sheet(template, context, *, copy_number=None, logo=None):
-    """Everything a receipt page, preview or PDF draws: the template's choices applied to one receipt's data."""
+def receipt_sheet(template, context, *, copy_number=None, logo=None, offset=NO_OFFSET):
+    """Everything a receipt page, preview or PDF draws: the template's choices applied to one receipt's data.
+
+    ``offset`` moves the whole print (a printer's calibration); a roll is never moved. A roll's ``height`` is
+    what its receipt takes, measured by laying the PDF out.
+    """
     width, height = paper_mm(template.paper)
+    roll = is_roll(template.paper)
+    if roll:
+        offset = NO_OFFSET
     fields = [code for code in (template.fields if isinstance(template.fields, list) else [])
               if isinstance(code, str) and code in FIELDS_BY_CODE]
     shown = dict.fromkeys(fields, True)
     positions = template.positions if isinstance(template.positions, dict) else {}
+    overlay = template.layout == ReceiptLayout.OVERLAY and not roll
     placed = []
-    for code in fields:
+    for code in fields if overlay else ():
         point = _point(positions.get(code))
         if point is not None and 0 <= point[0] < width and 0 <= point[1] < height:
             rows = ([{**item, "top": row * ITEM_ROW_MM, "amount_text": format_money(item["amount"])}
                      for row, item in enumerate(context["items"])] if code == "items" else [])
             placed.append({"code": code, "label": _label(code), "x": float(point[0]), "y": float(point[1]),
                            "text": field_text(code, context), "rows": rows})
-    return {
+    sheet = {
         "template": template, "title": template.title, "footer": template.footer, "width": width, "height": height,
-        "overlay": template.layout == ReceiptLayout.OVERLAY, "shown": shown, "placed": placed,
-        "item_row_mm": ITEM_ROW_MM, "item_columns": ITEM_COLUMNS_MM,
+        "overlay": overlay, "roll": roll, "margin": ROLL_MM[template.paper][1] if roll else None,
+        "compact": not roll and height < 120, "paper": f"{width}x{height or 'roll'}",
+        "shown": shown, "placed": placed, "item_row_mm": ITEM_ROW_MM, "item_columns": ITEM_COLUMNS_MM,
         "receipt": context, "copy_number": copy_number, "mark": copy_mark(copy_number),
-        "voided": context["voided"], "logo": logo,
+        "voided": context["voided"], "logo": logo, "offset_x": float(offset.x), "offset_y": float(offset.y),
+        "shifted": bool(offset),
     }
+    if roll:
+        sheet["height"] = roll_height_mm(sheet)
+    return sheet
 
 
 # Prints
 
 
-def receipt_print_record(*, payment, template, actor):
+def receipt_print_record(*, payment, template, actor, output=PrintOutput.PRINT, printer=None):
     """Record one print (or PDF) of a payment's receipt and return it: copy 1 is the original, later copies 补打.
+
+    ``output`` says whether the copy went to a printer or was downloaded as a PDF; the printer's name and the
+    offset applied are copied onto the record, so the copy can be drawn again as it was.
 
     Two clicks of 打印 at once, on two desks, must not both become copy 2: the payment's row is locked while the
     next number is read, and where the database cannot lock rows (SQLite) the unique constraint refuses the
     second and it is tried again.
     """
+    offset = print_offset(printer, template.paper if template is not None else PaperSize.A5)
+    fields = {"output": output, "printer_name": printer.name if printer is not None else "",
+              "offset_x": offset.x, "offset_y": offset.y}
     template = template if template is not None and template.pk else None
     attempts = 5
     while True:
@@ -454,7 +569,7 @@ def receipt_print_record(*, payment, template, actor):
             with transaction.atomic():
                 list(Payment.objects.select_for_update().filter(pk=payment.pk).values_list("pk", flat=True))
                 return ReceiptPrint.objects.create(payment=payment, copy_number=_last_copy_number(payment) + 1,
-                                                   template=template, printed_by=actor)
+                                                   template=template, printed_by=actor, **fields)
         except IntegrityError:
             if not attempts:
                 raise
@@ -466,6 +581,11 @@ def _last_copy_number(payment):
 
 def receipt_prints(payment):
     return list(payment.prints.select_related("printed_by", "template").order_by("copy_number"))
+
+
+def record_offset(record):
+    """The offset a recorded copy was printed with."""
+    return PrintOffset(record.offset_x, record.offset_y)
 
 
 # PDF
@@ -551,7 +671,7 @@ class _PdfWriter:
 
 
 def _pdf_marks(writer, sheet):
-    if sheet["mark"]:
+    if sheet["mark"] and not sheet["roll"]:  # a roll prints its mark in line, above the title
         writer.text(writer.width - writer.margin, writer.margin + 3, sheet["mark"], 11, align="right",
                     color=(0.75, 0.1, 0.1))
     if sheet["voided"]:
@@ -570,7 +690,8 @@ def _pdf_marks(writer, sheet):
         canvas.restoreState()
 
 
-def _pdf_logo(writer, sheet, x, y, height_mm):
+def _pdf_logo(writer, sheet, x, y, height_mm, *, measure=False):
+    """Draw the logo ``height_mm`` tall with its top-left at (x, y); its width in mm (0 without a logo)."""
     if not sheet["logo"]:
         return 0
     from reportlab.lib.utils import ImageReader
@@ -581,6 +702,8 @@ def _pdf_logo(writer, sheet, x, y, height_mm):
     except Exception:  # a logo that passed the magic-byte check but does not decode: print without it
         return 0
     width_mm = height_mm * image_width / image_height
+    if measure:
+        return width_mm
     px, py = writer.at(x, y + height_mm)
     writer.canvas.drawImage(image, px, py, width=width_mm * writer.mm, height=height_mm * writer.mm, mask="auto")
     return width_mm
@@ -589,7 +712,7 @@ def _pdf_logo(writer, sheet, x, y, height_mm):
 def _pdf_standard(writer, sheet):
     receipt, shown = sheet["receipt"], sheet["shown"]
     left, right = writer.margin, writer.width - writer.margin
-    small = writer.height < 120
+    small = sheet["compact"]
     title_size, size, step = (14, 9, 4.6) if small else (17, 10, 5.4)
     _pdf_logo(writer, sheet, left, writer.y, 10 if small else 13)
     writer.y += 6 if small else 8
@@ -677,22 +800,232 @@ def _pdf_overlay(writer, sheet):
             writer.text(x, y, place["text"], size)
 
 
-def receipt_pdf(sheet, *, compress=True):
-    """The receipt as a PDF on the template's paper; 套打 draws only the values, at their places."""
+# A thermal receipt: (font size, title size, line step in mm) by roll width; the top and bottom margins in mm.
+ROLL_TYPE = {58: (7.5, 10.5, 3.6), 80: (8.5, 12, 4.1)}
+ROLL_TOP_MM, ROLL_BOTTOM_MM = 3, 8  # below the last line, room to tear the paper off
+
+
+def _pdf_roll(writer, sheet):
+    """小票: one narrow column, amounts at the right edge; the cursor ends where the receipt does."""
+    receipt, shown = sheet["receipt"], sheet["shown"]
+    left, right = writer.margin, writer.width - writer.margin
+    centre, column = writer.width / 2, right - left
+    size, title_size, step = ROLL_TYPE.get(writer.width, ROLL_TYPE[58])
+    writer.y = ROLL_TOP_MM
+
+    def line(text, *, align="left", text_size=size, color=None):
+        for part in writer.wrap(text, text_size, column) if align == "left" else [text]:
+            writer.y += step * text_size / size
+            x = {"left": left, "center": centre, "right": right}[align]
+            writer.text(x, writer.y, part, text_size, align=align, color=color)
+
+    def pair(label, value, text_size=size):
+        """A label at the left and an amount at the right edge; a long label wraps above the amount."""
+        value_width = writer.text_width(value, text_size) / writer.mm + 2
+        parts = writer.wrap(label, text_size, max(column - value_width, column / 3))
+        for part in parts[:-1]:
+            line(part, text_size=text_size)
+        writer.y += step * text_size / size
+        writer.text(left, writer.y, parts[-1], text_size)
+        writer.text(right, writer.y, value, text_size, align="right")
+
+    def rule():
+        writer.y += step * 0.45
+        canvas = writer.canvas
+        canvas.saveState()
+        canvas.setDash(1.5, 1.5)
+        writer.line(left, writer.y, right, writer.y, width=0.3)
+        canvas.restoreState()
+        writer.y += step * 0.15
+
+    if sheet["mark"]:
+        line(sheet["mark"], align="center", color=(0.75, 0.1, 0.1))
+    logo_height = 9
+    logo_width = _pdf_logo(writer, sheet, left, writer.y, logo_height, measure=True)
+    if logo_width:
+        _pdf_logo(writer, sheet, centre - logo_width / 2, writer.y + 1, logo_height)
+        writer.y += logo_height + 1
+    line(sheet["title"], align="center", text_size=title_size)
+    if shown.get("company"):
+        for part in writer.wrap(receipt["company"], size, column):
+            line(part, align="center")
+    meta = [code for code in ("receipt_number", "received_at", "project", "unit", "payer") if shown.get(code)]
+    if meta:
+        rule()
+        for code in meta:
+            line(f"{_label(code)}：{field_text(code, receipt) or '--'}")
+    if shown.get("items") or shown.get("total") or shown.get("total_capitals"):
+        rule()
+        if shown.get("items"):
+            for item in receipt["items"]:
+                pair(item["name"], format_money(item["amount"]))
+                if item["period"]:
+                    line(item["period"], text_size=size - 1, color=(0.3, 0.3, 0.3))
+            rule()
+        if shown.get("total"):
+            pair(_("合计"), receipt["total_text"], text_size=size + 1)
+        if shown.get("total_capitals"):
+            line(f"{_('大写')}：{receipt['capitals']}")
+    details = [code for code in ("tenders", "prepaid", "refunds", "note")
+               if shown.get(code) and (code == "tenders" or field_text(code, receipt))]
+    if details:
+        rule()
+        for code in details:
+            if code == "tenders":
+                line(f"{_label(code)}：" if receipt["tenders"] else f"{_label(code)}：--")
+                for tender in receipt["tenders"]:
+                    line(_tender_text(tender))
+            elif code == "refunds":
+                line(f"{_label(code)}：")
+                for refund in receipt["refunds"]:
+                    line(refund["text"])
+            else:
+                line(f"{_label(code)}：{field_text(code, receipt)}")
+    if shown.get("cashier") or shown.get("payer_signature") or shown.get("seal"):
+        rule()
+        if shown.get("cashier"):
+            line(f"{_label('cashier')}：{receipt['cashier'] or '--'}")
+        if shown.get("payer_signature"):
+            writer.y += step * 0.5
+            line(f"{_label('payer_signature')}：＿＿＿＿＿＿")
+        if shown.get("seal"):
+            radius = 8
+            canvas = writer.canvas
+            canvas.saveState()
+            canvas.setDash(2, 2)
+            canvas.setStrokeColorRGB(0.6, 0.6, 0.6)
+            canvas.circle(*writer.at(centre, writer.y + 2 + radius), radius * writer.mm)
+            canvas.restoreState()
+            writer.text(centre, writer.y + 3 + radius, _("（单位公章）"), size - 1.5, align="center",
+                        color=(0.5, 0.5, 0.5))
+            writer.y += 2 + radius * 2
+    if sheet["footer"]:
+        rule()
+        for part in writer.wrap(sheet["footer"], size - 0.5, column):
+            line(part, align="center", text_size=size - 0.5)
+
+
+def roll_height_mm(sheet):
+    """How long a roll's page must be for its receipt: the PDF laid out once on an endless page."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    writer = _PdfWriter(Canvas(io.BytesIO()), sheet["width"], 5000, margin=sheet["margin"])
+    _pdf_roll(writer, sheet)
+    return float(math.ceil(writer.y + ROLL_BOTTOM_MM))
+
+
+def _pdf_canvas(width, height, title, compress):
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    width, height = sheet["width"], sheet["height"]
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width * mm, height * mm), pageCompression=1 if compress else 0)
-    canvas.setTitle(f"{sheet['title']} {sheet['receipt']['receipt_number']}")
+    canvas.setTitle(title)
     canvas.setCreator("Aishang")
-    writer = _PdfWriter(canvas, width, height, margin=6 if height < 120 else 9)
-    if sheet["overlay"]:
-        _pdf_overlay(writer, sheet)
+    return buffer, canvas
+
+
+def _pdf_offset(writer, sheet):
+    """Move everything drawn after this by the printer's offset (right and down are positive)."""
+    if sheet["shifted"]:
+        writer.canvas.translate(sheet["offset_x"] * writer.mm, -sheet["offset_y"] * writer.mm)
+
+
+def receipt_pdf(sheet, *, compress=True):
+    """The receipt as a PDF on the template's paper; 套打 draws only the values, at their places; a roll's page is
+    as long as its receipt."""
+    width, height = sheet["width"], sheet["height"]
+    buffer, canvas = _pdf_canvas(width, height, f"{sheet['title']} {sheet['receipt']['receipt_number']}", compress)
+    if sheet["roll"]:
+        writer = _PdfWriter(canvas, width, height, margin=sheet["margin"])
+        _pdf_roll(writer, sheet)
     else:
-        _pdf_standard(writer, sheet)
+        writer = _PdfWriter(canvas, width, height, margin=6 if sheet["compact"] else 9)
+        _pdf_offset(writer, sheet)
+        if sheet["overlay"]:
+            _pdf_overlay(writer, sheet)
+        else:
+            _pdf_standard(writer, sheet)
     _pdf_marks(writer, sheet)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+# Calibration: a page of known marks, printed through a printer's offset, to measure how far off it prints
+
+CALIBRATION_INSET_MM = 30  # the crosses' distance from the paper's edges
+CALIBRATION_RULER_MM = 10  # where the rulers run, from the top and from the left edge
+POINT_MM = 25.4 / 72
+
+
+def calibration_sheet(paper, offset=NO_OFFSET):
+    """Rulers with a tick every millimetre and crosses at known places, on a sheet paper, moved by ``offset``; as
+    lines, circles and texts in millimetres (texts at their baseline) that the page's SVG and the PDF both draw.
+
+    The first cross is the one to measure: where it should be is ``reference``; the new offset is the old one plus
+    (where it should be − where it was measured).
+    """
+    width, height = PAPER_MM.get(paper, PAPER_MM[PaperSize.THIRDS])
+    inset, ruler = CALIBRATION_INSET_MM, CALIBRATION_RULER_MM
+    bottom = max(height - inset, inset)
+    places = dict.fromkeys([(inset, inset), (width - inset, inset), (inset, bottom), (width - inset, bottom),
+                            (width // 2, height // 2)])
+    lines, circles, texts = [], [], []
+
+    def line(x1, y1, x2, y2, stroke=0.15):
+        lines.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "stroke": stroke})
+
+    def text(x, y, value, points, anchor="start"):
+        texts.append({"x": x, "y": y, "text": value, "points": points, "size": round(points * POINT_MM, 2),
+                      "anchor": anchor})
+
+    line(0, ruler, width, ruler, 0.2)
+    line(ruler, 0, ruler, height, 0.2)
+    for at in range(0, width + 1):
+        line(at, ruler, at, ruler + _tick(at))
+        if at % 10 == 0 and at not in (0, ruler):  # no number where the rulers cross
+            text(at, ruler + 7, str(at), 5, "middle")
+    for at in range(0, height + 1):
+        line(ruler, at, ruler + _tick(at), at)
+        if at % 10 == 0 and at not in (0, ruler):
+            text(ruler + 5.5, at + 0.8, str(at), 5)
+    for x, y in places:
+        line(x - 6, y, x + 6, y, 0.2)
+        line(x, y - 6, x, y + 6, 0.2)
+        circles.append({"x": x, "y": y, "r": 2})
+        text(x + 2, y - 2, f"({x}, {y})", 6)
+    reference = {"x": inset, "y": inset}
+    text(inset + 10, inset + 6, _("量出此十字中心到纸张左边、上边的距离（毫米）"), 7)
+    return {"paper": paper, "width": width, "height": height, "lines": lines, "circles": circles, "texts": texts,
+            "reference": reference, "offset_x": float(offset.x), "offset_y": float(offset.y),
+            "shifted": bool(offset)}
+
+
+def _tick(at):
+    return 4 if at % 10 == 0 else 2.5 if at % 5 == 0 else 1.5
+
+
+def calibrated_offset(offset, reference, measured_x, measured_y):
+    """The offset that brings a cross printed with ``offset`` and measured at (measured_x, measured_y) back to
+    where it belongs."""
+    return PrintOffset(offset.x + Decimal(reference["x"]) - measured_x, offset.y + Decimal(reference["y"]) - measured_y)
+
+
+def calibration_pdf(sheet, *, compress=True):
+    """The calibration page as a PDF of the paper's size."""
+    width, height = sheet["width"], sheet["height"]
+    buffer, canvas = _pdf_canvas(width, height, _("打印机校准页"), compress)
+    writer = _PdfWriter(canvas, width, height, margin=0)
+    _pdf_offset(writer, sheet)
+    for line in sheet["lines"]:
+        writer.line(line["x1"], line["y1"], line["x2"], line["y2"], width=line["stroke"] * writer.mm)
+    canvas.setLineWidth(0.2 * writer.mm)
+    for circle in sheet["circles"]:
+        canvas.circle(*writer.at(circle["x"], circle["y"]), circle["r"] * writer.mm)
+    for text in sheet["texts"]:
+        writer.text(text["x"], text["y"], text["text"], text["points"],
+                    align="center" if text["anchor"] == "middle" else "left")
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

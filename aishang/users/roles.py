@@ -28,9 +28,10 @@ RAISE_BILLS = ["billing.add_bill"]
 # skipping an earlier bill is a finance right, and so is editing receipt templates.
 PAYMENTS = ["billing.view_payment", "billing.add_payment", "billing.view_prepaidaccount", "billing.view_deposit",
             "billing.add_deposit", "billing.view_paymentreversal", "billing.view_shiftclose",
-            "billing.add_shiftclose", "billing.view_receipttemplate"]
+            "billing.add_shiftclose", "billing.view_receipttemplate", "billing.view_printerprofile"]
 PAYMENT_OVERRIDE = ["billing.override_payment_order"]
-RECEIPT_SETUP = ["billing.add_receipttemplate", "billing.change_receipttemplate", "billing.delete_receipttemplate"]
+RECEIPT_SETUP = ["billing.add_receipttemplate", "billing.change_receipttemplate", "billing.delete_receipttemplate",
+                 "billing.add_printerprofile", "billing.change_printerprofile", "billing.delete_printerprofile"]
 # Finance rights beyond the desk: every cashier's 日结, and bringing in an old system's bills and payments.
 SHIFT_OVERSIGHT = ["billing.view_all_shifts"]
 BILL_IMPORT = ["billing.import_bills"]

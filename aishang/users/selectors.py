@@ -23,7 +23,7 @@ MATRIX_MODELS = {
     **REGISTER_MODELS,
     "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "discountscheme", "billrunschedule", "billrun",
                 "bill", "approvalflow", "approvallevel", "approvalrequest", "payment", "prepaidaccount",
-                "deposit", "paymentreversal", "shiftclose", "receipttemplate"],
+                "deposit", "paymentreversal", "shiftclose", "receipttemplate", "printerprofile"],
     "notifications": ["message", "messagetemplate", "smsproviderconfig"],
     "users": ["user", "role"],
     "extras": ["customfield"],

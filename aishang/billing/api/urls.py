@@ -23,6 +23,7 @@ router.register("deposits", views.DepositViewSet)
 router.register("prepaid-accounts", views.PrepaidAccountViewSet)
 router.register("receipt-templates", receipts.ReceiptTemplateViewSet)
 router.register("receipt-prints", receipts.ReceiptPrintViewSet)
+router.register("printer-profiles", receipts.PrinterProfileViewSet)
 router.register("shift-closes", closes.ShiftCloseViewSet)
 urlpatterns = router.urls
 urlpatterns += imports.urlpatterns

@@ -6,8 +6,9 @@ permission, so nobody loses what they could do; company-made roles too, as they 
 New companies get the new permissions from ``users.roles`` (财务, 管理员). Nothing is taken away.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from aishang.billing.migration_helpers import billing_permissions
 
 # new permission: the permissions a role must hold today, all of them, to be given it
 REPLACED = {
@@ -17,13 +18,8 @@ REPLACED = {
 
 
 def add_permissions(apps, schema_editor):
-    app_config = apps.get_app_config("billing")
-    app_config.models_module = True  # a historical app has none; create_permissions skips apps without one
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    permission_model = apps.get_model("auth", "Permission")
+    billing = billing_permissions(apps)
     role_model = apps.get_model("users", "Role")
-    billing = permission_model.objects.filter(content_type__app_label="billing")
     for codename, old in REPLACED.items():
         new = billing.get(codename=codename)
         roles = role_model.objects.all()

@@ -1,5 +1,6 @@
-"""查看全部收银员日结 (billing.view_all_shifts) and 导入历史账单 (billing.import_bills): permissions of their own, on the
-pages and the API, in the roles of new companies, and given by migration 0014 to the roles that held the old ones."""
+"""查看全部收银员日结 (billing.view_all_shifts) and 导入历史账单 (billing.import_bills): permissions of their own, on
+the pages and the API, in the roles of new companies, and given by migration 0014 to the roles that held the old
+ones."""
 
 import importlib
 import io
