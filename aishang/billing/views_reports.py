@@ -453,7 +453,7 @@ def _may_remind(user):
 
 # A page's ticked units are reminded while the user waits; more, or every unit the filters find, in a job.
 REMIND_IN_REQUEST = 200
-REMIND_RESULT_LABELS = {"queued": gettext_lazy("已加入发送队列"), "already": gettext_lazy("今天已催缴过（户）"),
+REMIND_RESULT_LABELS = {"queued": gettext_lazy("已加入发送队列（条）"), "already": gettext_lazy("今天已催缴过（户）"),
                         "unreachable": gettext_lazy("无缴费人或手机号（户）")}
 views_jobs.RESULT_LABELS.update(REMIND_RESULT_LABELS)
 

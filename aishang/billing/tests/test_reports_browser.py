@@ -49,3 +49,28 @@ def test_finance_reads_the_summary_chart_and_reminds_a_unit_in_arrears(page, liv
               "?date_from=2026-10-01&date_to=2026-11-30")
     expect(page.get_by_test_id("closing")).to_contain_text("¥250.00")
     page.screenshot(path=str(tmp_path / "statement-phone.png"), full_page=True)
+
+
+def test_finance_reminds_every_unit_in_arrears_and_sees_the_jobs_result(page, live_server, tmp_path):
+    from playwright.sync_api import expect
+
+    ledger = Ledger()
+    finance = make_staff(ledger.company, "finance", projects=[ledger.project], username="remind-finance",
+                         password=PASSWORD)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(finance.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/billing/reports/arrears/?as_of=2026-10-31")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("remind-all").click()
+
+    job = page.get_by_test_id("remind-job")
+    expect(job.locator("[data-status=succeeded]")).to_be_visible()
+    expect(job).to_contain_text("已加入发送队列")
+    expect(job).to_contain_text("无缴费人或手机号（户）")
+    expect(page.get_by_test_id("totals")).to_contain_text("¥400.00")  # the report stays below
+    assert Message.objects.filter(template_code="arrears_reminder").count() == 2
+    page.screenshot(path=str(tmp_path / "remind-job.png"), full_page=True)
