@@ -5,8 +5,11 @@ the shape users will work in.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import NoReverseMatch, reverse
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -67,23 +70,44 @@ NAVIGATION = [
 ]
 
 
-def navigation_for(request):
-    user = request.user
-    current = request.path
+def sidebar_html(user, current_path):
+    """The menu as HTML, with the entries this user may open and the current one marked.
+
+    It depends only on what the user may do, the language and the current entry, so it is drawn once for each
+    such combination and kept for the life of the process: forty entries drawn on every page were a tenth of a
+    simple page's time.
+    """
+    script_prefix = get_script_prefix()
+    active = tuple(url for url in _urls(script_prefix).values() if url and current_path.startswith(url))
+    grants = SUPERUSER if user.is_superuser else frozenset(user.get_all_permissions())
+    return _sidebar(grants, translation.get_language(), script_prefix, active)
+
+
+SUPERUSER = "superuser"
+
+
+@lru_cache(maxsize=512)
+def _sidebar(grants, language, script_prefix, active):
+    urls = _urls(script_prefix)
     sections = []
     for title, items in NAVIGATION:
-        entries = []
-        for item in items:
-            if item.permission and not user.has_perm(item.permission):
-                continue
-            url = None
-            if item.url_name:
-                try:
-                    url = reverse(item.url_name)
-                except NoReverseMatch:
-                    url = None
-            entries.append({"label": item.label, "url": url, "icon": item.icon,
-                            "active": bool(url) and current.startswith(url)})
+        entries = [{"label": item.label, "url": urls.get(item.url_name), "icon": item.icon,
+                    "active": urls.get(item.url_name) in active}
+                   for item in items if not item.permission or grants == SUPERUSER or item.permission in grants]
         if entries:
             sections.append({"title": title, "items": entries})
-    return sections
+    return render_to_string("includes/sidebar.html", {"nav_sections": sections})
+
+
+@lru_cache(maxsize=8)
+def _urls(script_prefix):
+    """{url name: path} of the menu's entries (None for one whose page does not exist yet)."""
+    urls = {}
+    for _title, items in NAVIGATION:
+        for item in items:
+            if item.url_name:
+                try:
+                    urls[item.url_name] = reverse(item.url_name)
+                except NoReverseMatch:
+                    urls[item.url_name] = None
+    return urls

@@ -10,6 +10,8 @@ class UsersConfig(AppConfig):
     def ready(self):
         from aishang.estate.signals import company_created
 
+        from .access import connect_signals
         from .services import install_company_roles
 
         company_created.connect(install_company_roles, dispatch_uid="users.install_company_roles")
+        connect_signals()

@@ -86,18 +86,10 @@ class User(ChangeLoggedModel, AbstractUser):
         return self.company_id, None
 
     def permitted_project_ids(self):
-        """Ids of the projects this user may reach; cached for the life of the request."""
-        if not hasattr(self, "_permitted_project_ids"):
-            if self.is_superuser:
-                ids = list(Project.objects.values_list("pk", flat=True))
-            elif not self.company_id:
-                ids = []
-            elif self.scope_all_projects:
-                ids = list(Project.objects.filter(company_id=self.company_id).values_list("pk", flat=True))
-            else:
-                ids = list(self.projects.filter(company_id=self.company_id).values_list("pk", flat=True))
-            self._permitted_project_ids = ids
-        return self._permitted_project_ids
+        """Ids of the projects this user may reach."""
+        from .access import user_access
+
+        return list(user_access(self).project_ids)
 
     def permitted_projects(self):
         return Project.objects.filter(pk__in=self.permitted_project_ids())

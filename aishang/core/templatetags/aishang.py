@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from aishang.core.navigation import sidebar_html
+
 register = template.Library()
 
 
@@ -96,3 +98,9 @@ def form_field(field):
 def diff_for(change, viewer):
     """A change's rows as this viewer may see them (personal data masked without permission)."""
     return change.diff(viewer=viewer)
+
+
+@register.simple_tag(takes_context=True)
+def sidebar(context):
+    request = context["request"]
+    return sidebar_html(request.user, request.path)
