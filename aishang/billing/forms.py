@@ -381,7 +381,7 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("交易号"), max_length=64, required=False,
                                 help_text=_("扫码、刷卡或转账的交易号"))
     prepaid_to = ShortListModelChoiceField(label=_("余额存入"), queryset=FeeItem.objects.none(), required=False,
-                                        empty_label=_("通用预存"), help_text=_("多收或不选账单时存入的预存账户"))
+                                           empty_label=_("通用预存"), help_text=_("多收或不选账单时存入的预存账户"))
     late_fees = forms.BooleanField(label=_("同时收取滞纳金"), required=False,
                                    help_text=_("为所选逾期账单另开滞纳金账单并一并收取，须付清"))
     override_reason = forms.CharField(label=_("跳过较早账单的原因"), max_length=200, required=False)
@@ -389,10 +389,10 @@ class PaymentForm(forms.Form):
 
     METHODS = ("cash", "card", "wechat", "alipay", "transfer", "prepaid", "deposit")
 
-    def __init__(self, *args, bills=(), company=None, deposits=(), **kwargs):
+    def __init__(self, *args, bills=(), company_id=None, deposits=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bills"].choices = [(bill.pk, str(bill)) for bill in bills]
-        self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company=company, is_active=True)
+        self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company_id=company_id, is_active=True)
         self.fields["deposit_from"].choices = [("", "---------")] + [
             (deposit.pk, f"{deposit.kind} {deposit.payment.receipt_number}（{_('余额')} {deposit.held}）")
             for deposit in deposits]

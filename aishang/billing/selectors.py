@@ -21,6 +21,7 @@ from .models import (
     ChargeRule,
     Deposit,
     Payment,
+    PaymentReversal,
     PrepaidAccount,
     PrepaidMovement,
     ReversalKind,
@@ -224,11 +225,15 @@ def unit_deposits_held(unit=None, *, customer=None):
 
 
 def unit_recent_payments(user, unit=None, limit=10, *, customer=None):
-    """The latest payments as the desk lists them: receipt, time, amount, cashier and any reversal (not their
-    tenders and allocations, which payment_queryset prefetches for the receipt: 15 bills a quarter add up)."""
+    """The latest payments as the desk lists them: receipt, time, amount, cashier and ``reversal_kind`` (the first
+    void or refund, if any); not their tenders and allocations, which the receipt reads (15 bills a quarter)."""
     subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
-    return list(Payment.objects.restrict(user, "view").filter(**subject).select_related("cashier")
-                .prefetch_related("reversals")[:limit])
+    first_reversal = PaymentReversal.objects.filter(payment=OuterRef("pk")).order_by("created_at", "pk")
+    payments = list(Payment.objects.restrict(user, "view").filter(**subject).select_related("cashier")
+                    .annotate(reversal_kind=Subquery(first_reversal.values("kind")[:1]))[:limit])
+    for payment in payments:
+        payment.reversal_label = ReversalKind(payment.reversal_kind).label if payment.reversal_kind else ""
+    return payments
 
 
 def deposit_queryset(user):

@@ -35,7 +35,7 @@ def desk(request):
 @permission_required("billing.add_payment", raise_exception=True)
 def desk_unit(request, pk):
     unit = get_object_or_404(Unit.objects.restrict(request.user, "view")
-                             .select_related("project__company", "building"), pk=pk)
+                             .select_related("project"), pk=pk)
     today = timezone.localdate()
     return _desk_page(request, project=unit.project, unit=unit, today=today, context={
         "prepaid": selectors.unit_prepaid_balances(unit),
@@ -58,7 +58,7 @@ def _desk_page(request, *, project, today, context, unit=None, customer=None):
     groups = selectors.desk_open_bills(request.user, as_of=today, **subject)
     bills = [bill for _fee_item, group in groups for bill in group]
     deposits = selectors.unit_deposits_held(**subject)
-    form = PaymentForm(request.POST or None, bills=bills, company=project.company, deposits=deposits,
+    form = PaymentForm(request.POST or None, bills=bills, company_id=project.company_id, deposits=deposits,
                        initial={"late_fees": any(bill.late_fee and bill.late_fee.amount for bill in bills)})
     if request.method == "POST" and form.is_valid():
         try:
