@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 from django.utils.translation import gettext as _
 
-from aishang.core.money import money_total, money_totals
+from aishang.core.money import money_total
 from aishang.customers.models import Customer
 from aishang.estate.models import Unit
 
@@ -183,14 +183,16 @@ def desk_open_bills(user, unit=None, as_of=None, *, customer=None):
     """
     subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
     owed = open_amounts(Bill.objects.restrict(user, "view").filter(**subject))
-    discounted = {bill_id: total for (bill_id,), total in
-                  money_totals(BillDiscount.objects.filter(bill_id__in=list(owed)), ["bill_id"]).items()}
+    discounts = (BillDiscount.objects.filter(bill=OuterRef("pk")).order_by().values("bill")
+                 .annotate(total=Sum("amount")).values("total"))
     # Joins only what the desk shows: the unit's and payer's rows (with their JSON fields) are known already.
     bills = (Bill.objects.filter(pk__in=list(owed)).select_related("project", "fee_item", "parking_space")
+             .annotate(discount_total=Round(Subquery(discounts, output_field=MONEY_FIELD), 2,
+                                            output_field=MONEY_FIELD))
              .order_by("fee_item__code", "period_start", "pk"))
     groups = {}
     for bill in bills:
-        bill.outstanding, bill.discounted = owed[bill.pk], discounted.get(bill.pk, Decimal(0))
+        bill.outstanding, bill.discounted = owed[bill.pk], bill.discount_total or Decimal(0)
         bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
         groups.setdefault(bill.fee_item, []).append(bill)
     bills = [bill for group in groups.values() for bill in group]
