@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.http import QueryDict
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -158,13 +159,13 @@ class StatementView(APIView):
 
 
 class ArrearsRemindSerializer(serializers.Serializer):
-    all = serializers.BooleanField(required=False, default=False, help_text="true：催缴筛选条件找到的全部欠费房屋",
-                                   error_messages={"invalid": "请填写 true 或 false"})
+    all = serializers.BooleanField(required=False, default=False, help_text=_("true：催缴筛选条件找到的全部欠费房屋"),
+                                   error_messages={"invalid": _("请填写 true 或 false")})
     units = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, error_messages={"invalid": "房屋 id 须为正整数",
-                                                                    "min_value": "房屋 id 须为正整数"}),
-        required=False, max_length=100000, help_text="要催缴的房屋 id（不传 all 时必填）",
-        error_messages={"not_a_list": "请填写房屋 id 的列表", "max_length": "一次最多 100000 户"})
+        child=serializers.IntegerField(min_value=1, error_messages={"invalid": _("房屋 id 须为正整数"),
+                                                                    "min_value": _("房屋 id 须为正整数")}),
+        required=False, max_length=100000, help_text=_("要催缴的房屋 id（不传 all 时必填）"),
+        error_messages={"not_a_list": _("请填写房屋 id 的列表"), "max_length": _("一次最多 100000 户")})
     project = serializers.CharField(required=False, help_text="项目 id")
     building = serializers.CharField(required=False, help_text="楼栋 id")
     fee_item = serializers.CharField(required=False, help_text="收费项目 id")
@@ -174,7 +175,7 @@ class ArrearsRemindSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not data.get("all") and not data.get("units"):
-            raise serializers.ValidationError({"units": ["请选择要催缴的房屋，或传 all=true 催缴筛选出的全部房屋"]})
+            raise serializers.ValidationError({"units": [_("请选择要催缴的房屋，或传 all=true 催缴筛选出的全部房屋")]})
         return data
 
 
@@ -191,7 +192,7 @@ class ArrearsRemindView(APIView):
     def post(self, request):
         report = REPORTS_BY_SLUG["arrears"]
         if not report.allowed(request.user) or not _may_remind(request.user):
-            raise exceptions.PermissionDenied("没有催缴权限")
+            raise exceptions.PermissionDenied(_("没有催缴权限"))
         serializer = ArrearsRemindSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         form = _form(request, report, serializer.validated_data)

@@ -1,4 +1,5 @@
-"""统计台账 in headless Chromium: from the menu to 收款汇总 with its chart, then 欠费账龄 and a 催缴 for one unit."""
+"""统计台账 in headless Chromium: from the menu to 收款汇总 with its chart, then 欠费账龄 and a 催缴 for one unit, and a
+催缴 of every unit in arrears as a job whose result shows above the report."""
 
 import pytest
 
@@ -11,6 +12,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Passw0rd!2026"
 
 
+def log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
 def test_finance_reads_the_summary_chart_and_reminds_a_unit_in_arrears(page, live_server, tmp_path):
     from playwright.sync_api import expect
 
@@ -18,11 +27,7 @@ def test_finance_reads_the_summary_chart_and_reminds_a_unit_in_arrears(page, liv
     finance = make_staff(ledger.company, "finance", projects=[ledger.project], username="report-finance",
                          password=PASSWORD)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(finance.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, finance)
     page.get_by_role("link", name="统计台账").click()
     page.get_by_test_id("report-collections-summary").click()
     page.get_by_label("日期从").fill("2026-10-01")
@@ -57,11 +62,7 @@ def test_finance_reminds_every_unit_in_arrears_and_sees_the_jobs_result(page, li
     ledger = Ledger()
     finance = make_staff(ledger.company, "finance", projects=[ledger.project], username="remind-finance",
                          password=PASSWORD)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(finance.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server, finance)
 
     page.goto(f"{live_server.url}/billing/reports/arrears/?as_of=2026-10-31")
     page.on("dialog", lambda dialog: dialog.accept())
