@@ -1096,6 +1096,9 @@ class ArrearsRows:
 
     def prefetch(self, start, stop):
         """Read the rows ``start:stop`` with the totals and the number of rows of the whole filter, in one pass."""
+        if start >= 2**31:  # no list is that long; a page number typed by hand must not overflow the OFFSET
+            self._page = (start, stop, [])
+            return []
         with self._cursor() as cursor:
             cursor.execute(self._page_sql(start, stop), self.params)
             rows = self._rows(cursor)
@@ -1290,9 +1293,10 @@ def arrears_remind(*, user, filters, unit_ids=None, channel="sms", actor, progre
 ARREARS_FILTERS = ("project", "building", "fee_item", "unit", "customer")
 
 
-def arrears_remind_start(*, user, filters, unit_ids=None, channel="sms", actor):
-    """催缴 in the background: a job that runs ``arrears_remind`` as ``actor`` on the same filters (the day frozen
-    now), reporting how many units it has done; its result holds queued, already and unreachable."""
+def arrears_remind_start(*, filters, unit_ids=None, channel="sms", actor):
+    """催缴 in the background: a job that runs ``arrears_remind`` as ``actor`` (in the actor's scope) on the same
+    filters, the day frozen now, reporting how many units it has done; its result holds queued, already and
+    unreachable."""
     from aishang.extras.jobs import job_enqueue
     from aishang.extras.models import Job
 

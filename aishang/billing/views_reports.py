@@ -439,7 +439,7 @@ def _remind_job_context(request):
     querystring = request.GET.copy()
     job_id = querystring.pop("job", [""])[-1]
     context = {"querystring": querystring.urlencode()}
-    if job_id.isdigit():
+    if job_id.isdigit() and len(job_id) <= 18:
         job = Job.objects.restrict(request.user, action=None).filter(kind=reports.REMIND_JOB, pk=job_id).first()
         if job is not None:
             context.update(job=job, result_items=[(REMIND_RESULT_LABELS.get(key, key), value)
@@ -475,13 +475,12 @@ def arrears_remind_view(request):
         return redirect(back)
     unit_ids = None
     if not request.POST.get("select_all_matching"):
-        unit_ids = sorted({int(pk) for pk in request.POST.getlist("pk") if pk.isdigit()})
+        unit_ids = sorted({int(pk) for pk in request.POST.getlist("pk") if pk.isdigit() and len(pk) <= 18})
         if not unit_ids:
             messages.warning(request, _("请先勾选要催缴的房屋"))
             return redirect(back)
     if unit_ids is None or len(unit_ids) > REMIND_IN_REQUEST:
-        job = reports.arrears_remind_start(user=request.user, filters=form.filters(), unit_ids=unit_ids,
-                                           actor=request.user)
+        job = reports.arrears_remind_start(filters=form.filters(), unit_ids=unit_ids, actor=request.user)
         return redirect(f"{back}&job={job.pk}" if querystring else f"{back}job={job.pk}")
     result = reports.arrears_remind(user=request.user, filters=form.filters(), unit_ids=unit_ids,
                                     actor=request.user)

@@ -162,8 +162,8 @@ class ArrearsRemindSerializer(serializers.Serializer):
     all = serializers.BooleanField(required=False, default=False, help_text=_("true：催缴筛选条件找到的全部欠费房屋"),
                                    error_messages={"invalid": _("请填写 true 或 false")})
     units = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, error_messages={"invalid": _("房屋 id 须为正整数"),
-                                                                    "min_value": _("房屋 id 须为正整数")}),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1, error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value", "max_string_length"), _("房屋 id 须为正整数"))),
         required=False, max_length=100000, help_text=_("要催缴的房屋 id（不传 all 时必填）"),
         error_messages={"not_a_list": _("请填写房屋 id 的列表"), "max_length": _("一次最多 100000 户")})
     project = serializers.CharField(required=False, help_text="项目 id")
@@ -197,8 +197,7 @@ class ArrearsRemindView(APIView):
         serializer.is_valid(raise_exception=True)
         form = _form(request, report, serializer.validated_data)
         units = None if serializer.validated_data["all"] else sorted(set(serializer.validated_data["units"]))
-        job = reports.arrears_remind_start(user=request.user, filters=form.filters(), unit_ids=units,
-                                           actor=request.user)
+        job = reports.arrears_remind_start(filters=form.filters(), unit_ids=units, actor=request.user)
         job.refresh_from_db()
         return Response(JobDetailSerializer(job).data, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": reverse("job-detail", kwargs={"pk": job.pk})})

@@ -299,6 +299,17 @@ def test_a_page_and_an_export_each_read_the_bills_once(client, varied):
     assert lines[-1][0] == "合计" and Decimal(str(lines[-1][-1])) == totals["total"]
 
 
+def test_a_page_number_past_the_end_shows_the_last_page(client, varied):
+    client.force_login(varied.finance)
+
+    response = client.get(reverse("billing:report", args=["arrears"]), {"page": "9" * 30})
+    api = api_client(varied.finance).get("/api/v1/reports/arrears/", {"page": "9" * 30})
+
+    assert response.status_code == 200 and response.context["page"].number == 1
+    assert len(response.context["rows"]) == response.context["page"].paginator.count > 3
+    assert api.status_code == 200 and api.json()["results"] == [] and api.json()["count"] > 3
+
+
 def test_a_bad_sort_is_refused_at_its_field(client, varied):
     client.force_login(varied.finance)
 
@@ -351,7 +362,8 @@ def test_ticking_more_units_than_a_request_should_carry_also_starts_a_job(client
     client.force_login(finance)
 
     client.post(reverse("billing:report_arrears_remind"), {
-        "querystring": urlencode({"as_of": "2026-10-31"}), "pk": [ledger.unit1.pk, ledger.unit2.pk, "x"]})
+        "querystring": urlencode({"as_of": "2026-10-31"}),
+        "pk": [ledger.unit1.pk, ledger.unit2.pk, "x", "99999999999999999999999"]})
 
     job = Job.objects.get(kind=reports.REMIND_JOB)
     assert sorted(job.params["unit_ids"]) == sorted([ledger.unit1.pk, ledger.unit2.pk])
@@ -360,13 +372,15 @@ def test_ticking_more_units_than_a_request_should_carry_also_starts_a_job(client
 
 def test_another_users_job_is_not_shown(client, ledger, finance):
     other = make_staff(ledger.company, "finance", projects=[ledger.project])
-    job = reports.arrears_remind_start(user=other, filters=ReportFilters(as_of=datetime.date(2026, 10, 31)),
+    job = reports.arrears_remind_start(filters=ReportFilters(as_of=datetime.date(2026, 10, 31)),
                                        actor=other)
     client.force_login(finance)
 
     html = client.get(reverse("billing:report", args=["arrears"]), {"job": job.pk}).content.decode()
 
     assert 'data-testid="remind-job"' not in html
+    for nonsense in ("abc", "9" * 30):
+        assert client.get(reverse("billing:report", args=["arrears"]), {"job": nonsense}).status_code == 200
 
 
 def test_the_api_starts_the_job_and_its_status_shows_the_result(ledger, finance):
@@ -387,6 +401,7 @@ def test_the_api_starts_the_job_and_its_status_shows_the_result(ledger, finance)
 @pytest.mark.parametrize(("body", "field", "message"), [
     ({}, "units", "请选择要催缴的房屋，或传 all=true 催缴筛选出的全部房屋"),
     ({"units": ["abc"]}, "units", "房屋 id 须为正整数"),
+    ({"units": [99999999999999999999999]}, "units", "房屋 id 须为正整数"),
     ({"units": "1,2"}, "units", "请填写房屋 id 的列表"),
     ({"all": "maybe"}, "all", "请填写 true 或 false"),
     ({"all": True, "as_of": "2026-02-30"}, "as_of", "请按 2026-11-23 的格式填写日期"),
