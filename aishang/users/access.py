@@ -58,8 +58,9 @@ def _read_access(user):
         projects = Project.objects.filter(company_id=user.company_id)
     else:
         projects = user.projects.filter(company_id=user.company_id)
-    # A fresh copy, so that the backend's per-object cache does not answer from this very user.
-    fresh = type(user)(pk=user.pk, is_active=user.is_active, is_superuser=user.is_superuser)
+    # A fresh copy (of the model, also behind request.user's lazy object), so that the backend's per-object
+    # cache does not answer from this very user.
+    fresh = user.__class__(pk=user.pk, is_active=user.is_active, is_superuser=user.is_superuser)
     company_name = Company.objects.filter(pk=user.company_id).values_list("name", flat=True).first() or ""
     return Access(permissions=frozenset(RoleBackend().read_all_permissions(fresh)),
                   project_ids=tuple(projects.values_list("pk", flat=True)), company_name=company_name,

@@ -91,3 +91,10 @@ def test_the_top_bar_shows_the_company_as_renamed(company, clerk):
     company.name = "爱尚物业（新）"
     company.save()
     assert user_access(fresh(clerk)).company_name == "爱尚物业（新）"
+
+
+def test_the_request_users_lazy_object_is_read_like_the_user(clerk):
+    from django.utils.functional import SimpleLazyObject
+
+    lazy = SimpleLazyObject(lambda: fresh(clerk))
+    assert user_access(lazy).role_names == ("前台",) and lazy.has_perm("estate.view_unit")
