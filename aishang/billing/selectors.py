@@ -222,8 +222,8 @@ def payment_queryset(user):
 def unit_deposits_held(unit=None, *, customer=None):
     """The unit's (or a customer's own, unit-less) deposits that still hold money, oldest first, with ``held``."""
     subject = {"unit": unit} if customer is None else {"unit__isnull": True, "customer": customer}
-    return list(deposits_with_held(Deposit.objects.filter(**subject)).filter(held__gt=0)
-                .select_related("payment", "customer").order_by("created_at", "pk"))
+    deposits = deposits_with_held(Deposit.objects.filter(**subject)).select_related("payment", "customer")
+    return [deposit for deposit in deposits.order_by("created_at", "pk") if deposit.held > 0]
 
 
 def unit_recent_payments(user, unit=None, limit=10, *, customer=None):
