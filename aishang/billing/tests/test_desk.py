@@ -122,3 +122,33 @@ def test_the_desk_tops_up_a_restricted_account_and_offsets_open_bills_from_prepa
 
     assert "已从预存冲抵 ¥20.00" in response.content.decode()
     assert bill_outstanding(bill) == 0 and prepaid_balance(prepaid_account(unit, water)) == Decimal("10.00")
+
+
+def test_the_desk_reads_the_same_few_queries_however_much_the_unit_has(client, project, cashier):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aishang.billing.deposits import deposit_collect
+
+    unit = make_unit(project)
+    make_owner(unit)
+    desk = reverse("billing:desk_unit", args=[unit.pk])
+    items = [make_fee_item(project.company, name=name) for name in ("物业费", "电梯费", "垃圾清运费")]
+    make_bill(project, "100.00", unit=unit, fee_item=items[0], period_month=OCTOBER)
+    client.get(desk)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(desk).status_code == 200
+
+    for month in range(1, 13):
+        for fee_item in items:
+            make_bill(project, "35.50", unit=unit, fee_item=fee_item, period_month=datetime.date(2025, month, 1))
+    for _ in range(3):
+        make_owner(unit)
+        payment_collect(project=project, bill_ids=[], tenders=[Tender("cash", Decimal("10.00"))], actor=cashier,
+                        unit=unit)
+        deposit_collect(project=project, unit=unit, kind="装修押金", tenders=[Tender("cash", Decimal("500.00"))],
+                        actor=cashier)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(desk).content.decode()
+    assert page.count('name="bills"') == 37 and page.count('data-testid="deposit-held"') == 3
+    assert len(many) == len(few) <= 12, [query["sql"][:80] for query in many]
