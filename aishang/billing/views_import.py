@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from aishang.extras import views_jobs
 from aishang.extras.views_import import import_page, template_download
 
-from .imports import BILL_PERMISSION, JOB_KIND, PAYMENT_PERMISSION, bill_import_start, bill_import_template
+from .imports import BILL_PERMISSION, JOB_KIND, bill_import_start, bill_import_template
 
 # The job page labels a result's figures and links onwards by the job's kind; these are the bill import's.
 views_jobs.RESULT_LABELS.update({"payments": "历史收款笔数", "paid": "实收合计", "open_bills": "未结清账单"})
@@ -17,8 +17,7 @@ views_jobs.FOLLOW_UP[JOB_KIND] = ("billing:bill_import", "billing:bill_list", "�
 @permission_required(BILL_PERMISSION, raise_exception=True)
 def bill_import(request):
     return import_page(request, start=bill_import_start, job_kind=JOB_KIND, template_name="billing/bill_import.html",
-                       title=_("导入历史账单"),
-                       context={"may_import_payments": request.user.has_perm(PAYMENT_PERMISSION)})
+                       title=_("导入历史账单"))
 
 
 @login_required
