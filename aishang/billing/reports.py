@@ -64,6 +64,7 @@ from .models import (
     PaymentTender,
     PrepaidMovement,
     PrepaidMovementKind,
+    PrintOutput,
     ReceiptPrint,
     Waiver,
 )
@@ -827,8 +828,10 @@ def _change_parts(user, filters):
         ReceiptPrint.objects.filter(payment__in=payments, copy_number__gt=1), at="printed_at",
         kind=_text(ChangeKind.REPRINT), project="payment__project_id", unit="payment__unit_id",
         subject=F("payment__receipt_number"), amount=F("payment__amount"), by=_name("printed_by"),
-        approver=_text(""), reason=Concat(_text(str(_("补打，第 "))), Cast("copy_number", CharField()),
-                                          _text(str(_(" 次打印"))), output_field=CharField()),
+        approver=_text(""), reason=Concat(
+            _text(str(_("补打，第 "))), Cast("copy_number", CharField()), _text(str(_(" 次打印"))),
+            Case(*(When(output=output, then=_text(f"（{output.label}）")) for output in PrintOutput),
+                 default=_text("")), output_field=CharField()),
         building="payment__unit__building_id",
         customer="payment__payer_id", who="printed_by_id")
     if filters.change_kind:

@@ -168,7 +168,8 @@ class Ledger(LedgerWriter):
         self.p3 = self.pay(self.unit1, at(11, 3), self.cashier2, [("cash", "470.00")],
                            [(self.b2, "270.00"), (self.b3, "150.00")], to_prepaid="50.00")
         ReceiptPrint.objects.create(payment=self.p3, copy_number=1, printed_by=self.cashier2, printed_at=at(11, 3))
-        ReceiptPrint.objects.create(payment=self.p3, copy_number=2, printed_by=self.cashier1, printed_at=at(11, 4))
+        ReceiptPrint.objects.create(payment=self.p3, copy_number=2, printed_by=self.cashier1, printed_at=at(11, 4),
+                                    output="pdf")
         self.reverse(self.p3, ReversalKind.REFUND, "150.00", "cash", at(11, 10), "停车费多收", [(self.b3, "150.00")])
         self.correct(Waiver, self.b1, "50.00", at(11, 12), "漏水补偿")
         self.correct(BillVoid, self.b4, "200.00", at(11, 15), "重复出账")
@@ -372,7 +373,7 @@ def test_change_log_lists_every_void_waiver_refund_and_reprint_with_who_and_why(
         ("账单作废", money("200.00"), "重复出账"),
         ("账单减免", money("50.00"), "漏水补偿"),
         ("收款退款", money("150.00"), "停车费多收"),
-        ("收据补打", money("470.00"), "补打，第 2 次打印"),
+        ("收据补打", money("470.00"), "补打，第 2 次打印（下载 PDF）"),
         ("收款作废", money("420.00"), "收错房屋"),
     ]
     assert rows[3]["change_by"] == str(ledger.cashier1)
