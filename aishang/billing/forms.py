@@ -392,7 +392,8 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, bills=(), company_id=None, deposits=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bills"].choices = [(bill.pk, str(bill)) for bill in bills]
-        self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company_id=company_id, is_active=True)
+        self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company_id=company_id, is_active=True).order_by(
+            "code")
         self.fields["deposit_from"].choices = [("", "---------")] + [
             (deposit.pk, f"{deposit.kind} {deposit.payment.receipt_number}（{_('余额')} {deposit.held}）")
             for deposit in deposits]

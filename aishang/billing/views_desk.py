@@ -39,7 +39,8 @@ def desk_unit(request, pk):
     today = timezone.localdate()
     return _desk_page(request, project=unit.project, unit=unit, today=today, context={
         "prepaid": selectors.unit_prepaid_balances(unit),
-        "occupants": unit.occupancies.current(today).select_related("customer").only("role", "unit", "customer__name")})
+        "occupants": unit.occupancies.current(today).select_related("customer").only("role", "unit", "customer__name")
+                      .order_by("start_date", "pk")})
 
 
 @login_required
