@@ -1,0 +1,277 @@
+"""Shared-cost (公摊) and loss (损耗) allocation: pure Decimal arithmetic, no database.
+
+A public or master meter's usage, or its cost, is shared among units on one basis: area (the default:
+民法典 第283条 shares common costs in proportion to each owner's exclusive area), household (equal),
+persons, sub-meter usage, or arbitrary non-negative weights (a formula module computes them).
+
+Rules every function here keeps:
+- The parts add up exactly to the whole, at a stated number of decimal places, by the largest-remainder
+  method of `aishang.core.money.split_largest_remainder`: each part gets its exact share rounded toward
+  zero, and the units of the last place left over go one each to the largest remainders. Equal remainders
+  go to the larger weight first, then to the smaller unit key (keys must be mutually orderable: all ints
+  or all strings), so the result never depends on the order the units are given in.
+- Bad input is refused with an `AllocationError` (a `ValueError`) whose Chinese message names the problem
+  and the units: a negative weight, a missing area or count, a duplicate unit, a zero weight total
+  (e.g. no area recorded), never a ZeroDivisionError.
+- A negative loss (负损耗: the sub-meters add up to more than the master meter) is returned and allocated
+  as it is, and every share's explanation says so; the caller decides whether to bill it or flag the
+  readings. It is never clamped to zero.
+- Each `Share` carries an explanation in Chinese of how it was computed, e.g.
+  "损耗 600 kWh × 本户用量 150 / 分表合计 9400 = 9.57 kWh（精确值 9.574468…，尾数舍去）".
+"""
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from aishang.core.money import Number, describe_number, quantize_places, split_largest_remainder, to_decimal
+
+
+class AllocationError(ValueError):
+    """An allocation that cannot be computed from its input; the message says why, in Chinese."""
+
+
+class AllocationBasis(models.TextChoices):
+    AREA = "area", _("按面积")
+    HOUSEHOLD = "household", _("按户")
+    PERSONS = "persons", _("按人数")
+    USAGE = "usage", _("按分表用量")
+    WEIGHT = "weight", _("按公式权重")
+
+
+class LossMethod(models.TextChoices):
+    USAGE = "usage", _("按用量分摊损耗")
+    AREA = "area", _("按面积分摊损耗")
+    COEFFICIENT = "coefficient", _("按固定损耗系数")
+
+
+@dataclass(frozen=True)
+class AllocationUnit:
+    """One unit taking part in an allocation, with whatever its basis needs (the others may stay None)."""
+
+    key: Hashable
+    area: Number | str | None = None
+    persons: Number | str | None = None
+    usage: Number | str | None = None
+    weight: Number | str | None = None
+
+
+@dataclass(frozen=True)
+class Share:
+    key: Hashable
+    weight: Decimal
+    amount: Decimal
+    explanation: str
+
+
+# What each basis reads from a unit, how it is named in messages and how one share's computation reads.
+_BASES = {
+    AllocationBasis.AREA: ("area", _("面积"), _("%(subject)s %(total)s %(unit)s × 本户面积 %(weight)s ㎡ / "
+                                                "总面积 %(weight_sum)s ㎡ = %(amount)s %(unit)s")),
+    AllocationBasis.PERSONS: ("persons", _("人数"), _("%(subject)s %(total)s %(unit)s × 本户人数 %(weight)s / "
+                                                      "总人数 %(weight_sum)s = %(amount)s %(unit)s")),
+    AllocationBasis.USAGE: ("usage", _("分表用量"), _("%(subject)s %(total)s %(unit)s × 本户用量 %(weight)s / "
+                                                      "分表合计 %(weight_sum)s = %(amount)s %(unit)s")),
+    AllocationBasis.WEIGHT: ("weight", _("分摊权重"), _("%(subject)s %(total)s %(unit)s × 本户权重 %(weight)s / "
+                                                        "权重合计 %(weight_sum)s = %(amount)s %(unit)s")),
+    AllocationBasis.HOUSEHOLD: (None, _("户数"), _("%(subject)s %(total)s %(unit)s ÷ %(weight_sum)s 户 = "
+                                                  "%(amount)s %(unit)s")),
+}
+
+
+def _text(value: Number) -> str:
+    return describe_number(value, max_places=6)[0]
+
+
+def _keys_text(keys: Iterable[Hashable]) -> str:
+    return "、".join(str(key) for key in keys)
+
+
+def _quantum(places: int) -> Decimal:
+    if not isinstance(places, int) or isinstance(places, bool) or places < 0:
+        raise AllocationError(gettext("小数位数必须是非负整数：%(places)r") % {"places": places})
+    return Decimal(1).scaleb(-places)
+
+
+def _refuse_negative(values: Mapping[Hashable, Decimal], name: str) -> None:
+    negative = [key for key, value in values.items() if value < 0]
+    if negative:
+        raise AllocationError(gettext("以下房屋的%(name)s为负数，不能分摊：%(keys)s")
+                              % {"name": name, "keys": _keys_text(negative)})
+
+
+def _checked_weights(weights: Mapping[Hashable, Number | str], name: str) -> dict[Hashable, Decimal]:
+    if not weights:
+        raise AllocationError(gettext("没有参与分摊的房屋"))
+    checked = {key: to_decimal(value) for key, value in weights.items()}
+    _refuse_negative(checked, name)
+    if sum(checked.values()) == 0:
+        raise AllocationError(gettext("参与分摊的房屋%(name)s合计为 0，无法按%(name)s分摊；请先核对各户%(name)s")
+                              % {"name": name})
+    return checked
+
+
+def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | str], *, places: int = 2,
+                     name: str | None = None) -> dict[Hashable, Decimal]:
+    """Split `total` over keyed non-negative weights so that the parts add up exactly to `total` at `places`.
+
+    Largest remainder; equal remainders go to the larger weight, then to the smaller key. `name` names
+    the weight in error messages (面积, 人数, ...).
+    """
+    quantum = _quantum(places)
+    total = to_decimal(total)
+    if total != total.quantize(quantum):
+        raise AllocationError(gettext("分摊总量 %(total)s 超过 %(places)s 位小数，请先按计量精度取整")
+                              % {"total": total, "places": places})
+    checked = _checked_weights(weights, name or gettext("分摊权重"))
+    try:
+        order = sorted(checked, key=lambda key: (-checked[key], key))
+    except TypeError:
+        raise AllocationError(gettext("房屋编号必须可以互相比较（全是数字或全是文字）")) from None
+    parts = split_largest_remainder(total, [checked[key] for key in order], unit=quantum)
+    by_key = {key: part.quantize(quantum) for key, part in zip(order, parts, strict=True)}
+    return {key: by_key[key] for key in checked}
+
+
+def _explain(template, *, subject: str, total: Decimal, weight: Decimal, weight_sum: Decimal, amount: Decimal,
+             unit_label: str) -> str:
+    exact = Fraction(total) * Fraction(weight) / Fraction(weight_sum)
+    text = str(template) % {"subject": subject, "total": _text(total), "unit": unit_label,
+                                "weight": _text(weight), "weight_sum": _text(weight_sum), "amount": f"{amount:f}"}
+    if Fraction(amount) == exact:
+        return text
+    exact_text, is_exact = describe_number(exact, max_places=6)
+    exact_text += "" if is_exact else "…"
+    if abs(Fraction(amount)) > abs(exact):
+        return text + gettext("（精确值 %(exact)s，按最大余数法补足尾差）") % {"exact": exact_text}
+    return text + gettext("（精确值 %(exact)s，尾数舍去）") % {"exact": exact_text}
+
+
+def _shares(total: Decimal, weights: Mapping[Hashable, Decimal], template, *, name: str, places: int,
+            unit_label: str, subject: str, prefix: str = "") -> list[Share]:
+    amounts = split_by_weights(total, weights, places=places, name=name)
+    weight_sum = sum(weights.values())
+    return [Share(key=key, weight=weight, amount=amounts[key],
+                  explanation=prefix + _explain(template, subject=subject, total=total, weight=weight,
+                                                weight_sum=weight_sum, amount=amounts[key], unit_label=unit_label))
+            for key, weight in weights.items()]
+
+
+def _unit_weights(units: Iterable[AllocationUnit], basis: AllocationBasis) -> dict[Hashable, Decimal]:
+    field, name, _template = _BASES[basis]
+    weights: dict[Hashable, Decimal] = {}
+    duplicates, missing = [], []
+    for unit in units:
+        if unit.key in weights:
+            duplicates.append(unit.key)
+        value = 1 if field is None else getattr(unit, field)
+        if value is None:
+            missing.append(unit.key)
+        else:
+            weights[unit.key] = to_decimal(value)
+    if duplicates:
+        raise AllocationError(gettext("以下房屋重复出现在同一次分摊中：%(keys)s") % {"keys": _keys_text(duplicates)})
+    if missing:
+        raise AllocationError(gettext("以下房屋未登记%(name)s，不能按%(name)s分摊：%(keys)s")
+                              % {"name": str(name), "keys": _keys_text(missing)})
+    if basis == AllocationBasis.PERSONS:
+        fractional = [key for key, value in weights.items() if value != value.to_integral_value()]
+        if fractional:
+            raise AllocationError(gettext("以下房屋的人数不是整数：%(keys)s") % {"keys": _keys_text(fractional)})
+    return weights
+
+
+def allocate(total: Number | str, basis: AllocationBasis | str, units: Iterable[AllocationUnit], *,
+             places: int = 2, unit_label: str = "kWh", subject: str | None = None) -> list[Share]:
+    """Share `total` (a usage in kWh / m³, or money in 元 with places=2) among `units` on `basis`.
+
+    Returns one Share per unit, in the order given; the amounts add up exactly to `total`.
+    `subject` starts each explanation (公摊 by default, 损耗 for a loss).
+    """
+    basis = AllocationBasis(basis)
+    units = list(units)
+    weights = _unit_weights(units, basis)
+    _field, name, template = _BASES[basis]
+    return _shares(to_decimal(total), weights, template, name=str(name), places=places,
+                   unit_label=unit_label, subject=subject or gettext("公摊"))
+
+
+def loss(master_usage: Number | str, sub_usages: Iterable[Number | str]) -> Decimal:
+    """损耗 = the master meter's usage − the sum of its sub-meters' usages.
+
+    A negative result (负损耗: the sub-meters add up to more than the master) is returned as it is, never
+    clamped: it usually means a misread or a sub-meter outside the master's circuit, and the caller decides
+    whether to bill it or send the readings back for checking.
+    """
+    master = to_decimal(master_usage)
+    if master < 0:
+        raise AllocationError(gettext("总表用量不能为负数：%(usage)s") % {"usage": master})
+    subs = [to_decimal(usage) for usage in sub_usages]
+    if any(usage < 0 for usage in subs):
+        raise AllocationError(gettext("分表用量不能为负数"))
+    return master - sum(subs, Decimal(0))
+
+
+def allocate_loss(*, sub_usages: Mapping[Hashable, Number | str], method: LossMethod | str = LossMethod.USAGE,
+                  master_usage: Number | str | None = None, areas: Mapping[Hashable, Number | str] | None = None,
+                  coefficient: Number | str | None = None, places: int = 2,
+                  unit_label: str = "kWh") -> list[Share]:
+    """Each sub-metered unit's part of the loss, in the order of `sub_usages`.
+
+    - USAGE: the measured loss (master − Σ subs) split in proportion to each unit's sub-meter usage.
+    - AREA: the measured loss split in proportion to `areas` (one per key of `sub_usages`).
+    - COEFFICIENT: a fixed coefficient instead of the measured difference: each unit's loss is its own usage
+      × `coefficient` (0.05 for 5 %), rounded half up to `places`; `master_usage` is not used and the
+      parts add up to whatever they add up to.
+    A measured negative loss is allocated as it is, and each explanation starts with a 负损耗 warning.
+    """
+    method = LossMethod(method)
+    if method == LossMethod.COEFFICIENT:
+        return _loss_by_coefficient(sub_usages, coefficient, places=places, unit_label=unit_label)
+    if master_usage is None:
+        raise AllocationError(gettext("按实测损耗分摊需要总表用量"))
+    total = loss(master_usage, sub_usages.values())
+    prefix = ""
+    if total < 0:
+        prefix = gettext("负损耗：分表合计 %(subs)s %(unit)s 大于总表 %(master)s %(unit)s，请核查读数。") % {
+            "subs": _text(sum(to_decimal(u) for u in sub_usages.values())), "master": _text(to_decimal(master_usage)),
+            "unit": unit_label}
+    if method == LossMethod.AREA:
+        units = [AllocationUnit(key, area=(areas or {}).get(key)) for key in sub_usages]
+        basis = AllocationBasis.AREA
+        weights = _unit_weights(units, basis)
+    else:
+        basis = AllocationBasis.USAGE
+        weights = {key: to_decimal(usage) for key, usage in sub_usages.items()}
+    _field, name, template = _BASES[basis]
+    return _shares(total, weights, template, name=str(name), places=places, unit_label=unit_label,
+                   subject=gettext("损耗"), prefix=prefix)
+
+
+def _loss_by_coefficient(sub_usages: Mapping[Hashable, Number | str], coefficient: Number | str | None, *,
+                         places: int, unit_label: str) -> list[Share]:
+    if coefficient is None:
+        raise AllocationError(gettext("按固定损耗系数分摊需要损耗系数"))
+    rate = to_decimal(coefficient)
+    if rate < 0:
+        raise AllocationError(gettext("损耗系数不能为负数：%(rate)s") % {"rate": rate})
+    quantum = _quantum(places)
+    if not sub_usages:
+        raise AllocationError(gettext("没有参与分摊的房屋"))
+    usages = {key: to_decimal(usage) for key, usage in sub_usages.items()}
+    _refuse_negative(usages, gettext("分表用量"))
+    shares = []
+    for key, usage in usages.items():
+        exact = usage * rate
+        amount = quantize_places(exact, places).quantize(quantum)
+        explanation = gettext("本户用量 %(usage)s %(unit)s × 损耗系数 %(rate)s = %(amount)s %(unit)s") % {
+            "usage": _text(usage), "rate": _text(rate), "amount": f"{amount:f}", "unit": unit_label}
+        if amount != exact:
+            explanation += gettext("（精确值 %(exact)s，四舍五入）") % {"exact": _text(exact)}
+        shares.append(Share(key=key, weight=usage, amount=amount, explanation=explanation))
+    return shares
