@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "aishang.customers",
     "aishang.notifications",
     "aishang.billing",
+    "aishang.meters",
     "aishang.analytics",
 ]
 
