@@ -22,7 +22,7 @@ def test_a_multiplier_of_80_multiplies_usage():
 
 
 def test_a_reading_below_the_last_is_refused_unless_marked_and_a_false_rollover_too():
-    with pytest.raises(ValidationError, match="低于上期.*如为翻表或换表，请标明"):
+    with pytest.raises(ValidationError, match=r"低于上期.*如为翻表或换表，请标明"):
         reading_usage(D("500"), D("499"), digits=5, multiplier=D("1"))
     with pytest.raises(ValidationError, match="标记为翻表，但本期读数 600 不低于上期 500"):
         reading_usage(D("500"), D("600"), digits=5, multiplier=D("1"), rollover=True)
