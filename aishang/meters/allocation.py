@@ -25,29 +25,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.money import Number, describe_number, quantize_places, split_largest_remainder, to_decimal
 
+from .choices import AllocationBasis, LossMethod
+
 
 class AllocationError(ValueError):
     """An allocation that cannot be computed from its input; the message says why, in Chinese."""
-
-
-class AllocationBasis(models.TextChoices):
-    AREA = "area", _("按面积")
-    HOUSEHOLD = "household", _("按户")
-    PERSONS = "persons", _("按人数")
-    USAGE = "usage", _("按分表用量")
-    WEIGHT = "weight", _("按公式权重")
-
-
-class LossMethod(models.TextChoices):
-    USAGE = "usage", _("按用量分摊损耗")
-    AREA = "area", _("按面积分摊损耗")
-    COEFFICIENT = "coefficient", _("按固定损耗系数")
 
 
 @dataclass(frozen=True)

@@ -26,3 +26,17 @@ class ReadingSource(models.TextChoices):
     API = "api", _("接口")
     IMPORT = "import", _("导入")
     DEVICE = "device", _("智能表")
+
+
+class AllocationBasis(models.TextChoices):
+    AREA = "area", _("按面积")
+    HOUSEHOLD = "household", _("按户")
+    PERSONS = "persons", _("按人数")
+    USAGE = "usage", _("按分表用量")
+    WEIGHT = "weight", _("按公式权重")
+
+
+class LossMethod(models.TextChoices):
+    USAGE = "usage", _("按用量分摊损耗")
+    AREA = "area", _("按面积分摊损耗")
+    COEFFICIENT = "coefficient", _("按固定损耗系数")

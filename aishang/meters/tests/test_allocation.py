@@ -9,15 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aishang.meters.allocation import (
-    AllocationBasis,
     AllocationError,
     AllocationUnit,
-    LossMethod,
     allocate,
     allocate_loss,
     loss,
     split_by_weights,
 )
+from aishang.meters.choices import AllocationBasis, LossMethod
 
 D = Decimal
 
