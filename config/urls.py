@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("aishang.extras.api.urls")),
     path("", include("aishang.notifications.api.urls")),
     path("", include("aishang.billing.api.urls")),
+    path("", include("aishang.meters.api.urls")),
 ]
 
 urlpatterns = [

@@ -133,7 +133,7 @@ def all_register_permissions():
 
     return [f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")
             .filter(content_type__app_label__in=["estate", "customers", "users", "extras", "notifications",
-                                                          "billing"])]
+                                                          "billing", "meters"])]
 
 
 def api_client(user=None):

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -63,6 +64,31 @@ class Meter(ChangeLoggedModel, ScopedModel):
 
     def get_scope_ids(self):
         return self.project.company_id, self.project_id
+
+    def clean(self):
+        errors = {}
+        if self.role == MeterRole.UNIT and not self.unit_id:
+            errors["unit"] = _("户表须选择房屋")
+        for name in ("unit", "building", "parent"):
+            related = getattr(self, name) if getattr(self, f"{name}_id") else None
+            if related is not None and self.project_id and related.project_id != self.project_id:
+                errors[name] = _("不属于该项目")
+        if self.parent_id and "parent" not in errors:
+            if self.parent.role != MeterRole.MASTER or self.parent.kind != self.kind:
+                errors["parent"] = _("上级须为同类型的总表")
+            elif self._above_itself():
+                errors["parent"] = _("上级总表不能是本表或本表的下级表")
+        if errors:
+            raise ValidationError(errors)
+
+    def _above_itself(self):
+        seen, above = set(), self.parent
+        while above is not None and above.pk not in seen:
+            if self.pk and above.pk == self.pk:
+                return True
+            seen.add(above.pk)
+            above = above.parent
+        return False
 
     @property
     def is_active(self):

@@ -70,14 +70,18 @@ from aishang.estate.api.urls import router as estate_router
 from aishang.estate.models import Building, Company, Entrance, ParkingSpace, Project, PropertyType, Unit
 from aishang.extras.api.urls import router as extras_router
 from aishang.extras.models import CustomField, ObjectChange
+from aishang.meters.api.urls import router as meters_router
+from aishang.meters.models import Meter, MeterReading
+from aishang.meters.readings import reading_record
 from aishang.notifications.api.urls import router as notifications_router
 from aishang.notifications.models import Message
 from aishang.users.api.urls import router as users_router
 from aishang.users.models import Role, User
 
 ROUTERS = {"estate": estate_router, "customers": customers_router, "users": users_router, "extras": extras_router,
-           "notifications": notifications_router, "billing": billing_router}
+           "notifications": notifications_router, "billing": billing_router, "meters": meters_router}
 _price_days = itertools.count(1)
+_reading_days = itertools.count(1)
 
 
 def registered_routes(app=None):
@@ -118,6 +122,11 @@ class World:
     def building(self, project):
         return self._once("building", project, make_building)
 
+    def meter(self, project):
+        return self._once("meter", project, lambda p: Meter.objects.create(
+            project=p, kind="water", role="unit", unit=self.unit(p), number=unique("W-"),
+            install_date=datetime.date(2020, 1, 1)))
+
     def unit(self, project):
         return self._once("unit", project, lambda p: make_unit(p, building=self.building(p)))
 
@@ -156,6 +165,18 @@ class Spec:
     patch: dict = field(default_factory=dict)
     company_level: bool = False
     has_references: bool = True
+
+
+def _reading(world, project):
+    day = next(_reading_days)
+    return reading_record(meter=world.meter(project), value=Decimal(day * 10), actor=None,
+                          read_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=day))
+
+
+def _reading_payload(world, home):
+    day = next(_reading_days)
+    return {"meter": world.meter(home).pk, "value": str(day * 10),
+            "read_on": (datetime.date(2020, 1, 1) + datetime.timedelta(days=day)).isoformat()}
 
 
 def _object_change(world, project):
@@ -410,6 +431,17 @@ SPECS = {
         has_references=False,
     ),
     PrepaidAccount: Spec(make=lambda w, project: _prepaid_account(project)),
+    Meter: Spec(
+        make=lambda w, project: w.meter(project),
+        payload=lambda w, home, refs: {"project": home.pk, "kind": "water", "role": "unit", "number": unique("W-"),
+                                       "unit": w.unit(refs).pk, "install_date": "2026-01-01", "multiplier": "1"},
+        patch={"notes": "厨房"},
+    ),
+    MeterReading: Spec(
+        make=_reading,
+        payload=lambda w, home, refs: _reading_payload(w, home),
+        has_references=False,
+    ),
     ApprovalRequest: Spec(
         make=_approval_request,
         payload=lambda w, home, refs: {"bill": w.bill(home).pk, "action": "waiver", "amount": "10.00",

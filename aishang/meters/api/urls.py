@@ -1,0 +1,8 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("meters", views.MeterViewSet)
+router.register("meter-readings", views.MeterReadingViewSet)
+urlpatterns = router.urls
