@@ -5,8 +5,9 @@ the company and role names the top bar shows: five queries before the page's own
 they are kept in Django's cache (Redis in production, shared by every process) under the user's key, stamped with
 a generation. A change to the user (their roles, projects, own permissions, scope) drops their key; a change to
 roles, projects or companies moves the generation on for everyone. Both happen at once and again when the
-transaction commits, so a request that read the old rows in between cannot leave them behind. Entries also expire
-after ``TTL_SECONDS``, which bounds the staleness of a deployment running several processes with no shared cache.
+transaction commits, so an entry written from the old rows before the commit is dropped. Entries also expire after
+``TTL_SECONDS``: that bounds the two cases left, a request that read the old rows before the commit and writes its
+entry after it, and a deployment running several processes with no shared cache.
 """
 
 from dataclasses import dataclass
