@@ -4,6 +4,7 @@ import calendar
 import datetime
 import io
 import re
+from abc import ABC, abstractmethod
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
 
@@ -135,7 +136,7 @@ def parse_date_text(text, *, month_end=False):
     return None
 
 
-class SheetReader:
+class SheetReader(ABC):
     """Reads the first sheet of an uploaded workbook, collecting errors by row and column.
 
     It finds the header row (the first that is not blank; a column may go by one of ``header_aliases``),
@@ -157,17 +158,17 @@ class SheetReader:
         self.positions = {}
         self.row_count = 0
 
+    @abstractmethod
     def known_headers(self):
         """Every header the sheet may have, after aliases."""
-        raise NotImplementedError
 
+    @abstractmethod
     def required_headers(self):
         """The headers the sheet must have; called once ``positions`` holds the ones it has."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read_row(self, row, cells):
         """One row below the headers: ``row`` as Excel numbers it, ``cells`` its values."""
-        raise NotImplementedError
 
     def read_file(self, file):
         workbook = open_workbook(file)
