@@ -24,7 +24,7 @@ def serialize_object(obj):
     related object is renamed or gone; custom fields are stored as ``cf.<name>``.
     """
     data = {}
-    exclude = set(getattr(obj, "change_log_exclude", ()))
+    exclude = set(getattr(obj, "change_log_exclude", ("created_at", "updated_at")))
     for field in obj._meta.concrete_fields:
         if field.primary_key or field.name in exclude or field.name == "custom_field_data":
             continue
