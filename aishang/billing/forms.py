@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aishang.core.forms import ScopedModelForm, ShortListModelChoiceField, style_widgets
 from aishang.customers.models import Customer
-from aishang.estate.models import Project, Unit
+from aishang.estate.models import Building, Project, Unit
 
 from .models import (
     ApprovalDecision,
@@ -19,7 +19,7 @@ from .models import (
     RulePrice,
 )
 from .payments import Tender
-from .services import rules_outside_project
+from .services import buildings_outside_project, metered_rules, rules_outside_project
 
 
 class FeeItemForm(ScopedModelForm):
@@ -111,15 +111,26 @@ class BillRunForm(forms.Form):
                                    help_text=_("预收的标准出本月，后收的标准出上一个账期"))
     rules = forms.ModelMultipleChoiceField(label=_("收费标准"), queryset=ChargeRule.objects.none(),
                                            widget=forms.CheckboxSelectMultiple)
+    buildings = forms.ModelMultipleChoiceField(label=_("楼栋"), queryset=Building.objects.none(), required=False,
+                                               widget=forms.CheckboxSelectMultiple,
+                                               help_text=_("只出这些楼栋房屋的账单；不选为整个项目"))
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, metered=False, **kwargs):
+        """``metered``: a 抄表出账, offering only the rules priced by measured usage, all ticked."""
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = Project.objects.restrict(user, "view")
         rules = ChargeRule.objects.restrict(user, "view").filter(is_active=True).select_related("fee_item", "project")
+        buildings = Building.objects.restrict(user, "view")
         project_id = self.data.get("project") or self.initial.get("project")
         if project_id:
-            rules = rules.filter(project_id=project_id)
+            rules, buildings = rules.filter(project_id=project_id), buildings.filter(project_id=project_id)
+        else:
+            buildings = buildings.none()
+        if metered:
+            rules = rules.filter(pk__in=[rule.pk for rule in metered_rules(rules.prefetch_related(None))])
+            self.initial.setdefault("rules", list(rules))
         self.fields["rules"].queryset = rules
+        self.fields["buildings"].queryset = buildings
         style_widgets(self)
         self.fields["period_month"].widget.input_type = "month"
 
@@ -127,6 +138,8 @@ class BillRunForm(forms.Form):
         cleaned = super().clean()
         if refusal := rules_outside_project(cleaned.get("project"), cleaned.get("rules")):
             self.add_error("rules", refusal)
+        if refusal := buildings_outside_project(cleaned.get("project"), cleaned.get("buildings")):
+            self.add_error("buildings", refusal)
         return cleaned
 
 

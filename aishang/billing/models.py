@@ -209,6 +209,8 @@ class BillRun(ScopedModel):
 
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="bill_runs")
     rules = models.ManyToManyField(ChargeRule, verbose_name=_("收费标准"), related_name="bill_runs")
+    buildings = models.ManyToManyField(Building, verbose_name=_("楼栋"), blank=True, related_name="bill_runs",
+                                       help_text=_("只出这些楼栋房屋的账单；不选为整个项目"))
     period_month = models.DateField(_("账期月份"), help_text=_("出账所属月份的第一天"))
     status = models.CharField(_("状态"), max_length=20, choices=BillRunStatus.choices, default=BillRunStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,

@@ -73,14 +73,27 @@ def rules_outside_project(project, rules):
     return None
 
 
-def bill_run_create(*, project, rules, period_month, actor=None):
+def bill_run_create(*, project, rules, period_month, buildings=(), actor=None):
     run = BillRun.objects.create(project=project, period_month=period_month.replace(day=1), created_by=actor)
     run.rules.set(rules)
+    run.buildings.set(buildings)
     return run
 
 
-def rule_units(rule):
-    """The units a rule is bound to, as a queryset (a unit bound twice is charged once)."""
+def buildings_outside_project(project, buildings):
+    if project is not None and any(building.project_id != project.pk for building in buildings or ()):
+        return _("只能选择该项目的楼栋")
+    return None
+
+
+def metered_rules(rules):
+    """The rules priced by measured usage (水费、电费 …): those a 抄表出账 bills."""
+    return [rule for rule in rules if "usage" in rule_facts(rule)]
+
+
+def rule_units(rule, building_ids=()):
+    """The units a rule is bound to, as a queryset (a unit bound twice is charged once), within the buildings
+    given, if any."""
     condition = Q()
     for binding in rule.bindings.all():
         if binding.target == BindingTarget.PROJECT:
@@ -93,7 +106,8 @@ def rule_units(rule):
             condition |= Q(pk=binding.unit_id)
     if not condition:
         return Unit.objects.none()
-    return Unit.objects.filter(condition, project_id=rule.project_id)
+    units = Unit.objects.filter(condition, project_id=rule.project_id)
+    return units.filter(building_id__in=building_ids) if building_ids else units
 
 
 def payers_on(project, day, *, tenant_first, unit_ids=None):
@@ -116,14 +130,14 @@ def _payer_occupancies(day, *, tenant_first):
     return Occupancy.objects.current(day).filter(role__in=roles), (tenant_before_owner, "-is_payer", "id")
 
 
-def _units_with_payers(rule, day):
+def _units_with_payers(rule, day, building_ids=()):
     """The rule's units with their payers in id order, streamed: (rows, parse), where ``parse`` turns a row into
     (id, building id, building area, inner area, hand-over, payer id), or is None when rows come as such tuples.
 
     Each unit arrives with its payer (as ``payers_on`` chooses it), so a run holds no map of a million payers.
     """
     columns = ("pk", "building_id", "building_area", "inner_area", "delivered_on")
-    units = rule_units(rule).order_by("pk").values_list(*columns)
+    units = rule_units(rule, building_ids).order_by("pk").values_list(*columns)
     occupancies, best_first = _payer_occupancies(day, tenant_first=rule.charge_tenant)
     if connection.vendor != "postgresql":
         payer = Subquery(occupancies.filter(unit=OuterRef("pk")).order_by(*best_first).values("customer_id")[:1])
@@ -171,8 +185,16 @@ def rule_price_changes(rule):
 
 
 # Where usage comes from: the meters app registers a source, called as source(rule, period) and
-# answering {unit id: usage of the period}. Billing itself knows no meters.
+# answering {unit id: usage of the period}, a number or a MeasuredUsage. Billing itself knows no meters.
 _usage_sources = []
+
+
+@dataclass(frozen=True)
+class MeasuredUsage:
+    """A unit's usage of a period and how it was measured (its readings, its shared costs), for the bill."""
+
+    value: Decimal
+    details: str = ""
 
 
 def register_usage_source(source):
@@ -259,6 +281,9 @@ def _charge(rule, period, price_changes, *, delivered_on=None, facts=None):
     missing = [str(FACT_LABELS[name]) for name, value in (facts or {}).items() if value is None]
     if missing:
         raise ChargeError(_("缺少%(facts)s") % {"facts": "、".join(missing)})
+    measured = (facts or {}).get("usage")
+    if isinstance(measured, MeasuredUsage):
+        facts = {**facts, "usage": measured.value}
     method = ChargeMethod(rule.method)
     if method.is_time_based:
         pricing = {"price_changes": [(day, _price_text(price)) for day, price in price_changes]}
@@ -271,10 +296,13 @@ def _charge(rule, period, price_changes, *, delivered_on=None, facts=None):
         rounding=rule.fee_item.rounding, precision=rule.fee_item.precision, **(facts or {}))
     if computation.amount <= 0:
         return None
+    text = computation.text
+    if isinstance(measured, MeasuredUsage) and measured.details:
+        text = f"{measured.details}\n{text}"
     part = period.intersection(active_from, rule.effective_to)
     if part != period:
-        return computation.amount, _("计费期间 %(part)s\n") % {"part": part.label} + computation.text
-    return computation.amount, computation.text
+        return computation.amount, _("计费期间 %(part)s\n") % {"part": part.label} + text
+    return computation.amount, text
 
 
 def unit_charge(rule, unit, period, price_changes=None, *, usage=None):
@@ -382,24 +410,27 @@ def rule_period(rule, period_month):
     return period_to_bill(rule.cycle, datetime.date(period_month.year, 1, 1), period_month, rule.billing_mode)
 
 
-def _rule_sources(run, rule, problems=None):
-    """The rule's sources of bills in the run: its parking spaces, or its customers and its units."""
+def _rule_sources(run, rule, problems=None, building_ids=()):
+    """The rule's sources of bills in the run: its parking spaces, or its customers and its units; only the
+    units of the buildings given, if any."""
     period = rule_period(rule, run.period_month)
     due = due_date(period, rule=rule.due_date_rule, value=rule.due_day)
+    if building_ids and rule.method == ChargeMethod.PARKING_SPACE:
+        return
     if rule.method == ChargeMethod.PARKING_SPACE:
         spaces = rule_spaces(rule).order_by("pk").values_list("pk", flat=True)
         yield _flat_source(RulePlan(rule, period, due, "parking_space"), space_payers(spaces), problems)
         return
     customers = sorted(binding.customer_id for binding in rule.bindings.all()
                        if binding.target == BindingTarget.CUSTOMER)
-    if customers:
+    if customers and not building_ids:
         yield _flat_source(RulePlan(rule, period, due, "customer"), [(pk, pk) for pk in customers], problems)
     needed = rule_facts(rule)
     usage = rule_usage(rule, period) if "usage" in needed else {}
     if "usage" in needed and not usage:
         return
     plan = RulePlan(rule, period, due)
-    rows, parse = _units_with_payers(rule, period.start)
+    rows, parse = _units_with_payers(rule, period.start, building_ids)
     yield RuleSource(plan, rows, _unit_charges(run, plan, needed, usage, parse, problems), parse)
 
 
@@ -490,9 +521,10 @@ def _flat_source(plan, subjects, problems):
 
 
 def _run_sources(run, problems=None):
+    building_ids = list(run.buildings.values_list("pk", flat=True))
     for rule in run.rules.select_related("fee_item").prefetch_related("bindings"):
         if rule.is_active:
-            yield from _rule_sources(run, rule, problems)
+            yield from _rule_sources(run, rule, problems, building_ids)
 
 
 def bill_run_charges(run, problems=None):

@@ -25,6 +25,7 @@ urlpatterns = [
     path("runs/schedules/<int:pk>/", views.BillRunScheduleDetailView.as_view(), name="billrunschedule_detail"),
     path("runs/schedules/<int:pk>/edit/", views.BillRunScheduleEditView.as_view(), name="billrunschedule_edit"),
     path("runs/add/", views.bill_run_add, name="billrun_add"),
+    path("runs/add/metered/", views.bill_run_add, {"metered": True}, name="billrun_add_metered"),
     path("runs/<int:pk>/", views.bill_run_detail, name="billrun_detail"),
     path("runs/<int:pk>/post/", views.bill_run_post_view, name="billrun_post"),
     path("bills/", views.BillListView.as_view(), name="bill_list"),

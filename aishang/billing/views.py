@@ -206,8 +206,9 @@ class BillRunListView(ObjectListView):
     model = BillRun
     filterset_class = BillRunFilter
     add_url_name = "billing:billrun_add"
-    extra_buttons = ((gettext_lazy("定时出账"), "billing:billrunschedule_list", "alarm",
-                      "billing.view_billrunschedule"),)
+    extra_buttons = ((gettext_lazy("抄表出账"), "billing:billrun_add_metered", "speedometer2", "billing.add_billrun"),
+                     (gettext_lazy("定时出账"), "billing:billrunschedule_list", "alarm",
+                      "billing.view_billrunschedule"))
     select_related = ("project", "created_by")
     ordering = ("-created_at",)
     columns = [
@@ -225,20 +226,25 @@ class BillRunListView(ObjectListView):
 
 @login_required
 @permission_required("billing.add_billrun", raise_exception=True)
-def bill_run_add(request):
-    form = BillRunForm(request.POST or None, user=request.user, initial={"project": request.GET.get("project")})
+def bill_run_add(request, metered=False):
+    """新建出账; ``metered``: 抄表出账 (一键出账 of water, electricity … for a project or some buildings)."""
+    initial = {"project": request.GET.get("project"), "buildings": request.GET.getlist("buildings")}
+    form = BillRunForm(request.POST or None, user=request.user, metered=metered, initial=initial)
     if request.method == "POST" and form.is_valid():
         run = bill_run_create(project=form.cleaned_data["project"], rules=form.cleaned_data["rules"],
-                              period_month=form.cleaned_data["period_month"], actor=request.user)
+                              period_month=form.cleaned_data["period_month"],
+                              buildings=form.cleaned_data["buildings"], actor=request.user)
         return redirect(run.get_absolute_url())
-    return render(request, "billing/billrun_form.html", {"form": form, "title": _("新建出账")},
+    title = _("抄表出账") if metered else _("新建出账")
+    return render(request, "billing/billrun_form.html", {"form": form, "title": title, "metered": metered},
                   status=400 if form.is_bound else 200)
 
 
 @login_required
 def bill_run_detail(request, pk):
     run = get_object_or_404(selectors.run_list_queryset(request.user), pk=pk)
-    context = {"object": run, "title": str(run), "rules": run.rules.select_related("fee_item")}
+    context = {"object": run, "title": str(run), "rules": run.rules.select_related("fee_item"),
+               "buildings": run.buildings.all()}
     if run.status == BillRunStatus.POSTED:
         context["totals"] = selectors.bill_totals(Bill.objects.filter(run=run))
     else:

@@ -65,7 +65,7 @@ from ..models import (
     Waiver,
 )
 from ..pricing import ChargeError, parse_tiers
-from ..services import bill_run_create, rules_outside_project
+from ..services import bill_run_create, buildings_outside_project, rules_outside_project
 
 TIMESTAMPS = ("created_at", "updated_at")
 # Bill runs bill whole months; outside these years period arithmetic would leave the calendar.
@@ -262,6 +262,8 @@ class BillRunSerializer(serializers.ModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True)
     rules = PermittedPrimaryKeyRelatedField(queryset=ChargeRule.objects.all(), many=True, allow_empty=False,
                                             label=_("收费标准"), help_text=_("该项目启用中的收费标准"))
+    buildings = PermittedPrimaryKeyRelatedField(queryset=Building.objects.all(), many=True, required=False,
+                                                label=_("楼栋"), help_text=_("只出这些楼栋房屋的账单；不填为整个项目"))
     period_month = serializers.DateField(input_formats=["%Y-%m", "iso-8601"], label=_("账期月份"),
                                          help_text=_("如 2026-11 或 2026-11-01；预收的标准出本月，后收的出上一个账期"))
     status = choice_field(BillRunStatus.choices, "BillRunStatusEnum", read_only=True)
@@ -271,13 +273,14 @@ class BillRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BillRun
-        fields = ("id", "project", "project_name", "period_month", "rules", "status", "status_display",
+        fields = ("id", "project", "project_name", "period_month", "rules", "buildings", "status", "status_display",
                   "created_by", "created_by_name", "posted_at", "bill_count", "total_amount", *TIMESTAMPS)
         read_only_fields = ("status", "created_by", "posted_at", "bill_count", *TIMESTAMPS)
 
     def create(self, validated_data):
         return bill_run_create(project=validated_data["project"], rules=validated_data["rules"],
-                               period_month=validated_data["period_month"], actor=request_user(self))
+                               period_month=validated_data["period_month"],
+                               buildings=validated_data.get("buildings", ()), actor=request_user(self))
 
     def validate_period_month(self, value):
         value = value.replace(day=1)
@@ -290,6 +293,8 @@ class BillRunSerializer(serializers.ModelSerializer):
         rules = attrs["rules"]
         if refusal := rules_outside_project(attrs["project"], rules):
             raise serializers.ValidationError({"rules": refusal})
+        if refusal := buildings_outside_project(attrs["project"], attrs.get("buildings")):
+            raise serializers.ValidationError({"buildings": refusal})
         inactive = [rule.name for rule in rules if not rule.is_active]
         if inactive:
             raise serializers.ValidationError({"rules": _("收费标准「%(names)s」已停用")

@@ -124,7 +124,7 @@ class BillRunViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnly
     filterset_class = filters.BillRunFilterSet
     ordering_fields = ("id", "period_month", "created_at", "posted_at")
     select_related = ("project", "created_by")
-    prefetch_related = ("rules",)
+    prefetch_related = ("rules", "buildings")
 
     @extend_schema(
         summary=_("出账预览"), request=None, responses={200: serializers.BillRunPreviewSerializer},
