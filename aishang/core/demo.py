@@ -139,7 +139,10 @@ def demo_create(*, seed=DEMO_SEED, today=None, activity=False):
     today = today or timezone.localdate()
     with transaction.atomic(), change_context(source="demo"):
         company = _Builder(random.Random(seed), today).build()
+        from aishang.meters.demo import demo_meters_setup
+
         demo_billing_setup(company, today=today)
+        demo_meters_setup(company, today=today, seed=seed)
         if activity:
             demo_activity(company, seed=seed, today=today)
         return company
@@ -453,6 +456,7 @@ def demo_delete(company):
         ShiftClose,
         Waiver,
     )
+    from aishang.meters.models import Meter, MeterReading
     from aishang.notifications.models import Message
 
     with transaction.atomic(), _deletes_not_logged():
@@ -484,11 +488,14 @@ def demo_delete(company):
             Posting.objects.filter(project__in=projects),
             JournalEntry.objects.filter(project__in=projects),
             Bill.objects.filter(project__in=projects),
+            MeterReading.objects.filter(project__in=projects),
             BillRun.objects.filter(project__in=projects),
             BillRunSchedule.objects.filter(project__in=projects),
             RuleBinding.objects.filter(rule__project__in=projects),
             RulePrice.objects.filter(rule__project__in=projects),
             ChargeRule.objects.filter(project__in=projects),
+            Meter.objects.filter(project__in=projects, parent__isnull=False),
+            Meter.objects.filter(project__in=projects),
             DiscountScheme.objects.filter(company=company),
             FeeItem.objects.filter(company=company),
             Vehicle.objects.filter(project__in=projects),

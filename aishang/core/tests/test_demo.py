@@ -277,7 +277,9 @@ def test_some_units_owe_one_two_or_three_months_and_some_keep_prepaid_money(demo
     from aishang.core.money import money_totals
 
     open_bills = bills_with_outstanding(Bill.objects.filter(project__company=demo)).filter(outstanding__gt=0)
-    months_owed = Counter(Counter(open_bills.values_list("unit_id", flat=True)).values())
+    # A month's run bills 物业费 and, in 爱尚花园, last month's water and electricity: count the months.
+    unit_months = set(open_bills.values_list("unit_id", "run__period_month"))
+    months_owed = Counter(Counter(unit for unit, _month in unit_months).values())
     assert set(months_owed) == {1, 2, 3}
     units = Unit.objects.filter(project__company=demo).count()
     assert months_owed[3] < units * 0.25 and sum(months_owed.values()) < units * 0.8
@@ -306,3 +308,19 @@ def test_the_demo_company_reconciles(demo):
     out = io.StringIO()
     call_command("reconcile", "--company", DEMO_COMPANY_NAME, stdout=out)
     assert out.getvalue().strip().splitlines()[-1] == "对账结果：一致"
+
+
+def test_huayuan_is_metered_and_its_runs_bill_last_months_readings(demo):
+    from aishang.billing.models import Bill
+    from aishang.meters.models import Meter, MeterReading
+
+    huayuan = projects(demo)["爱尚花园"]
+    flats = Unit.objects.filter(project=huayuan).exclude(status=UnitStatus.UNDELIVERED).count()
+    assert Meter.objects.filter(project=huayuan, role="unit").count() == flats * 2
+    readings = MeterReading.objects.filter(project=huayuan)
+    assert readings.values("read_on").distinct().count() == 3
+    assert readings.filter(kind="rollover").count() == 1 and readings.filter(flagged=True).count() == 1
+    water = Bill.objects.filter(project=huayuan, fee_item__code="SF").order_by("-period_start").first()
+    assert water.period_end == MeterReading.objects.filter(meter__unit=water.unit, meter__kind="water").latest(
+        "read_on").read_on
+    assert f"水表 W-{water.unit.code}" in water.computation

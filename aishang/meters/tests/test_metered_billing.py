@@ -56,7 +56,7 @@ def water_rule(project, **fields):
 
 
 def test_a_run_bills_each_unit_its_readings_of_the_period_and_shows_them(estate):
-    project, _buildings, (first, second, third), clerk = estate
+    project, _buildings, (first, second, _third), clerk = estate
     meter = water_meter(first, "W-101")
     read(meter, "112", datetime.date(2026, 10, 31), clerk)  # October: not this period
     read(meter, "130", datetime.date(2026, 11, 30), clerk)
