@@ -128,11 +128,12 @@ class ReadingRow:
     note: str = ""
 
 
-def readings_record_many(*, rows, actor, source=ReadingSource.WEB):
+def readings_record_many(*, rows, actor, source=ReadingSource.WEB, dry_run=False):
     """Record every row through ``reading_record`` in one transaction, or none of them.
 
     Each row is checked even after one is refused, so that every bad row is named at once: a ``ValidationError``
-    keyed by the rows' ``key``, each with its messages, and nothing saved.
+    keyed by the rows' ``key``, each with its messages, and nothing saved. ``dry_run`` checks every row the same
+    way and saves nothing even when all pass (the readings returned are then not in the database).
     """
     errors = {}
     recorded = []
@@ -145,6 +146,8 @@ def readings_record_many(*, rows, actor, source=ReadingSource.WEB):
                 errors[row.key] = error.messages
         if errors:
             raise ValidationError(errors)
+        if dry_run:
+            transaction.set_rollback(True)
     return recorded
 
 

@@ -4,26 +4,26 @@ a meter's tree, replacement chain and history."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models import DateField, DecimalField, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from aishang.estate.selectors import natural_key
 
 from .choices import MeterRole
-from .models import Meter, MeterReading
+from .models import READING_FIELD, Meter, MeterReading
 from .readings import HISTORY_FOR_AVERAGE, MINIMUM_HISTORY, UNUSUAL_FACTOR
 
 
 def with_last_reading(meters):
     """Meters annotated with their last reading's value and date (None when they have none yet)."""
     last = MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-read_on", "-pk")
-    return meters.annotate(last_value=Subquery(last.values("value")[:1]),
-                           last_on=Subquery(last.values("read_on")[:1]))
+    return meters.annotate(last_value=Subquery(last.values("value")[:1], output_field=DecimalField(**READING_FIELD)),
+                           last_on=Subquery(last.values("read_on")[:1], output_field=DateField()))
 
 
 def meter_list_queryset(user):
     return with_last_reading(Meter.objects.restrict(user, "view")
-                             .select_related("project", "unit", "building", "parent"))
+                             .select_related("project", "unit__building", "building", "parent"))
 
 
 def reading_list_queryset(user):

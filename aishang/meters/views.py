@@ -1,3 +1,4 @@
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -57,6 +58,20 @@ def meter_place(meter, view=None):
     return meter.unit.code if meter.unit_id else (meter.name or None)
 
 
+def reading_cell(name):
+    """Readings with their two places, whatever the database hands back for an annotation."""
+    def display(obj, view):
+        value = getattr(obj, name)
+        return None if value is None else f"{Decimal(value):.2f}"
+
+    return display
+
+
+def meter_building(meter, view=None):
+    building = meter.building if meter.building_id else (meter.unit.building if meter.unit_id else None)
+    return str(building) if building is not None else None
+
+
 def meter_state_badge(meter, view=None):
     if meter.removed_on:
         return tone_badge(gettext("%(day)s 拆除") % {"day": meter.removed_on.strftime("%Y-%m-%d")}, "secondary")
@@ -97,10 +112,11 @@ class MeterListView(SeveralProjectsMixin, ObjectListView):
         Column("kind", _("表类型"), display=choice_display("kind"), order_by="kind"),
         Column("role", _("用途"), display=choice_display("role"), order_by="role"),
         Column("place", _("房屋/位置"), display=meter_place, order_by="unit__code"),
-        Column("building", _("楼栋"), display=lambda m, v: str(m.building) if m.building_id else None),
+        Column("building", _("楼栋"), display=meter_building),
         Column("parent", _("上级总表"), display=lambda m, v: m.parent.number if m.parent_id else None),
         Column("multiplier", _("倍率"), numeric=True, order_by="multiplier"),
-        Column("last_value", _("最近读数"), numeric=True, order_by="last_value"),
+        Column("last_value", _("最近读数"), numeric=True, display=reading_cell("last_value"),
+               export_value=lambda m, v: m.last_value, order_by="last_value"),
         Column("last_on", _("最近抄表日期"), display=date_cell("last_on"), export_value=lambda m, v: m.last_on,
                order_by="last_on"),
         Column("state", _("状态"), display=meter_state_badge,
@@ -267,18 +283,21 @@ class ReadingEntryView(LoginRequiredMixin, View):
                 continue
             to_record.append(ReadingRow(key=key, meter=row.meter, value=value, read_on=read_on, note=row.note,
                                         kind=ReadingKind.ROLLOVER if row.rollover else ReadingKind.NORMAL))
-        refused = any(row.errors for row in rows)
-        if not refused and not to_record:
+        unreadable = any(row.errors for row in rows)
+        if not unreadable and not to_record:
             messages.warning(request, gettext("没有填写本期读数，未保存任何记录"))
             return self.render(form, rows, status=400)
-        if not refused:
-            try:
-                recorded = readings_record_many(rows=to_record, actor=request.user, source=ReadingSource.WEB)
-            except ValidationError as error:
-                errors = error.message_dict
-                for row in rows:
-                    row.errors = errors.get(str(row.meter.pk), [])
-            else:
+        try:
+            # With a row that is not even a number, the others are still checked (and nothing saved), so that
+            # every row to fix is marked at once.
+            recorded = readings_record_many(rows=to_record, actor=request.user, source=ReadingSource.WEB,
+                                            dry_run=unreadable)
+        except ValidationError as error:
+            errors = error.message_dict
+            for row in rows:
+                row.errors = row.errors or errors.get(str(row.meter.pk), [])
+        else:
+            if not unreadable:
                 request.session[self.summary_key] = {
                     "recorded": len(recorded), "flagged_ids": [r.pk for r in recorded if r.flagged]}
                 query = {name: request.POST.get(name, "") for name in ("project", "building", "entrance", "kind",
@@ -309,7 +328,8 @@ def bulk_approve(view, queryset):
     readings = list(queryset.filter(flagged=True))
     for reading in readings:
         reading_approve(reading=reading, actor=view.request.user)
-    return ngettext("已复核通过 %(count)s 条读数", "已复核通过 %(count)s 条读数", len(readings)) % {"count": len(readings)}
+    count = len(readings)
+    return ngettext("已复核通过 %(count)s 条读数", "已复核通过 %(count)s 条读数", count) % {"count": count}
 
 
 class MeterReadingListView(SeveralProjectsMixin, ObjectListView):
