@@ -2,7 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +15,7 @@ from .models import Meter, MeterReading
 UNUSUAL_FACTOR = 3  # usage above three times the meter's average is flagged for review (待复核), not refused
 HISTORY_FOR_AVERAGE = 6  # readings the average is taken over
 MINIMUM_HISTORY = 3  # fewer readings than this give no average to compare with
+USAGE_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def reading_usage(previous, current, *, digits, multiplier, rollover=False):
             raise ValidationError(_("本期读数 %(current)s 低于上期 %(previous)s；如为翻表或换表，请标明")
                                   % {"current": current, "previous": previous})
         difference = current - previous
-    return difference * multiplier
+    # Stored with two places, as the usage column holds it; rounded half up (as PostgreSQL would) once, here.
+    return (difference * multiplier).quantize(USAGE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def previous_reading(meter):

@@ -21,16 +21,16 @@
   // Hundredths × hundredths are ten-thousandths; rounded half up to two places for display.
   function usageOf(row, text, rollover) {
     const current = toCents(text);
-    if (current === null) return {error: row.form.dataset.msgNumber};
+    if (current === null) return {error: row.closest("form").dataset.msgNumber};
     const previous = toCents(row.dataset.previous);
     const range = 10n ** BigInt(row.dataset.digits) * 100n;
-    if (current >= range) return {error: row.form.dataset.msgRange};
+    if (current >= range) return {error: row.closest("form").dataset.msgRange};
     let difference = current - previous;
     if (rollover) {
-      if (current >= previous) return {error: row.form.dataset.msgFalseRollover};
+      if (current >= previous) return {error: row.closest("form").dataset.msgFalseRollover};
       difference += range;
     } else if (difference < 0n) {
-      return {error: row.form.dataset.msgLower};
+      return {error: row.closest("form").dataset.msgLower};
     }
     const usage = (difference * toCents(row.dataset.multiplier) + 50n) / 100n;
     const above = row.dataset.unusualAbove ? toCents(row.dataset.unusualAbove) : null;
@@ -59,7 +59,7 @@
     if (result.unusual) {
       row.classList.add("row-unusual");
       message.classList.add("text-warning-emphasis");
-      message.textContent = row.form.dataset.msgUnusual;
+      message.textContent = row.closest("form").dataset.msgUnusual;
     }
   }
 
