@@ -50,6 +50,13 @@ class MeterForm(RegisterForm):
                 fields[name].help_text = gettext("已有读数，不能修改")
         style_widgets(self)
 
+    def add_error(self, field, error):
+        # A unit code that matched no unit already says so; the model's "户表须选择房屋" would only repeat it.
+        if field is None and getattr(error, "error_dict", None) and "unit" in (self._errors or {}):
+            error = forms.ValidationError({name: errors for name, errors in error.error_dict.items()
+                                           if name != "unit"})
+        super().add_error(field, error)
+
     def clean(self):
         cleaned = super().clean()
         unit = cleaned.get("unit")

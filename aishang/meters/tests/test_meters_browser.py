@@ -115,3 +115,53 @@ def test_a_clerk_reads_a_building_with_the_keyboard_and_sees_the_history(page, l
         phone_page.screenshot(path=SHOTS / "meters_detail_390.png", full_page=True)
     finally:
         phone.close()
+
+
+def test_finance_registers_a_meter_and_corrects_a_flagged_reading_from_the_reading_list(page, live_server, browser):
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(exist_ok=True)
+    _project, _building, meters, clerk = building_with_meters()
+    reading_record(meter=meters[1], value=Decimal("212"), read_on=datetime.date(2026, 5, 20), actor=clerk)
+    log_in(page, live_server, clerk.username)
+
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="仪表").click()
+    expect(page.locator("#list-table tbody tr")).to_have_count(4)
+    page.screenshot(path=SHOTS / "meters_list_1366.png", full_page=True)
+    page.get_by_role("link", name="新增").click()
+    page.get_by_label("表类型").select_option("electricity")
+    page.get_by_label("表号").fill("E-101")
+    page.get_by_label("房屋编码").fill("1-1-109")
+    page.get_by_label("安装日期").fill("2026-01-01")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".invalid-feedback")).to_have_text("该项目没有房屋编码为 1-1-109 的房屋")
+    page.get_by_label("房屋编码").fill("1-1-101")
+    page.screenshot(path=SHOTS / "meters_form_1366.png", full_page=True)
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("电表 E-101")
+
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="抄表记录").click()
+    page.get_by_label("待复核").select_option("1")
+    rows = page.locator("#list-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("212.00")
+    page.screenshot(path=SHOTS / "meters_readings_1366.png", full_page=True)
+    rows.first.get_by_role("link", name="复核").click()
+    page.get_by_label("正确读数").fill("121")
+    page.get_by_label("更正原因").fill("多按了一位")
+    page.screenshot(path=SHOTS / "meters_review_1366.png", full_page=True)
+    page.get_by_role("button", name="更正").click()
+    expect(page.get_by_role("alert").first).to_contain_text("已更正读数，用量 9.00")
+    history = page.get_by_test_id("reading")
+    expect(history.first).to_contain_text("更正：多按了一位")
+
+    phone = browser.new_context(viewport=PHONE, locale="zh-CN", storage_state=page.context.storage_state(),
+                                is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        phone_page = phone.new_page()
+        phone_page.goto(f"{live_server.url}/meters/readings/")
+        expect(phone_page.locator("#list-table tbody tr")).to_have_count(4)
+        phone_page.screenshot(path=SHOTS / "meters_readings_390.png", full_page=True)
+        assert phone_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        phone.close()
