@@ -317,3 +317,22 @@ def test_the_menu_offers_the_meter_pages_to_who_may_open_them(block):
         assert f'href="{reverse(url_name)}"' in sidebar
     html = client_for(make_staff(project.company, "guard")).get("/").content.decode()
     assert reverse("meters:reading_entry") not in html
+
+
+def test_an_entrance_grid_lists_only_its_units_meters_and_another_kind_lists_none(block):
+    from aishang.core.testing import make_entrance
+
+    project, building, _units, meters, public = block
+    second = make_entrance(building, code="2")
+    upstairs = make_unit(project, building=building, number="301")
+    upstairs.entrance = second
+    upstairs.save()
+    upstairs_meter = water_meter(upstairs, "W-301")
+    admin = make_staff(project.company)
+
+    html = client_for(admin).get(grid_url(project, building) + f"&entrance={second.pk}").content.decode()
+
+    assert f'data-meter="{upstairs_meter.pk}"' in html
+    assert all(f'data-meter="{m.pk}"' not in html for m in (*meters, public))
+    none = client_for(admin).get(grid_url(project, building, kind=MeterKind.GAS)).content.decode()
+    assert "该楼栋没有在用的此类仪表" in none
