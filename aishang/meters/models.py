@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.models import ScopedModel
@@ -65,6 +66,9 @@ class Meter(ChangeLoggedModel, ScopedModel):
     def get_scope_ids(self):
         return self.project.company_id, self.project_id
 
+    def get_absolute_url(self):
+        return reverse("meters:meter_detail", args=[self.pk])
+
     def clean(self):
         errors = {}
         if self.role == MeterRole.UNIT and not self.unit_id:
@@ -119,6 +123,11 @@ class MeterReading(ChangeLoggedModel, ScopedModel):
     note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("复核人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    review_note = models.CharField(_("复核说明"), max_length=200, blank=True,
+                                   help_text=_("更正或撤销的原因"))
 
     class Meta:
         verbose_name = verbose_name_plural = _("抄表读数")
@@ -132,6 +141,9 @@ class MeterReading(ChangeLoggedModel, ScopedModel):
 
     def __str__(self):
         return f"{self.meter.number} {self.read_on} {self.value}"
+
+    def get_absolute_url(self):
+        return f"{self.meter.get_absolute_url()}#reading-{self.pk}"
 
     def get_scope_ids(self):
         return self.project.company_id, self.project_id

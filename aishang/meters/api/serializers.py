@@ -29,7 +29,8 @@ class MeterReadingSerializer(serializers.ModelSerializer):
     class Meta:
         model = MeterReading
         fields = ("id", "meter", "kind", "read_on", "value", "previous_on", "previous_value", "usage", "flagged",
-                  "flag_reason", "source", "note", "recorded_by", "created_at")
+                  "flag_reason", "source", "note", "recorded_by", "reviewed_by", "reviewed_at", "review_note",
+                  "created_at")
         read_only_fields = fields
 
 

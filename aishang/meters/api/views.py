@@ -34,8 +34,6 @@ class MeterViewSet(ScopedModelViewSet):
         serializer = serializers.MeterReplaceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if Meter.objects.filter(project_id=meter.project_id, number=data["number"]).exists():
-            raise exceptions.ValidationError({"number": [_("该项目已有表号为 %(number)s 的仪表") % data]})
         try:
             _final, successor = meter_replace(meter=meter, final_value=data["final_value"], on=data["on"],
                                               number=data["number"], initial_reading=data["initial_reading"],
