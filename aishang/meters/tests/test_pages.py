@@ -89,6 +89,8 @@ def test_saving_the_grid_records_every_filled_row_and_skips_the_empty_ones(block
     assert {r.recorded_by for r in readings.values()} == {admin}
     summary = client.get(saved.url).content.decode()
     assert "已保存 2 条读数" in summary and "没有待复核的读数" in summary and "已抄 2/4" in summary
+    bill_the_building = f"/billing/runs/add/metered/?project={project.pk}&amp;buildings={building.pk}"
+    assert bill_the_building in summary
 
 
 def test_one_refused_row_saves_nothing_and_the_grid_comes_back_with_the_values_and_the_error_at_its_row(block):
