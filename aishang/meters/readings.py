@@ -56,6 +56,12 @@ def previous_reading(meter):
 def unusual_usage(meter, usage):
     """Why the usage wants a second look (more than three times the meter's recent average), or ""."""
     recent = list(meter.readings.order_by("-read_on").values_list("usage", flat=True)[:HISTORY_FOR_AVERAGE])
+    return unusual_reason(usage, recent)
+
+
+def unusual_reason(usage, recent):
+    """``unusual_usage`` for a meter whose last usages, newest first, are ``recent`` (at most six are used)."""
+    recent = recent[:HISTORY_FOR_AVERAGE]
     if len(recent) < MINIMUM_HISTORY:
         return ""
     average = sum(recent) / len(recent)
