@@ -116,7 +116,8 @@ def test_a_previous_reading_in_the_file_that_is_not_the_systems_is_refused_with_
 
     assert errors == [
         (2, "上期读数", "文件中填写的上期读数 140 与系统中该表的上期读数不一致，系统中为 150.00"),
-        (3, "上期抄表日期", "文件中填写的上期抄表日期 2026-02-25 与该表的起始读数和安装日期不一致，系统中为 2026-01-01"),
+        (3, "上期抄表日期",
+         "文件中填写的上期抄表日期 2026-02-25 与该表的起始读数和安装日期不一致，系统中为 2026-01-01"),
     ]
     assert MeterReading.objects.count() == 1
 
@@ -277,7 +278,7 @@ def test_the_page_starts_the_import_and_the_job_shows_its_errors(estate, client)
     assert "错误明细" in body and "本期读数 90 低于上期 100.00" in body
     job = Job.objects.get(kind="reading_import")
     errors = load_workbook(io.BytesIO(client.get(f"/system/jobs/{job.pk}/errors.xlsx").content)).worksheets[0]
-    assert list(errors.iter_rows(min_row=2, values_only=True))[0][:2] == (2, "本期读数")
+    assert next(errors.iter_rows(min_row=2, values_only=True))[:2] == (2, "本期读数")
 
 
 def test_the_page_downloads_a_buildings_template(estate, client):
