@@ -508,10 +508,11 @@ def run_reading_import(job):
     finally:
         progress.close()
     job.done = job.total
+    first_day, last_day = result.pop("first_day"), result.pop("last_day")  # said in the message, not as figures
     job.message = _("导入完成：读数 %(readings)s 条（%(meters)s 块表，%(first)s ～ %(last)s），"
                     "其中待复核 %(flagged)s 条") % {
-        "readings": result["readings"], "meters": result["meters"], "first": result["first_day"],
-        "last": result["last_day"], "flagged": result["flagged"]}
+        "readings": result["readings"], "meters": result["meters"], "first": first_day, "last": last_day,
+        "flagged": result["flagged"]}
     return result
 
 

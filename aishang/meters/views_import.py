@@ -15,8 +15,7 @@ from .imports import JOB_KIND, READING_PERMISSION, reading_import_start, reading
 
 # The job page labels a result's figures by the job's kind; these are the reading import's.
 views_jobs.RESULT_LABELS.update({"readings": "导入读数", "meters": "仪表数", "flagged": "待复核",
-                                 "rollovers": "翻表", "skipped": "未填读数的行", "first_day": "最早抄表日期",
-                                 "last_day": "最晚抄表日期"})
+                                 "rollovers": "翻表", "skipped": "未填读数的行"})
 views_jobs.FOLLOW_UP[JOB_KIND] = ("meters:reading_import", None, "")
 
 
@@ -43,7 +42,7 @@ def reading_import_template_download(request):
         return redirect("meters:reading_import")
     building, kind = template_choice(project, request.GET)
     name = "-".join(part for part in (_("抄表导入模板"), project.name, building and (building.name or building.code),
-                                      kind and MeterKind(kind).label) if part)
+                                      kind and str(MeterKind(kind).label)) if part)
     return xlsx_download(reading_import_template(project, building=building, kind=kind), name)
 
 

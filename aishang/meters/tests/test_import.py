@@ -285,7 +285,7 @@ def test_the_page_downloads_a_buildings_template(estate, client):
     client.force_login(estate.clerk)
 
     response = client.get("/meters/readings/import/template/", {"project": estate.project.pk,
-                                                                "building": estate.building.pk})
+                                                                "building": estate.building.pk, "kind": "water"})
 
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
