@@ -50,6 +50,7 @@ INSERT_BATCH_SIZE = 2000
 COPY_SLICE = 5000
 READING_LIMIT = Decimal("1000000000000")  # the reading's 14 digits with 2 places
 CENT = Decimal("0.01")
+NULL = "\\N"
 NOTE_MAX_LENGTH = 200
 
 BUILDING, ENTRANCE, NUMBER, KIND, METER = "楼栋", "单元", "房号", "表类型", "表号"
@@ -143,6 +144,18 @@ SELECT m.id, r.value, r.read_on, r.usage
 """
 
 
+LOCK_METERS_SQL = f"""
+SELECT m.id, m.multiplier, m.digits, m.removed_on, r.value, r.read_on, r.usage
+  FROM {Meter._meta.db_table} m
+  LEFT JOIN LATERAL (
+      SELECT value, read_on, usage FROM {MeterReading._meta.db_table}
+       WHERE meter_id = m.id ORDER BY read_on DESC LIMIT 1) AS r ON true
+ WHERE m.id = ANY(%s)
+ ORDER BY m.id
+   FOR UPDATE OF m
+"""
+
+
 def recent_readings(project, meter_ids):
     """{meter id: [(value, read_on, usage), ...]}, newest first, at most six per meter."""
     recent = defaultdict(list)
@@ -161,6 +174,12 @@ def recent_readings(project, meter_ids):
         if meter_id in meter_ids:
             recent[meter_id].append((value, read_on, usage))
     return recent
+
+
+def _copy_text(text):
+    if not text:
+        return ""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _blank(value):
@@ -416,13 +435,16 @@ class ReadingImport(SheetReader):
         if connection.vendor == "postgresql":
             # Ordered by id, as every locker of meters does, so two imports cannot deadlock.
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT id, multiplier, digits, removed_on FROM {Meter._meta.db_table} "
-                               "WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [sorted(meter_ids)])
-                now = {pk: (multiplier, digits, removed_on) for pk, multiplier, digits, removed_on in cursor}
+                cursor.execute(LOCK_METERS_SQL, [sorted(meter_ids)])
+                now, latest = {}, {}
+                for pk, multiplier, digits, removed_on, value, read_on, usage in cursor:
+                    now[pk] = (multiplier, digits, removed_on)
+                    if read_on is not None:
+                        latest[pk] = [(value, read_on, usage)]
         else:
             now = {pk: (multiplier, digits, removed_on) for pk, multiplier, digits, removed_on in
                    Meter.objects.filter(project=self.project).values_list("pk", "multiplier", "digits", "removed_on")}
-        latest = recent_readings(self.project, meter_ids)
+            latest = recent_readings(self.project, meter_ids)
         errors, seen = RowErrors(), set()
         for reading in sorted(self.rows, key=lambda r: r.row):
             meter = reading.meter
@@ -452,16 +474,20 @@ class ReadingImport(SheetReader):
         }
 
     def _copy_readings(self, now):
-        columns = ("project_id", "meter_id", "kind", "read_on", "value", "previous_on", "previous_value", "usage",
-                   "flagged", "flag_reason", "source", "note", "recorded_by_id", "created_at", "updated_at")
-        project_id, actor_id = self.project.pk, getattr(self.actor, "pk", None)
-        normal, rollover, source = ReadingKind.NORMAL.value, ReadingKind.ROLLOVER.value, ReadingSource.IMPORT.value
+        columns = ("project_id", "meter_id", "read_on", "value", "previous_on", "previous_value", "usage", "kind",
+                   "flagged", "flag_reason", "note", "source", "recorded_by_id", "created_at", "updated_at")
+        actor_id = getattr(self.actor, "pk", None)
+        # What every row shares is formatted once; COPY's text format needs \, tab and newlines escaped.
+        tail = (f"\t{ReadingSource.IMPORT.value}\t{NULL if actor_id is None else actor_id}"
+                f"\t{now.isoformat()}\t{now.isoformat()}\n")
+        kinds = {False: ReadingKind.NORMAL.value, True: ReadingKind.ROLLOVER.value}
         statement = f"COPY {MeterReading._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(statement) as copy:
-            for r in self.rows:
-                copy.write_row((project_id, r.meter.pk, rollover if r.rollover else normal, r.read_on, r.value,
-                                r.previous_on, r.previous_value, r.usage, bool(r.flag_reason), r.flag_reason,
-                                source, r.note, actor_id, now, now))
+            for start in range(0, len(self.rows), COPY_SLICE):
+                copy.write("".join([
+                    f"{self.project.pk}\t{r.meter.pk}\t{r.read_on}\t{r.value}\t{r.previous_on}\t{r.previous_value}"
+                    f"\t{r.usage}\t{kinds[r.rollover]}\t{'t' if r.flag_reason else 'f'}\t{_copy_text(r.flag_reason)}"
+                    f"\t{_copy_text(r.note)}{tail}" for r in self.rows[start:start + COPY_SLICE]]).encode())
 
     def _insert_readings(self, now):
         readings = [MeterReading(**self._reading_fields(reading, now)) for reading in self.rows]

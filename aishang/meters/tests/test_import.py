@@ -95,12 +95,13 @@ def test_a_reading_lower_than_the_last_one_in_row_12_saves_nothing_and_names_row
 def test_readings_are_saved_with_their_previous_reading_usage_source_and_clerk(estate):
     estate.read("W-1", "150", day(9))
 
-    result = estate.import_rows([["1", "2", "301", "水表", "W-1", 150, day(9), 162.5, day(10), "厨房"],
+    result = estate.import_rows([["1", "2", "301", "水表", "W-1", 150, day(9), 162.5, day(10), "厨房\t北侧\n\\N"],
                                  ["1", "2", "302", "水", "W-2", None, None, 130, day(10)]])
 
     assert result["readings"] == 2 and result["flagged"] == 0
     first = MeterReading.objects.get(meter=estate.meters["W-1"], read_on=day(10))
-    assert (first.previous_value, first.previous_on, first.usage, first.note) == (D("150"), day(9), D("12.5"), "厨房")
+    assert (first.previous_value, first.previous_on, first.usage) == (D("150"), day(9), D("12.5"))
+    assert first.note == "厨房\t北侧\n\\N"  # as typed, through COPY's escapes
     assert (first.source, first.recorded_by, first.kind) == (ReadingSource.IMPORT, estate.clerk, ReadingKind.NORMAL)
     second = MeterReading.objects.get(meter=estate.meters["W-2"])
     assert (second.previous_value, second.previous_on, second.usage) == (D("100"), day(1, 1), D("30"))
@@ -290,3 +291,19 @@ def test_the_page_downloads_a_buildings_template(estate, client):
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert sheet.max_row == 3
+
+
+def test_a_reading_recorded_between_checking_and_saving_the_file_refuses_the_import(estate):
+    from aishang.meters.imports import ReadingImport
+
+    importer = ReadingImport(estate.project, actor=estate.clerk).read(
+        xlsx([["1", "2", "302", "水表", "W-2", None, None, 120, day(9)],
+              ["1", "2", "301", "水表", "W-1", None, None, 130, day(10)]]))
+    estate.read("W-1", "125", day(8))
+
+    with pytest.raises(ImportRejected) as refused:
+        importer.save()
+
+    assert refused.value.errors.as_list() == [{"row": 3, "column": "本期抄表日期",
+                                               "message": "表号 W-1 在校验后有人录入了新的读数，请重新导入"}]
+    assert MeterReading.objects.count() == 1
