@@ -40,7 +40,7 @@ from aishang.extras.importing import (
 from aishang.extras.jobs import JobFailed, JobProgress, job_enqueue, job_runner
 from aishang.extras.models import Job
 
-from .choices import MeterKind, MeterRole, ReadingKind, ReadingSource
+from .choices import MeterKind, ReadingKind, ReadingSource
 from .models import Meter, MeterReading
 from .readings import HISTORY_FOR_AVERAGE, reading_usage, unusual_reason
 
@@ -589,30 +589,26 @@ EXAMPLE = ("1", "2", "301", "水表", "W-000123", 1234.5, datetime.date(2026, 10
 
 
 def template_meters(project, *, building=None, kind=None):
-    """Active meters of the project (or one building), of one kind or all, in walking order, with the reading
-    each next one is measured from."""
-    meters = (Meter.objects.filter(project=project, removed_on__isnull=True)
-              .select_related("unit__building", "unit__entrance", "building"))
+    """(楼栋, 单元, 房号, 表类型, 表号, 上期读数, 上期抄表日期) of the active meters of the project (or one building),
+    of one kind or all: unit meters in walking order, then each building's public and master meters."""
+    meters = Meter.objects.filter(project=project, removed_on__isnull=True)
     if kind:
         meters = meters.filter(kind=kind)
     if building is not None:
         meters = meters.filter(unit__building=building) | meters.filter(unit__isnull=True, building=building)
-    meters = list(meters.order_by(
-        "unit__building__weight", "unit__building__code", "unit__entrance__code", "unit__floor", "unit__number",
-        "role", "kind", "number"))
-    recent = recent_readings(project, {meter.pk for meter in meters})
-    for meter in meters:
-        last = recent.get(meter.pk)
-        meter.previous = (last[0][0], last[0][1]) if last else (meter.initial_reading, meter.install_date)
-    # Unit meters first, then each building's public and master meters.
-    return sorted(meters, key=lambda m: m.role != MeterRole.UNIT)
-
-
-def _place(meter):
-    if meter.unit_id:
-        unit = meter.unit
-        return unit.building.code, unit.entrance.code if unit.entrance_id else "", unit.number
-    return (meter.building.code if meter.building_id else ""), "", ""
+    rows = list(meters.order_by(
+        F("unit__building__weight").asc(nulls_last=True), "unit__building__code", "unit__entrance__code",
+        "unit__floor", "unit__number", "building__weight", "building__code", "role", "kind", "number",
+    ).values_list("pk", "unit_id", "unit__building__code", "unit__entrance__code", "unit__number", "building__code",
+                  "kind", "number", "initial_reading", "install_date"))
+    recent = recent_readings(project, {row[0] for row in rows})
+    labels = {kind.value: str(kind.label) for kind in MeterKind}
+    for (pk, unit_id, unit_building, entrance, unit_number, building_code, meter_kind, number, initial,
+         install_date) in rows:
+        last = recent.get(pk)
+        previous = last[0][:2] if last else (initial, install_date)
+        place = (unit_building, entrance or "", unit_number) if unit_id else (building_code or "", "", "")
+        yield (*place, labels[meter_kind], number, *previous)
 
 
 def reading_import_template(project, *, building=None, kind=None):
@@ -622,21 +618,9 @@ def reading_import_template(project, *, building=None, kind=None):
     sheet = workbook.create_sheet("抄表读数")
     required_fill = PatternFill("solid", fgColor="FDE9D9")
     header_fill = PatternFill("solid", fgColor="DDEBF7")
-    input_fill = PatternFill("solid", fgColor="FFF2CC")
     for index, column in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
-    meters = template_meters(project, building=building, kind=kind)
-    last_row = max(len(meters) + 1, 2) + 500
-    kinds = DataValidation(type="list", formula1='"正常,翻表"', allow_blank=True, showErrorMessage=True,
-                           errorTitle="输入有误", error="「读数类型」请填 正常 或 翻表")
-    kinds.add(f"K2:K{last_row}")
-    days = DataValidation(type="date", operator="greaterThan", formula1="32874", allow_blank=True,
-                          showErrorMessage=True, errorTitle="输入有误",
-                          error="「本期抄表日期」请填写日期，如 2026-11-25")
-    days.add(f"I2:I{last_row}")
-    sheet.data_validations.append(kinds)
-    sheet.data_validations.append(days)
 
     def cell(value, column, fill=None, bold=False):
         item = WriteOnlyCell(sheet, value=value)
@@ -649,14 +633,21 @@ def reading_import_template(project, *, building=None, kind=None):
         return item
 
     sheet.append([cell(c.header, c, required_fill if c.required else header_fill, bold=True) for c in COLUMNS])
-    value_column, day_column = COLUMNS[7], COLUMNS[8]
-    text_columns = COLUMNS[:5]
-    for meter in meters:
-        previous_value, previous_on = meter.previous
-        place = (*_place(meter), str(MeterKind(meter.kind).label), meter.number)
-        sheet.append([*(cell(v, c) for v, c in zip(place, text_columns, strict=True)),
-                      cell(previous_value, COLUMNS[5]), cell(previous_on, COLUMNS[6]),
-                      cell(None, value_column, input_fill), cell(None, day_column, input_fill), None, None])
+    count = 0
+    for meter in template_meters(project, building=building, kind=kind):
+        sheet.append(meter)
+        count += 1
+    # Validations are written after the rows, so they can cover as many as there are, and room for more.
+    last_row = count + 501
+    kinds = DataValidation(type="list", formula1='"正常,翻表"', allow_blank=True, showErrorMessage=True,
+                           errorTitle="输入有误", error="「读数类型」请填 正常 或 翻表")
+    kinds.add(f"K2:K{last_row}")
+    days = DataValidation(type="date", operator="greaterThan", formula1="32874", allow_blank=True,
+                          showErrorMessage=True, errorTitle="输入有误",
+                          error="「本期抄表日期」请填写日期，如 2026-11-25")
+    days.add(f"I2:I{last_row}")
+    sheet.data_validations.append(kinds)
+    sheet.data_validations.append(days)
 
     guide = workbook.create_sheet("填写说明")
     guide.column_dimensions["A"].width = 16
@@ -669,7 +660,7 @@ def reading_import_template(project, *, building=None, kind=None):
     scope = building.name or building.code if building is not None else _("全部楼栋")
     for line in (
         f"项目：{project.name}（{project.code}）；范围：{scope}；"
-        f"表类型：{MeterKind(kind).label if kind else '全部'}；共 {len(meters)} 块在用的表。",
+        f"表类型：{MeterKind(kind).label if kind else '全部'}；共 {count} 块在用的表。",
         "模板已按抄表顺序列出各表及其上期读数，只需填写「本期读数」和「本期抄表日期」；没有抄到的表可整行删除或留空本期读数。",
         "同一块表可以填多行（如补录几个月），按抄表日期先后相接：每一行的上期是前一行的本期。",
         "整份文件要么全部导入，要么都不导入：有任何一处错误时不会保存任何数据，请按错误明细修改后重新上传。",

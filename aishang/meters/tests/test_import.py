@@ -307,3 +307,15 @@ def test_a_reading_recorded_between_checking_and_saving_the_file_refuses_the_imp
     assert refused.value.errors.as_list() == [{"row": 3, "column": "本期抄表日期",
                                                "message": "表号 W-1 在校验后有人录入了新的读数，请重新导入"}]
     assert MeterReading.objects.count() == 1
+
+
+def test_a_public_meter_comes_after_the_flats_and_is_found_by_its_building(estate):
+    Meter.objects.create(project=estate.project, kind=MeterKind.WATER, role=MeterRole.PUBLIC, name="1号楼公区",
+                         building=estate.building, number="G-1", install_date=day(1, 1))
+
+    sheet = load_workbook(io.BytesIO(reading_import_template(estate.project))).worksheets[0]
+
+    assert [row[:5] for row in sheet.iter_rows(min_row=2, values_only=True)][-1] == ("1", None, None, "水表", "G-1")
+    assert estate.import_rows([["1", None, None, "水表", "G-1", None, None, 35, day(10)]])["readings"] == 1
+    assert rejected(estate, [["2", None, None, "水表", "G-1", None, None, 40, day(11, 20)]]) == [
+        (2, "楼栋", "表号 G-1 的楼栋是“1”，不是“2”")]

@@ -119,7 +119,7 @@ class Command(BaseCommand):
         self.stdout.write(f"ratio: {(imported + allocation) / parse:.2f}")
 
     def report(self, label, seconds, rows):
-        rate = f"{rows / seconds:,.0f} rows/s" if seconds else "--"
+        rate = f"{rows / seconds:,.0f} rows/s" if seconds >= 0.001 else "--"
         self.stdout.write(f"{label}: {seconds:.2f} s, {rate}")
 
     # Timed phases -------------------------------------------------------------------------
