@@ -508,7 +508,8 @@ def reading_import(*, project, file, actor=None, file_name="", progress=None, to
         return importer.save()
     except IntegrityError:
         errors = RowErrors()
-        errors.add(None, "", _("保存时发现与他人刚保存的读数冲突（同一块表同一天已有读数），请重新导入"))
+        errors.add(None, "", _("保存时数据库拒绝了这些读数（如他人刚录入了同一块表同一天的读数），未导入任何数据，"
+                               "请重新导入"))
         raise ImportRejected(errors) from None
 
 

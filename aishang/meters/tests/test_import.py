@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from openpyxl import Workbook, load_workbook
 
 from aishang.core.testing import api_client, make_building, make_company, make_entrance, make_project, make_staff
@@ -319,3 +320,16 @@ def test_a_public_meter_comes_after_the_flats_and_is_found_by_its_building(estat
     assert estate.import_rows([["1", None, None, "水表", "G-1", None, None, 35, day(10)]])["readings"] == 1
     assert rejected(estate, [["2", None, None, "水表", "G-1", None, None, 40, day(11, 20)]]) == [
         (2, "楼栋", "表号 G-1 的楼栋是“1”，不是“2”")]
+
+
+def test_the_database_constraints_stay_the_last_guard_of_the_bulk_write(estate):
+    from aishang.meters.imports import ReadingImport
+
+    importer = ReadingImport(estate.project, actor=estate.clerk).read(
+        xlsx([["1", "2", "301", "水表", "W-1", None, None, 130, day(10)],
+              ["1", "2", "302", "水表", "W-2", None, None, 120, day(10)]]))
+    importer.rows[1].usage = D("-1")  # what no check of the import lets through
+
+    with pytest.raises(IntegrityError):
+        importer.save()
+    assert MeterReading.objects.count() == 0
