@@ -48,6 +48,7 @@ NAVIGATION = [
         NavItem(_("收据模板"), "billing:receipttemplate_list", "printer", "billing.view_receipttemplate"),
         NavItem(_("仪表"), "meters:meter_list", "speedometer2", "meters.view_meter"),
         NavItem(_("抄表录入"), "meters:reading_entry", "pencil-square", "meters.add_meterreading"),
+        NavItem(_("抄表导入"), "meters:reading_import", "upload", "meters.add_meterreading"),
         NavItem(_("抄表记录"), "meters:meterreading_list", "card-list", "meters.view_meterreading"),
         NavItem(_("公摊分摊"), "meters:allocationrun_list", "pie-chart", "meters.view_allocationrun"),
         NavItem(_("统计台账"), "billing:report_index", "journal-text", "billing.view_bill"),

@@ -63,6 +63,12 @@ def unusual_usage(meter, usage, *, before=None):
     """
     readings = meter.readings.all() if before is None else meter.readings.filter(read_on__lt=before)
     recent = list(readings.order_by("-read_on").values_list("usage", flat=True)[:HISTORY_FOR_AVERAGE])
+    return unusual_reason(usage, recent)
+
+
+def unusual_reason(usage, recent):
+    """``unusual_usage`` for a meter whose last usages, newest first, are ``recent`` (at most six are used)."""
+    recent = recent[:HISTORY_FOR_AVERAGE]
     if len(recent) < MINIMUM_HISTORY:
         return ""
     average = sum(recent) / len(recent)

@@ -370,7 +370,8 @@ class MeterReadingListView(SeveralProjectsMixin, ObjectListView):
         context = super().get_context_data(**context)
         if self.request.user.has_perm("meters.add_meterreading"):
             context["extra_buttons"] = [*context["extra_buttons"],
-                                        (gettext("抄表录入"), reverse("meters:reading_entry"), "pencil-square")]
+                                        (gettext("抄表录入"), reverse("meters:reading_entry"), "pencil-square"),
+                                        (gettext("抄表导入"), reverse("meters:reading_import"), "upload")]
         return context
 
 

@@ -5,10 +5,14 @@ an endpoint without a spec fails ``test_every_registered_endpoint_is_covered_by_
 """
 
 import datetime
+import io
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
 
 from aishang.billing.api.urls import router as billing_router
 from aishang.billing.approvals import approval_request_create
@@ -448,6 +452,38 @@ SPECS = {
                                        "reason": "困难减免"},
         has_references=False,
     ),
+}
+
+
+def _readings_file(world, project):
+    """An xlsx of one reading of the project's meter, as 抄表导入 takes it."""
+    workbook = Workbook()
+    workbook.active.append(["表号", "本期读数", "本期抄表日期"])
+    workbook.active.append([world.meter(project).number, 10 * next(_reading_days), datetime.date(2026, 1, 1)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("读数.xlsx", buffer.getvalue())
+
+
+@dataclass
+class ProjectEndpoint:
+    """An API view outside the routers that acts on one project named in its request, and the model it writes."""
+
+    method: str
+    path: str
+    body: Any  # (world, project) -> the request's data
+    writes: Any = None
+    format: str = "multipart"
+
+
+# The access sweep sends each a request for a project outside the caller's scope (404, nothing written), and for
+# one inside it (answered).
+PROJECT_ENDPOINTS = {
+    "aishang.meters.api.imports.ReadingImportView": ProjectEndpoint(
+        "post", "/api/v1/meter-readings/import/",
+        lambda w, project: {"project": project.pk, "file": _readings_file(w, project)}, writes=MeterReading),
+    "aishang.meters.api.imports.ReadingImportTemplateView": ProjectEndpoint(
+        "get", "/api/v1/meter-readings/import-template/", lambda w, project: {"project": project.pk}, format=None),
 }
 
 

@@ -14,6 +14,7 @@ from aishang.core.testing import api_client
 from aishang.extras.changelog import serialize_object
 
 from .api_specs import (
+    PROJECT_ENDPOINTS,
     SPECS,
     World,
     detail_url,
@@ -100,7 +101,7 @@ def api_view_names(patterns=None, prefix=""):
 def test_every_api_view_is_swept_or_named_as_not_swept():
     swept = {f"{viewset.__module__}.{viewset.__qualname__}" for _prefix, viewset in ROUTES}
 
-    assert set(api_view_names()) - swept - set(NOT_SWEPT) == set()
+    assert set(api_view_names()) - swept - set(PROJECT_ENDPOINTS) - set(NOT_SWEPT) == set()
 
 
 def test_every_registered_endpoint_is_covered_by_the_sweep():
@@ -157,3 +158,21 @@ def test_a_user_of_another_company_cannot_create_anything_pointing_into_this_com
     outsider = staff_with_role(world.other_company, full_admin_role(world.other_company))
 
     assert_create_refused(api_client(outsider), route, spec.payload(world, home, home))
+
+
+def _call(client, endpoint, data):
+    send = getattr(client, endpoint.method)
+    return send(endpoint.path, data, format=endpoint.format) if endpoint.format else send(endpoint.path, data)
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_ENDPOINTS))
+def test_a_project_endpoint_answers_only_for_projects_in_the_callers_scope(world, name):
+    endpoint = PROJECT_ENDPOINTS[name]
+    scoped = api_client(staff_with_role(world.company, full_admin_role(world.company), projects=[world.project_a]))
+    outsider = api_client(staff_with_role(world.other_company, full_admin_role(world.other_company)))
+    writes = endpoint.writes._base_manager.count() if endpoint.writes else 0
+
+    assert _call(scoped, endpoint, endpoint.body(world, world.project_b)).status_code == 404
+    assert _call(outsider, endpoint, endpoint.body(world, world.project_a)).status_code == 404
+    assert (endpoint.writes._base_manager.count() if endpoint.writes else 0) == writes
+    assert _call(scoped, endpoint, endpoint.body(world, world.project_a)).status_code in {200, 201}

@@ -1,8 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import imports, views
 
 router = DefaultRouter()
 router.register("meters", views.MeterViewSet)
 router.register("meter-readings", views.MeterReadingViewSet)
-urlpatterns = router.urls
+# Before the router's: its meter-readings/{id}/ would take "import" for an id.
+urlpatterns = imports.urlpatterns + router.urls
