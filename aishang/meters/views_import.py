@@ -16,7 +16,7 @@ from .imports import JOB_KIND, READING_PERMISSION, reading_import_start, reading
 # The job page labels a result's figures by the job's kind; these are the reading import's.
 views_jobs.RESULT_LABELS.update({"readings": "导入读数", "meters": "仪表数", "flagged": "待复核",
                                  "rollovers": "翻表", "skipped": "未填读数的行"})
-views_jobs.FOLLOW_UP[JOB_KIND] = ("meters:reading_import", None, "")
+views_jobs.FOLLOW_UP[JOB_KIND] = ("meters:reading_import", "meters:meterreading_list", "查看抄表记录")
 
 
 @login_required
