@@ -22,6 +22,7 @@ urlpatterns = [
     path("customers/", include("aishang.customers.urls")),
     path("system/", include("aishang.extras.urls")),
     path("billing/", include("aishang.billing.urls")),
+    path("meters/", include("aishang.meters.urls")),
     path("notifications/", include("aishang.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
