@@ -250,14 +250,16 @@ def allocation_preview(*, rule, period_start, period_end, actor):
             loss=source.meter_usage - source.sub_meter_usage if measured else None,
             total=total, unit_count=len(shares), created_by=actor)
         AllocationShare.objects.bulk_create(
-            (AllocationShare(run=run, unit_id=ids[share.key], weight=share.weight.quantize(WEIGHT_QUANTUM),
+            (AllocationShare(run_id=run.pk, unit_id=ids[share.key], weight=share.weight.quantize(WEIGHT_QUANTUM),
                              usage=share.amount, explanation=share.explanation) for share in shares),
             batch_size=SHARE_BATCH)
     return run
 
 
 def run_shares_total(run):
-    return run.shares.aggregate(total=Sum("usage"))["total"] or Decimal("0")
+    # SQLite sums decimals as floats; the shares have two places, so rounding back to them is exact.
+    total = run.shares.aggregate(total=Sum("usage"))["total"] or Decimal("0")
+    return Decimal(total).quantize(QUANTUM)
 
 
 def allocation_post(*, run, actor):

@@ -1,5 +1,7 @@
 """Pages of 公摊与损耗: rules, and runs from preview to 入账 and 冲销."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +25,7 @@ from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
 from aishang.extras.exports import xlsx_response
 
-from .allocation_runs import allocation_post, allocation_preview, allocation_reverse
+from .allocation_runs import QUANTUM, WEIGHT_QUANTUM, allocation_post, allocation_preview, allocation_reverse
 from .choices import AllocationRunStatus
 from .forms_allocation import (
     AllocationReverseForm,
@@ -172,6 +174,9 @@ def allocation_run_detail(request, pk):
     if query:
         shares = shares.filter(unit__code__icontains=query)
     totals = shares.aggregate(weight=Sum("weight"), usage=Sum("usage"))
+    # SQLite sums decimals as floats: back to the columns' places, which is exact for these sums.
+    totals = {"weight": None if totals["weight"] is None else Decimal(totals["weight"]).quantize(WEIGHT_QUANTUM),
+              "usage": None if totals["usage"] is None else Decimal(totals["usage"]).quantize(QUANTUM)}
     page = Paginator(shares, SHARES_PER_PAGE).get_page(request.GET.get("page"))
     user = request.user
     return render(request, "meters/allocationrun_detail.html", {
