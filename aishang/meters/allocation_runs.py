@@ -52,6 +52,22 @@ def _meter_usage(meters, start, end):
     return result["usage"] or Decimal("0"), result["count"]
 
 
+def meter_lineage(meter):
+    """The meter and the meters it replaced or that replaced it (换表): one meter's usage in a period may be
+    read on both, and the sub-meters move to the successor."""
+    ids = [meter.pk]
+    earlier = meter.replaces_id
+    while earlier is not None and earlier not in ids:
+        ids.append(earlier)
+        earlier = Meter.objects.filter(pk=earlier).values_list("replaces_id", flat=True).first()
+    later = meter.pk
+    while (later := Meter.objects.filter(replaces_id=later).values_list("pk", flat=True).first()) is not None:
+        if later in ids:
+            break
+        ids.append(later)
+    return ids
+
+
 def participating_units(rule, period_start, period_end):
     """The units a rule shares among in a period: its scope, and unless it includes all units, only those
     delivered by the period's end or lived in (status, or a tenant or resident during the period)."""
@@ -89,10 +105,12 @@ class _Input:
         meter = rule.meter
         self.kind = meter.kind
         self.label = USAGE_UNITS.get(meter.kind, "")
-        self.meter_usage, self.meter_readings = _meter_usage(Meter.objects.filter(pk=meter.pk), self.start, self.end)
+        lineage = meter_lineage(meter)
+        self.meter_usage, self.meter_readings = _meter_usage(Meter.objects.filter(pk__in=lineage), self.start,
+                                                             self.end)
         self.sub_meter_usage = None
         if rule.purpose == AllocationPurpose.LOSS:
-            self.sub_meter_usage, _count = _meter_usage(Meter.objects.filter(parent_id=meter.pk), self.start,
+            self.sub_meter_usage, _count = _meter_usage(Meter.objects.filter(parent_id__in=lineage), self.start,
                                                         self.end)
         self.units = list(participating_units(rule, self.start, self.end)
                           .values_list("pk", "code", "building_area", "inner_area"))
@@ -101,7 +119,7 @@ class _Input:
         if "usage" in self.needs:
             if rule.purpose == AllocationPurpose.LOSS:
                 # A unit's part of a loss follows what its meters under this master meter measured.
-                meters = Meter.objects.filter(parent_id=meter.pk)
+                meters = Meter.objects.filter(parent_id__in=lineage)
             else:
                 meters = Meter.objects.filter(project_id=rule.project_id, kind=meter.kind)
             self.usages = _unit_usages(meters, self.start, self.end)

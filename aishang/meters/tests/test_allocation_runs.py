@@ -21,6 +21,7 @@ from aishang.core.testing import (
 from aishang.estate.models import Unit
 from aishang.meters.allocation_runs import allocation_post, allocation_preview, allocation_reverse, unit_shares
 from aishang.meters.models import AllocationRule, AllocationRun, AllocationShare
+from aishang.meters.readings import meter_replace
 
 from .allocation_factories import OCTOBER, delivered_units, meter, read, rule
 
@@ -343,3 +344,19 @@ def test_an_inactive_rule_is_not_previewed(project, finance):
     with pytest.raises(ValidationError, match="已停用"):
         preview(stopped, finance)
     assert AllocationRule.objects.get(pk=stopped.pk).runs.count() == 0
+
+
+def test_a_shared_meter_replaced_in_the_period_counts_the_old_and_the_new_meters_usage(project, finance):
+    delivered_units(project, 2)
+    master = meter(project, role="master")
+    unit_meters = [meter(project, unit=unit, parent=master) for unit in Unit.objects.filter(project=project)]
+    read(master, 100, on=datetime.date(2026, 10, 10))
+    _final, successor = meter_replace(meter=master, final_value=D("150"), on=datetime.date(2026, 10, 15),
+                                      number="M-NEW", initial_reading=D("0"), actor=finance)  # 50 more on the old
+    read(successor, 30)
+    for unit_meter in unit_meters:
+        read(unit_meter, 80)
+
+    run = preview(rule(project, master, purpose="loss", loss_method="usage"), finance)
+
+    assert (run.meter_usage, run.sub_meter_usage, run.loss) == (D("180"), D("160"), D("20"))
