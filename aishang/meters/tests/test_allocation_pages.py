@@ -73,7 +73,7 @@ def test_a_run_is_previewed_posted_and_reversed_from_its_page(client, project, l
     assert created.status_code == 302 and created.url == run.get_absolute_url()
 
     page = client.get(run.get_absolute_url()).content.decode()
-    assert "总表用量" in page and "1200.00 kWh" in page and "与分摊总量一致" in page
+    assert "总表用量（kWh）" in page and "1200.00" in page and "与分摊总量一致" in page
     assert "公摊 1200 kWh × 本户面积 100 ㎡ / 总面积 10000 ㎡ = 12.00 kWh" in page
     assert "确认入账（100 户）" in page
 
