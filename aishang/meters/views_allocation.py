@@ -82,6 +82,7 @@ class AllocationRuleDetailView(ObjectDetailView):
 class AllocationRuleEditView(ObjectEditView):
     model = AllocationRule
     form_class = AllocationRuleForm
+    template_name = "meters/allocationrule_form.html"
     initial_fields = ("project", "meter")
 
 

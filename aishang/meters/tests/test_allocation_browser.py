@@ -48,3 +48,36 @@ def test_finance_previews_posts_and_reverses_a_lighting_run(page, live_server, t
     page.get_by_role("button", name="冲销").click()
     expect(page.get_by_test_id("run-status")).to_have_text("已冲销")
     expect(page.locator("body")).to_contain_text("照明表读数有误")
+
+
+def test_the_rule_form_shows_only_what_the_chosen_purpose_and_scope_need(page, live_server, tmp_path):
+    from playwright.sync_api import expect
+
+    project = make_project(make_company(), name="爱尚花园")
+    first, second = delivered_units(project, 2)
+    master = meter(project, role="master", name="1号楼总表")
+    finance = make_staff(project.company, "finance", username="caiwu2")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(finance.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/meters/allocation-rules/add/?project={project.pk}")
+    expect(page.locator("#id_basis")).to_be_visible()
+    expect(page.locator("#id_loss_method")).to_be_hidden()
+    expect(page.locator("#id_unit_codes")).to_be_hidden()
+    page.locator("#id_project").select_option(str(project.pk))
+    page.locator("#id_name").fill("1号楼损耗")
+    page.locator("#id_meter").select_option(str(master.pk))
+    page.locator("#id_purpose").select_option("loss")
+    expect(page.locator("#id_basis")).to_be_hidden()
+    expect(page.locator("#id_loss_method")).to_be_visible()
+    page.locator("#id_scope").select_option("units")
+    page.locator("#id_unit_codes").fill(f"{first.code}\n{second.code}")
+    page.screenshot(path=str(tmp_path / "allocation-rule-form.png"), full_page=True)
+    page.get_by_role("button", name="保存").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("1号楼损耗")
+    expect(page.locator("body")).to_contain_text(first.code)
+    expect(page.locator("body")).to_contain_text("按用量分摊损耗")
