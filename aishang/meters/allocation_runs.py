@@ -234,7 +234,8 @@ def _refuse_overlap(rule, period_start, period_end, exclude_pk=None):
 
 
 def allocation_preview(*, rule, period_start, period_end, actor):
-    """Compute the rule's shares over [period_start, period_end] and store them as a draft run (预览).
+    """Compute the rule's shares over [period_start, period_end] and store them as a draft run (预览), in place
+    of the rule's earlier drafts of the same period.
 
     Missing data (no reading of the shared meter in the period, units without area, a zero total weight ...)
     is refused with a ValidationError naming the problem and some of the units; nothing is stored then.
@@ -260,6 +261,9 @@ def allocation_preview(*, rule, period_start, period_end, actor):
     ids = {code: pk for pk, code, _area, _inner in source.units}
     measured = source.meter_readings and source.sub_meter_usage is not None
     with transaction.atomic():
+        # A new preview replaces the rule's earlier drafts of the same period: each holds a row per unit.
+        AllocationRun.objects.filter(rule=rule, status=AllocationRunStatus.DRAFT, period_start=period_start,
+                                     period_end=period_end).delete()
         run = AllocationRun.objects.create(
             rule=rule, project_id=rule.project_id, period_start=period_start, period_end=period_end,
             purpose=rule.purpose, method=str(rule.method_display), kind=source.kind, fee_item_id=rule.fee_item_id,

@@ -112,7 +112,8 @@ class AllocationRunForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["rule"].queryset = (AllocationRule.objects.restrict(user, "view").filter(is_active=True)
-                                        .select_related("project"))
+                                        .select_related("project").order_by("project__name", "name"))
+        self.fields["rule"].label_from_instance = lambda rule: f"{rule.project.name} · {rule.name}"
         start, end = last_month()
         self.fields["period_start"].initial = start
         self.fields["period_end"].initial = end

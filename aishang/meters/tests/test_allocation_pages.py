@@ -109,7 +109,7 @@ def test_a_second_post_over_the_same_period_is_refused_with_a_message(client, pr
     shared = rule(project, lighting)
     finance = make_staff(project.company, "finance")
     first = allocation_preview(rule=shared, period_start=START, period_end=END, actor=finance)
-    second = allocation_preview(rule=shared, period_start=START, period_end=END, actor=finance)
+    second = allocation_preview(rule=shared, period_start=START.replace(day=2), period_end=END, actor=finance)
     allocation_post(run=first, actor=finance)
     client.force_login(finance)
 

@@ -275,7 +275,8 @@ def test_of_two_drafts_over_overlapping_periods_only_the_first_posts(project, fi
     lighting = meter(project, role="public")
     read(lighting, 40)
     lighting_rule = rule(project, lighting)
-    first, second = preview(lighting_rule, finance), preview(lighting_rule, finance)
+    first = preview(lighting_rule, finance)
+    second = preview(lighting_rule, finance, start=datetime.date(2026, 10, 2))
     other_rule_run = preview(rule(project, lighting), finance)
 
     allocation_post(run=first, actor=finance)
@@ -360,3 +361,19 @@ def test_a_shared_meter_replaced_in_the_period_counts_the_old_and_the_new_meters
     run = preview(rule(project, master, purpose="loss", loss_method="usage"), finance)
 
     assert (run.meter_usage, run.sub_meter_usage, run.loss) == (D("180"), D("160"), D("20"))
+
+
+def test_a_new_preview_replaces_the_rules_earlier_draft_of_the_same_period_only(project, finance):
+    delivered_units(project, 3)
+    lighting = meter(project, role="public")
+    read(lighting, 30)
+    lighting_rule = rule(project, lighting)
+    posted = allocation_post(run=preview(lighting_rule, finance, end=datetime.date(2026, 10, 31)), actor=finance)
+    allocation_reverse(run=posted, actor=finance, reason="重算")
+    other_period = preview(lighting_rule, finance, start=datetime.date(2026, 10, 2))
+    first = preview(lighting_rule, finance)
+
+    second = preview(lighting_rule, finance)
+
+    assert set(AllocationRun.objects.values_list("pk", flat=True)) == {posted.pk, other_period.pk, second.pk}
+    assert not AllocationShare.objects.filter(run_id=first.pk).exists()
