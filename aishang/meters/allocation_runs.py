@@ -9,9 +9,10 @@ period, so no unit is charged twice for the same usage.
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,9 @@ PLACES = 2
 QUANTUM = Decimal("0.01")
 WEIGHT_QUANTUM = Decimal("0.000001")
 SHARE_BATCH = 2000
+SHARE_COLUMNS = "meters_allocationshare (run_id, unit_id, weight, usage, explanation)"
+SHARE_COPY = f"COPY {SHARE_COLUMNS} FROM STDIN"
+SHARE_INSERT = f"INSERT INTO {SHARE_COLUMNS} VALUES (%s, %s, %s, %s, %s)"
 NAMED_UNITS = 10  # how many units a message names before "等 N 户"
 OCCUPIED_STATUSES = (UnitStatus.OWNER_OCCUPIED, UnitStatus.RENTED, UnitStatus.DECORATING)
 # Someone living in the unit makes it take part; an owner alone does not (units are often sold before delivery).
@@ -271,11 +275,22 @@ def allocation_preview(*, rule, period_start, period_end, actor):
             sub_meter_usage=source.sub_meter_usage,
             loss=source.meter_usage - source.sub_meter_usage if measured else None,
             total=total, unit_count=len(shares), created_by=actor)
-        AllocationShare.objects.bulk_create(
-            (AllocationShare(run_id=run.pk, unit_id=ids[share.key], weight=share.weight.quantize(WEIGHT_QUANTUM),
-                             usage=share.amount, explanation=share.explanation) for share in shares),
-            batch_size=SHARE_BATCH)
+        _write_shares(run, ((ids[share.key], share.weight.quantize(WEIGHT_QUANTUM), share.amount, share.explanation)
+                            for share in shares))
     return run
+
+
+def _write_shares(run, rows):
+    """(unit id, weight, usage, explanation) rows of a run: COPY on PostgreSQL, executemany in batches on SQLite."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(SHARE_COPY) as copy:
+            for row in rows:
+                copy.write_row((run.pk, *row))
+        return
+    rows = iter(rows)
+    with connection.cursor() as cursor:
+        while batch := [(run.pk, *row) for row in islice(rows, SHARE_BATCH)]:
+            cursor.executemany(SHARE_INSERT, batch)
 
 
 def run_shares_total(run):
