@@ -48,6 +48,10 @@ def test_finance_previews_posts_and_reverses_a_lighting_run(page, live_server, t
     page.get_by_role("button", name="冲销").click()
     expect(page.get_by_test_id("run-status")).to_have_text("已冲销")
     expect(page.locator("body")).to_contain_text("照明表读数有误")
+    page.goto(f"{live_server.url}/meters/allocation-runs/")
+    expect(page.locator("#list-table tbody tr")).to_have_count(1)
+    expect(page.locator("#list-table")).to_contain_text("已冲销")
+    page.screenshot(path=str(tmp_path / "allocation-run-list.png"), full_page=False)
 
 
 def test_the_rule_form_shows_only_what_the_chosen_purpose_and_scope_need(page, live_server, tmp_path):
@@ -81,3 +85,4 @@ def test_the_rule_form_shows_only_what_the_chosen_purpose_and_scope_need(page, l
     expect(page.get_by_role("heading", level=1)).to_have_text("1号楼损耗")
     expect(page.locator("body")).to_contain_text(first.code)
     expect(page.locator("body")).to_contain_text("按用量分摊损耗")
+    page.screenshot(path=str(tmp_path / "allocation-rule-detail.png"), full_page=True)
