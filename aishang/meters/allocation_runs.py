@@ -1,8 +1,8 @@
 """Allocation runs: a rule's shares over one period, from the readings in it; preview, post, reverse.
 
 The arithmetic is `meters.allocation`'s; this module gathers its input from the database in a handful of
-queries however many units take part (usages summed with one GROUP BY, persons with one, shares written with
-bulk_create), and keeps the one rule that matters for billing: at most one posted run per rule and overlapping
+queries however many units take part (usages summed with one GROUP BY, persons with one, shares written by COPY
+or batched inserts), and keeps the one rule that matters for billing: at most one posted run per rule and overlapping
 period, so no unit is charged twice for the same usage.
 """
 
