@@ -24,6 +24,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +72,7 @@ _BASES = {
 }
 
 
+@lru_cache(maxsize=4096)  # areas and usages repeat across a building; equal values have the same text
 def _text(value: Number) -> str:
     return describe_number(value, max_places=6)[0]
 
@@ -125,28 +127,34 @@ def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | st
     return {key: by_key[key] for key in checked}
 
 
-def _explain(template, *, subject: str, total: Decimal, weight: Decimal, weight_sum: Decimal, amount: Decimal,
-             unit_label: str) -> str:
-    exact = Fraction(total) * Fraction(weight) / Fraction(weight_sum)
-    text = str(template) % {"subject": subject, "total": _text(total), "unit": unit_label,
-                                "weight": _text(weight), "weight_sum": _text(weight_sum), "amount": f"{amount:f}"}
-    if Fraction(amount) == exact:
+def _explain(text: str, *, exact: Fraction, amount: Decimal, notes: tuple[str, str]) -> str:
+    """`notes`: the translated endings for a share rounded up (补足尾差) and one rounded down (尾数舍去)."""
+    amount = Fraction(amount)
+    if amount == exact:
         return text
     exact_text, is_exact = describe_number(exact, max_places=6)
     exact_text += "" if is_exact else "…"
-    if abs(Fraction(amount)) > abs(exact):
-        return text + gettext("（精确值 %(exact)s，按最大余数法补足尾差）") % {"exact": exact_text}
-    return text + gettext("（精确值 %(exact)s，尾数舍去）") % {"exact": exact_text}
+    rounded_up, rounded_down = notes
+    return text + (rounded_up if abs(amount) > abs(exact) else rounded_down) % {"exact": exact_text}
 
 
 def _shares(total: Decimal, weights: Mapping[Hashable, Decimal], template, *, name: str, places: int,
             unit_label: str, subject: str, prefix: str = "") -> list[Share]:
     amounts = split_by_weights(total, weights, places=places, name=name)
     weight_sum = sum(weights.values())
-    return [Share(key=key, weight=weight, amount=amounts[key],
-                  explanation=prefix + _explain(template, subject=subject, total=total, weight=weight,
-                                                weight_sum=weight_sum, amount=amounts[key], unit_label=unit_label))
-            for key, weight in weights.items()]
+    # What every share's text has in common is worked out once: a run may have tens of thousands of shares.
+    template, fixed = str(template), {"subject": subject, "total": _text(total), "unit": unit_label,
+                                      "weight_sum": _text(weight_sum)}
+    ratio = Fraction(total) / Fraction(weight_sum)
+    notes = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"), gettext("（精确值 %(exact)s，尾数舍去）"))
+    shares = []
+    for key, weight in weights.items():
+        amount = amounts[key]
+        text = template % {**fixed, "weight": _text(weight), "amount": f"{amount:f}"}
+        shares.append(Share(key=key, weight=weight, amount=amount,
+                            explanation=prefix + _explain(text, exact=ratio * Fraction(weight), amount=amount,
+                                                          notes=notes)))
+    return shares
 
 
 def _unit_weights(units: Iterable[AllocationUnit], basis: AllocationBasis) -> dict[Hashable, Decimal]:

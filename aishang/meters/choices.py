@@ -40,3 +40,25 @@ class LossMethod(models.TextChoices):
     USAGE = "usage", _("按用量分摊损耗")
     AREA = "area", _("按面积分摊损耗")
     COEFFICIENT = "coefficient", _("按固定损耗系数")
+
+
+class AllocationPurpose(models.TextChoices):
+    SHARED = "shared", _("公摊")
+    LOSS = "loss", _("损耗")
+
+
+class AllocationScope(models.TextChoices):
+    PROJECT = "project", _("整个项目")
+    BUILDINGS = "buildings", _("指定楼栋")
+    ENTRANCES = "entrances", _("指定单元")
+    UNITS = "units", _("指定房屋")
+
+
+class AllocationRunStatus(models.TextChoices):
+    DRAFT = "draft", _("预览")
+    POSTED = "posted", _("已入账")
+    REVERSED = "reversed", _("已冲销")
+
+
+# The unit each kind of meter measures in, as explanations and pages show it.
+USAGE_UNITS = {MeterKind.WATER: "m³", MeterKind.ELECTRICITY: "kWh", MeterKind.GAS: "m³", MeterKind.HEAT: "GJ"}

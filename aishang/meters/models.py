@@ -8,11 +8,24 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from aishang.billing.formula import FormulaError, compile_formula
+from aishang.billing.models import FeeItem
 from aishang.core.models import ScopedModel
-from aishang.estate.models import Building, Project, Unit
+from aishang.estate.models import Building, Entrance, Project, Unit
 from aishang.extras.features import ChangeLoggedModel
 
-from .choices import MeterKind, MeterRole, ReadingKind, ReadingSource
+from .choices import (
+    USAGE_UNITS,
+    AllocationBasis,
+    AllocationPurpose,
+    AllocationRunStatus,
+    AllocationScope,
+    LossMethod,
+    MeterKind,
+    MeterRole,
+    ReadingKind,
+    ReadingSource,
+)
 
 READING_FIELD = {"max_digits": 14, "decimal_places": 2}
 
@@ -147,3 +160,188 @@ class MeterReading(ChangeLoggedModel, ScopedModel):
 
     def get_scope_ids(self):
         return self.project.company_id, self.project_id
+
+
+# The unit facts a 按公式权重 formula may use, by the names finance staff type.
+WEIGHT_VARIABLES = {"建筑面积": "building_area", "面积": "building_area", "套内面积": "inner_area",
+                    "人数": "persons", "用量": "usage"}
+WEIGHT_FIELD = {"max_digits": 24, "decimal_places": 6}
+
+
+class AllocationRule(ChangeLoggedModel, ScopedModel):
+    """分摊规则: which meter's usage is shared (公摊: all of it; 损耗: the master meter's usage less its direct
+    sub-meters'), among which units, and on what basis."""
+
+    scope_project_path = "project"
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT,
+                                related_name="allocation_rules")
+    name = models.CharField(_("名称"), max_length=60)
+    meter = models.ForeignKey(Meter, verbose_name=_("分摊的表"), on_delete=models.PROTECT,
+                              related_name="allocation_rules", help_text=_("公摊选公区表或总表，损耗选总表"))
+    purpose = models.CharField(_("分摊类型"), max_length=20, choices=AllocationPurpose.choices,
+                               default=AllocationPurpose.SHARED,
+                               help_text=_("公摊：该表本期全部用量；损耗：总表用量 − 其直接下级分表用量合计"))
+    basis = models.CharField(_("分摊方式"), max_length=20, choices=AllocationBasis.choices,
+                             default=AllocationBasis.AREA,
+                             help_text=_("公摊的分摊依据；默认按建筑面积（民法典第二百八十三条）"))
+    loss_method = models.CharField(_("损耗分摊方式"), max_length=20, choices=LossMethod.choices,
+                                   default=LossMethod.USAGE)
+    loss_coefficient = models.DecimalField(_("损耗系数"), max_digits=8, decimal_places=4, null=True, blank=True,
+                                           validators=[MinValueValidator(Decimal("0")),
+                                                       MaxValueValidator(Decimal("1"))],
+                                           help_text=_("按固定损耗系数时填写，如 0.05 即各户用量的 5%"))
+    formula = models.CharField(_("权重公式"), max_length=500, blank=True,
+                               help_text=_("按公式权重时填写，可用 建筑面积、套内面积、人数、用量，"
+                                           "如 建筑面积 + 人数 × 10"))
+    scope = models.CharField(_("分摊范围"), max_length=20, choices=AllocationScope.choices,
+                             default=AllocationScope.PROJECT)
+    buildings = models.ManyToManyField(Building, verbose_name=_("楼栋"), blank=True, related_name="+")
+    entrances = models.ManyToManyField(Entrance, verbose_name=_("单元"), blank=True, related_name="+")
+    units = models.ManyToManyField(Unit, verbose_name=_("房屋"), blank=True, related_name="+")
+    include_all_units = models.BooleanField(
+        _("含未交付、未入住房屋"), default=False,
+        help_text=_("默认只有已交付（交付日期不晚于期末）或已入住的房屋参与分摊"))
+    fee_item = models.ForeignKey(FeeItem, verbose_name=_("收费项目"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 help_text=_("如 公摊电费：分摊量按该收费项目出账；不填则计入各户同类表的用量"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    notes = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("分摊规则")
+        ordering = ["project", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="allocation_rule_unique_name"),
+            models.CheckConstraint(condition=Q(loss_coefficient__isnull=True) | Q(loss_coefficient__gte=0),
+                                   name="allocation_rule_coefficient_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+    @property
+    def method_display(self):
+        if self.purpose == AllocationPurpose.LOSS:
+            return self.get_loss_method_display()
+        return self.get_basis_display()
+
+    def clean(self):
+        errors = {}
+        meter = self.meter if self.meter_id else None
+        if meter is not None and self.project_id and meter.project_id != self.project_id:
+            errors["meter"] = _("不属于该项目")
+        elif meter is not None:
+            if self.purpose == AllocationPurpose.LOSS and meter.role != MeterRole.MASTER:
+                errors["meter"] = _("计算损耗须选择总表")
+            elif self.purpose == AllocationPurpose.SHARED and meter.role == MeterRole.UNIT:
+                errors["meter"] = _("公摊须选择公区表或总表，不能是户表")
+        coefficient_method = self.purpose == AllocationPurpose.LOSS and self.loss_method == LossMethod.COEFFICIENT
+        if coefficient_method and self.loss_coefficient is None:
+            errors["loss_coefficient"] = _("按固定损耗系数分摊须填写损耗系数")
+        if self.purpose == AllocationPurpose.SHARED and self.basis == AllocationBasis.WEIGHT:
+            if not self.formula.strip():
+                errors["formula"] = _("按公式权重分摊须填写权重公式")
+            else:
+                try:
+                    compile_formula(self.formula, WEIGHT_VARIABLES)
+                except FormulaError as error:
+                    errors["formula"] = str(error)
+        if self.fee_item_id and self.project_id and self.fee_item.company_id != self.project.company_id:
+            errors["fee_item"] = _("不属于该企业")
+        if errors:
+            raise ValidationError(errors)
+
+    def scope_members_outside_project(self, *, buildings=(), entrances=(), units=()):
+        """The chosen buildings, entrances and units of another project, as {field: message} (M2M values are
+        set after the rule is saved, so forms and the API check them with this before)."""
+        errors = {}
+        for name, chosen in (("buildings", buildings), ("entrances", entrances), ("units", units)):
+            outside = [str(item) for item in chosen if item.project_id != self.project_id]
+            if outside:
+                errors[name] = _("不属于该项目：%(items)s") % {"items": "、".join(outside[:5])}
+        required = {AllocationScope.BUILDINGS: ("buildings", buildings, _("请选择楼栋")),
+                    AllocationScope.ENTRANCES: ("entrances", entrances, _("请选择单元")),
+                    AllocationScope.UNITS: ("units", units, _("请选择房屋"))}.get(self.scope)
+        if required and not required[1] and required[0] not in errors:
+            errors[required[0]] = required[2]
+        return errors
+
+
+class AllocationRun(ScopedModel):
+    """分摊批次: one rule over one period, computed from the readings in it. A draft (预览) shows every unit's
+    share; posting it (已入账) makes the shares count for billing; a posted run is reversed as a whole (已冲销)."""
+
+    scope_project_path = "project"
+
+    rule = models.ForeignKey(AllocationRule, verbose_name=_("分摊规则"), on_delete=models.PROTECT,
+                             related_name="runs")
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField(_("期初"))
+    period_end = models.DateField(_("期末"))
+    status = models.CharField(_("状态"), max_length=20, choices=AllocationRunStatus.choices,
+                              default=AllocationRunStatus.DRAFT)
+    # What the rule said when the run was computed: a later edit of the rule does not move posted shares.
+    purpose = models.CharField(_("分摊类型"), max_length=20, choices=AllocationPurpose.choices)
+    method = models.CharField(_("分摊方式"), max_length=40)
+    kind = models.CharField(_("表类型"), max_length=20, choices=MeterKind.choices)
+    fee_item = models.ForeignKey(FeeItem, verbose_name=_("收费项目"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    meter_usage = models.DecimalField(_("总表用量"), null=True, blank=True, **READING_FIELD)
+    sub_meter_usage = models.DecimalField(_("分表合计"), null=True, blank=True, **READING_FIELD)
+    loss = models.DecimalField(_("损耗"), null=True, blank=True, **READING_FIELD)
+    total = models.DecimalField(_("分摊总量"), **READING_FIELD)
+    unit_count = models.PositiveIntegerField(_("房屋数"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("入账人"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(_("入账时间"), null=True, blank=True)
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("冲销人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reversed_at = models.DateTimeField(_("冲销时间"), null=True, blank=True)
+    reverse_reason = models.CharField(_("冲销原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("分摊批次")
+        ordering = ["-period_start", "-id"]
+        permissions = [("export_allocationrun", _("导出分摊明细"))]
+        indexes = [models.Index(fields=["project", "status", "period_start"], name="allocation_run_period")]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
+                                   name="allocation_run_period_in_order"),
+            models.CheckConstraint(condition=~Q(status=AllocationRunStatus.REVERSED) | ~Q(reverse_reason=""),
+                                   name="allocation_run_reversal_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule.name} {self.period_start:%Y-%m-%d} ～ {self.period_end:%Y-%m-%d}"
+
+    def get_scope_ids(self):
+        return self.project.company_id, self.project_id
+
+    @property
+    def usage_unit(self):
+        return USAGE_UNITS.get(self.kind, "")
+
+
+class AllocationShare(models.Model):
+    """One unit's part of a run, with its weight and the computation in Chinese."""
+
+    run = models.ForeignKey(AllocationRun, verbose_name=_("分摊批次"), on_delete=models.CASCADE,
+                            related_name="shares")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="+")
+    weight = models.DecimalField(_("权重"), **WEIGHT_FIELD)
+    usage = models.DecimalField(_("分摊量"), **READING_FIELD)
+    explanation = models.TextField(_("计算过程"))
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("分摊明细")
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "unit"], name="allocation_share_one_per_unit")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.usage}"

@@ -45,6 +45,11 @@ METERS = ["meters.view_meter", "meters.add_meter", "meters.change_meter", "meter
 READ_METERS = ["meters.view_meter", "meters.view_meterreading", "meters.add_meterreading"]
 # 复核 flagged readings, correct or withdraw a meter's latest reading: finance, and stewards who read the meters.
 REVIEW_READINGS = ["meters.change_meterreading", "meters.delete_meterreading"]
+# 公摊与损耗: finance sets the rules, previews, posts and reverses runs; stewards answer owners' questions.
+ALLOCATION = ["meters.view_allocationrule", "meters.add_allocationrule", "meters.change_allocationrule",
+              "meters.view_allocationrun", "meters.add_allocationrun", "meters.change_allocationrun",
+              "meters.export_allocationrun"]
+READ_ALLOCATION = ["meters.view_allocationrule", "meters.view_allocationrun"]
 NOTIFICATIONS = ["notifications.view_message", "notifications.change_message", "notifications.view_messagetemplate",
                  "notifications.add_messagetemplate", "notifications.change_messagetemplate",
                  "notifications.view_smsproviderconfig", "notifications.change_smsproviderconfig"]
@@ -68,14 +73,14 @@ SYSTEM_ROLES = [
     ("finance", "财务", "收费设置、账单、报表",
      VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING + APPROVALS
      + PAYMENTS + PAYMENT_OVERRIDE + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT + METERS
-     + REVIEW_READINGS + ["notifications.view_message"]),
+     + REVIEW_READINGS + ALLOCATION + ["notifications.view_message"]),
     ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS + RAISE_BILLS + PAYMENTS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
      + EXTRA["changelog"]),
     ("steward", "管家", "楼宇管家：住户档案、上门收费",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
-     + EXTRA["pii"] + VIEW_BILLS + READ_METERS + REVIEW_READINGS),
+     + EXTRA["pii"] + VIEW_BILLS + READ_METERS + REVIEW_READINGS + READ_ALLOCATION),
     ("technician", "维修工", "维修工单",
      _perms(["view"], {"estate": ["project", "building", "entrance", "unit"]}) + READ_METERS),
     ("guard", "保安", "巡更、访客、车辆", _perms(["view"], {"estate": ["project", "parkingspace"],
@@ -83,4 +88,5 @@ SYSTEM_ROLES = [
 ]
 ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms]
                     + BILLING + NOTIFICATIONS + APPROVALS + APPROVAL_SETUP + PAYMENTS + PAYMENT_OVERRIDE
-                    + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT + METERS + REVIEW_READINGS)
+                    + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT + METERS + REVIEW_READINGS + ALLOCATION
+                    + ["meters.delete_allocationrule"])

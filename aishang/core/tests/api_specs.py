@@ -74,8 +74,9 @@ from aishang.estate.api.urls import router as estate_router
 from aishang.estate.models import Building, Company, Entrance, ParkingSpace, Project, PropertyType, Unit
 from aishang.extras.api.urls import router as extras_router
 from aishang.extras.models import CustomField, ObjectChange
+from aishang.meters.allocation_runs import allocation_preview
 from aishang.meters.api.urls import router as meters_router
-from aishang.meters.models import Meter, MeterReading
+from aishang.meters.models import AllocationRule, AllocationRun, Meter, MeterReading
 from aishang.meters.readings import reading_record
 from aishang.notifications.api.urls import router as notifications_router
 from aishang.notifications.models import Message
@@ -130,6 +131,20 @@ class World:
         return self._once("meter", project, lambda p: Meter.objects.create(
             project=p, kind="water", role="unit", unit=self.unit(p), number=unique("W-"),
             install_date=datetime.date(2020, 1, 1)))
+
+    def public_meter(self, project):
+        """A public meter with one reading in October 2026, over a delivered unit."""
+        def make(p):
+            make_unit(p, building=self.building(p), delivered_on=datetime.date(2026, 1, 1))
+            meter = Meter.objects.create(project=p, kind="electricity", role="public", number=unique("E-P"),
+                                         name="公区照明", install_date=datetime.date(2026, 9, 1))
+            reading_record(meter=meter, value=Decimal("120"), read_on=datetime.date(2026, 10, 31), actor=None)
+            return meter
+        return self._once("public_meter", project, make)
+
+    def allocation_rule(self, project):
+        return self._once("allocation_rule", project, lambda p: AllocationRule.objects.create(
+            project=p, name=unique("公摊"), meter=self.public_meter(p)))
 
     def unit(self, project):
         return self._once("unit", project, lambda p: make_unit(p, building=self.building(p)))
@@ -445,6 +460,20 @@ SPECS = {
         make=_reading,
         payload=lambda w, home, refs: _reading_payload(w, home),
         has_references=False,
+    ),
+    AllocationRule: Spec(
+        make=lambda w, project: w.allocation_rule(project),
+        payload=lambda w, home, refs: {"project": home.pk, "name": unique("公摊"), "meter": w.public_meter(refs).pk,
+                                       "purpose": "shared", "basis": "area", "scope": "buildings",
+                                       "buildings": [w.building(refs).pk]},
+        patch={"notes": "按面积公摊"},
+    ),
+    AllocationRun: Spec(
+        make=lambda w, project: allocation_preview(rule=w.allocation_rule(project),
+                                                   period_start=datetime.date(2026, 10, 1),
+                                                   period_end=datetime.date(2026, 10, 31), actor=None),
+        payload=lambda w, home, refs: {"rule": w.allocation_rule(refs).pk, "period_start": "2026-10-01",
+                                       "period_end": "2026-10-31"},
     ),
     ApprovalRequest: Spec(
         make=_approval_request,

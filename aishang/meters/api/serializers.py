@@ -1,10 +1,12 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from aishang.billing.api.serializers import choice_field
+from aishang.billing.models import FeeItem
 from aishang.core.api.serializers import RegisterSerializer, ScopedPrimaryKeyRelatedField
-from aishang.estate.models import Building, Project, Unit
-from aishang.meters.choices import ReadingKind
-from aishang.meters.models import Meter, MeterReading
+from aishang.estate.models import Building, Entrance, Project, Unit
+from aishang.meters.choices import AllocationScope, MeterKind, ReadingKind
+from aishang.meters.models import AllocationRule, AllocationRun, AllocationShare, Meter, MeterReading
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -50,3 +52,81 @@ class MeterReplaceSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=40, label=_("新表表号"))
     initial_reading = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0,
                                                label=_("新表起始读数"))
+
+
+# 公摊与损耗
+
+SCOPE_MEMBERS = {"buildings": AllocationScope.BUILDINGS, "entrances": AllocationScope.ENTRANCES,
+                 "units": AllocationScope.UNITS}
+
+
+class AllocationRuleSerializer(RegisterSerializer):
+    project = ScopedPrimaryKeyRelatedField(queryset=Project.objects.all(), label=_("项目"))
+    meter = ScopedPrimaryKeyRelatedField(queryset=Meter.objects.all(), label=_("分摊的表"))
+    fee_item = ScopedPrimaryKeyRelatedField(queryset=FeeItem.objects.all(), required=False, allow_null=True,
+                                            label=_("收费项目"))
+    buildings = ScopedPrimaryKeyRelatedField(queryset=Building.objects.all(), many=True, required=False,
+                                             label=_("楼栋"))
+    entrances = ScopedPrimaryKeyRelatedField(queryset=Entrance.objects.all(), many=True, required=False,
+                                             label=_("单元"))
+    units = ScopedPrimaryKeyRelatedField(queryset=Unit.objects.all(), many=True, required=False, label=_("房屋"))
+
+    class Meta:
+        model = AllocationRule
+        fields = ("id", "project", "name", "meter", "purpose", "basis", "loss_method", "loss_coefficient", "formula",
+                  "scope", "buildings", "entrances", "units", "include_all_units", "fee_item", "is_active", "notes",
+                  *TIMESTAMPS)
+        read_only_fields = TIMESTAMPS
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = self.instance or AllocationRule()
+        project = attrs.get("project", instance.project if instance.project_id else None)
+        scope = attrs.get("scope", instance.scope)
+        members = {name: attrs[name] if name in attrs else list(getattr(instance, name).all()) if instance.pk else []
+                   for name in ("buildings", "entrances", "units")}
+        # Members of another scope than the chosen one are dropped, so the rule says only what it uses.
+        for name, value in SCOPE_MEMBERS.items():
+            if scope != value:
+                members[name] = []
+                if name in attrs or instance.pk:
+                    attrs[name] = []
+        if project is not None:
+            probe = AllocationRule(project=project, scope=scope)
+            if errors := probe.scope_members_outside_project(**members):
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+
+class AllocationRunSerializer(serializers.ModelSerializer):
+    rule_name = serializers.CharField(source="rule.name", read_only=True, label=_("分摊规则名称"))
+    usage_unit = serializers.CharField(read_only=True, label=_("计量单位"))
+    kind = choice_field(MeterKind.choices, "AllocationMeterKindEnum", read_only=True, label=_("表类型"))
+
+    class Meta:
+        model = AllocationRun
+        fields = ("id", "rule", "rule_name", "project", "period_start", "period_end", "status", "purpose", "method",
+                  "kind", "fee_item", "meter_usage", "sub_meter_usage", "loss", "total", "usage_unit", "unit_count",
+                  "created_by", "created_at", "posted_by", "posted_at", "reversed_by", "reversed_at",
+                  "reverse_reason")
+        read_only_fields = fields
+
+
+class AllocationRunCreateSerializer(serializers.Serializer):
+    rule = ScopedPrimaryKeyRelatedField(queryset=AllocationRule.objects.all(), label=_("分摊规则"))
+    period_start = serializers.DateField(label=_("期初"))
+    period_end = serializers.DateField(label=_("期末"))
+
+
+class AllocationReverseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, label=_("冲销原因"))
+
+
+class AllocationShareSerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True, label=_("房屋编码"))
+
+    class Meta:
+        model = AllocationShare
+        fields = ("id", "unit", "unit_code", "weight", "usage", "explanation")
+        read_only_fields = fields

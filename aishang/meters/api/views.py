@@ -1,15 +1,16 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aishang.core.api.exceptions import api_errors
+from aishang.core.api.exceptions import Conflict, api_errors
 from aishang.core.api.permissions import ScopedModelPermissions
 from aishang.core.api.views import ScopedModelViewSet, ScopedViewMixin
+from aishang.meters.allocation_runs import allocation_post, allocation_preview, allocation_reverse
 from aishang.meters.choices import ReadingSource
-from aishang.meters.models import Meter, MeterReading
+from aishang.meters.models import AllocationRule, AllocationRun, Meter, MeterReading
 from aishang.meters.readings import meter_replace, reading_record
 
 from . import serializers
@@ -76,3 +77,98 @@ class MeterReadingViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.Rea
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(api_errors(exc)) from None
         return Response(serializers.MeterReadingSerializer(reading).data, status=status.HTTP_201_CREATED)
+
+
+# 公摊与损耗
+
+
+class AllocationRuleViewSet(ScopedModelViewSet):
+    """分摊规则: which public or master meter's usage is shared (公摊) or whose loss (损耗) is, among which units
+    (the whole project, buildings, entrances or a set of units), on what basis, and under which fee item."""
+
+    queryset = AllocationRule.objects.all()
+    serializer_class = serializers.AllocationRuleSerializer
+    filterset_fields = ("project", "meter", "purpose", "basis", "fee_item", "is_active")
+    search_fields = ("name",)
+    ordering_fields = ("id", "name")
+    prefetch_related = ("buildings", "entrances", "units")
+
+
+class CanChangeAllocationRuns(ScopedModelPermissions):
+    """入账 and 冲销 change a run: they need change_allocationrun, whatever the HTTP method."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("meters.change_allocationrun"))
+
+
+class AllocationRunViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """分摊批次: create = 预览 (computed from the readings in the period and stored as a draft with every unit's
+    share); ``POST {id}/post/`` 入账; ``POST {id}/reverse/`` 冲销 with a reason; ``GET {id}/shares/`` the shares."""
+
+    queryset = AllocationRun.objects.all()
+    serializer_class = serializers.AllocationRunSerializer
+    permission_classes = [ScopedModelPermissions]
+    filterset_fields = ("project", "rule", "status", "purpose", "kind", "period_start", "period_end")
+    ordering_fields = ("id", "period_start", "created_at")
+    select_related = ("rule",)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return serializers.AllocationRunCreateSerializer
+        return serializers.AllocationRunSerializer
+
+    @extend_schema(request=serializers.AllocationRunCreateSerializer,
+                   responses={201: serializers.AllocationRunSerializer},
+                   description=_("预览：按期间内的抄表读数计算并保存为预览批次。缺少读数、面积或权重合计为 0 时答 400 "
+                                 "并说明原因，不保存任何数据。"))
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            run = allocation_preview(rule=data["rule"], period_start=data["period_start"],
+                                     period_end=data["period_end"], actor=request.user)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(api_errors(exc)) from None
+        return Response(serializers.AllocationRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None,
+                   responses={200: serializers.AllocationRunSerializer,
+                              409: OpenApiResponse(description=_("已入账、已冲销，或同一规则的期间重叠"))},
+                   description=_("入账：预览 → 已入账。同一规则已有期间重叠的已入账批次时答 409。"))
+    @action(detail=True, methods=["post"], url_path="post", url_name="post",
+            permission_classes=[CanChangeAllocationRuns])
+    def post_run(self, request, pk=None):
+        run = self.get_object()
+        try:
+            run = allocation_post(run=run, actor=request.user)
+        except DjangoValidationError as refusal:
+            raise Conflict("；".join(refusal.messages)) from None
+        return Response(serializers.AllocationRunSerializer(run).data)
+
+    @extend_schema(request=serializers.AllocationReverseSerializer,
+                   responses={200: serializers.AllocationRunSerializer,
+                              409: OpenApiResponse(description=_("只有已入账的批次可以冲销"))},
+                   description=_("冲销：已入账 → 已冲销，整批冲销，须填写原因；冲销后该期间可重新分摊。"))
+    @action(detail=True, methods=["post"], permission_classes=[CanChangeAllocationRuns])
+    def reverse(self, request, pk=None):
+        run = self.get_object()
+        serializer = serializers.AllocationReverseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            run = allocation_reverse(run=run, actor=request.user, reason=serializer.validated_data["reason"])
+        except DjangoValidationError as refusal:
+            if hasattr(refusal, "error_dict"):
+                raise exceptions.ValidationError(api_errors(refusal)) from None
+            raise Conflict("；".join(refusal.messages)) from None
+        return Response(serializers.AllocationRunSerializer(run).data)
+
+    @extend_schema(responses={200: serializers.AllocationShareSerializer(many=True)},
+                   description=_("本批次各户的权重、分摊量和计算过程，按房屋编码排序，分页。"))
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def shares(self, request, pk=None):
+        run = self.get_object()
+        shares = run.shares.select_related("unit").order_by("unit__code")
+        page = self.paginate_queryset(shares)
+        return self.get_paginated_response(serializers.AllocationShareSerializer(page, many=True).data)

@@ -1,0 +1,221 @@
+"""Pages of 公摊与损耗: rules, and runs from preview to 入账 and 冲销."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from aishang.core.generic_views import (
+    Column,
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    choice_display,
+)
+from aishang.extras.audit import audit_record
+from aishang.extras.choices import AuditKind
+from aishang.extras.exports import xlsx_response
+
+from .allocation_runs import QUANTUM, WEIGHT_QUANTUM, allocation_post, allocation_preview, allocation_reverse
+from .choices import AllocationRunStatus
+from .forms_allocation import (
+    AllocationReverseForm,
+    AllocationRuleFilter,
+    AllocationRuleForm,
+    AllocationRunFilter,
+    AllocationRunForm,
+)
+from .models import AllocationRule, AllocationRun, AllocationShare
+
+SHARES_PER_PAGE = 200
+
+
+def _period(obj, view=None):
+    return f"{obj.period_start:%Y-%m-%d} ～ {obj.period_end:%Y-%m-%d}"
+
+
+# Rules
+
+
+class AllocationRuleListView(ObjectListView):
+    model = AllocationRule
+    filterset_class = AllocationRuleFilter
+    search_fields = ("name__icontains", "meter__number__icontains", "meter__name__icontains")
+    search_placeholder = gettext_lazy("规则名称或表号")
+    add_url_name = "meters:allocationrule_add"
+    select_related = ("project", "meter", "fee_item")
+    extra_buttons = ((gettext_lazy("分摊批次"), "meters:allocationrun_list", "list-check",
+                      "meters.view_allocationrun"),)
+    columns = [
+        Column("name", gettext_lazy("名称"), link=True, order_by="name"),
+        Column("project", gettext_lazy("项目"), accessor="project.name"),
+        Column("meter", gettext_lazy("分摊的表"), display=lambda obj, view: f"{obj.meter.number} {obj.meter.name}"),
+        Column("purpose", gettext_lazy("分摊类型"), display=choice_display("purpose")),
+        Column("method", gettext_lazy("分摊方式"), accessor="method_display"),
+        Column("scope", gettext_lazy("分摊范围"), display=choice_display("scope")),
+        Column("fee_item", gettext_lazy("收费项目"), accessor="fee_item.name"),
+        Column("is_active", gettext_lazy("启用")),
+    ]
+
+
+class AllocationRuleDetailView(ObjectDetailView):
+    model = AllocationRule
+    template_name = "meters/allocationrule_detail.html"
+    select_related = ("project", "meter", "fee_item")
+
+    def get_extra_context(self, obj, active_tab):
+        return {"runs": obj.runs.order_by("-period_start", "-id")[:12],
+                "buildings": obj.buildings.all(), "entrances": obj.entrances.select_related("building"),
+                "unit_codes": list(obj.units.order_by("code").values_list("code", flat=True)[:200]),
+                "unit_count": obj.units.count()}
+
+
+class AllocationRuleEditView(ObjectEditView):
+    model = AllocationRule
+    form_class = AllocationRuleForm
+    template_name = "meters/allocationrule_form.html"
+    initial_fields = ("project", "meter")
+
+
+class AllocationRuleDeleteView(ObjectDeleteView):
+    model = AllocationRule
+
+
+# Runs
+
+
+def _usage_cell(name):
+    return lambda obj, view: None if getattr(obj, name) is None else f"{getattr(obj, name):,}"
+
+
+class AllocationRunListView(ObjectListView):
+    model = AllocationRun
+    filterset_class = AllocationRunFilter
+    add_url_name = "meters:allocationrun_add"
+    select_related = ("project", "rule", "created_by")
+    ordering = ("-period_start", "-id")
+    extra_buttons = ((gettext_lazy("分摊规则"), "meters:allocationrule_list", "diagram-3",
+                      "meters.view_allocationrule"),)
+    columns = [
+        Column("rule", gettext_lazy("分摊规则"), accessor="rule.name", link=True),
+        Column("period", gettext_lazy("期间"), display=_period, order_by="period_start"),
+        Column("project", gettext_lazy("项目"), accessor="project.name"),
+        Column("purpose", gettext_lazy("分摊类型"), display=choice_display("purpose")),
+        Column("method", gettext_lazy("分摊方式")),
+        Column("total", gettext_lazy("分摊总量"), numeric=True, display=_usage_cell("total"),
+               export_value=lambda obj, view: obj.total),
+        Column("unit_count", gettext_lazy("房屋数"), numeric=True),
+        Column("status", gettext_lazy("状态"), display=choice_display("status")),
+        Column("created_by", gettext_lazy("操作人")),
+        Column("created_at", gettext_lazy("创建时间"), order_by="created_at",
+               display=lambda obj, view: f"{timezone.localtime(obj.created_at):%Y-%m-%d %H:%M}"),
+    ]
+
+
+@login_required
+@permission_required("meters.add_allocationrun", raise_exception=True)
+def allocation_run_add(request):
+    form = AllocationRunForm(request.POST or None, user=request.user,
+                             initial={"rule": request.GET.get("rule")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = allocation_preview(rule=form.cleaned_data["rule"], period_start=form.cleaned_data["period_start"],
+                                     period_end=form.cleaned_data["period_end"], actor=request.user)
+        except ValidationError as refusal:
+            if hasattr(refusal, "error_dict"):
+                for name, errors in refusal.message_dict.items():
+                    for error in errors:
+                        form.add_error(name if name in form.fields else None, error)
+            else:
+                for error in refusal.messages:
+                    form.add_error(None, error)
+        else:
+            return redirect(run.get_absolute_url())
+    return render(request, "meters/allocationrun_form.html", {"form": form, "title": _("新建分摊")},
+                  status=400 if form.is_bound else 200)
+
+
+def _run_for(request, pk, permission="view"):
+    runs = AllocationRun.objects.restrict(request.user, permission).select_related(
+        "rule__meter", "project", "fee_item", "created_by", "posted_by", "reversed_by")
+    return get_object_or_404(runs, pk=pk)
+
+
+def _export_shares(request, run):
+    if not request.user.has_perm("meters.export_allocationrun"):
+        raise PermissionDenied(_("没有导出权限"))
+    shares = (run.shares.order_by("unit__code")
+              .values_list("unit__code", "unit__building__code", "unit__building_area", "weight", "usage",
+                           "explanation"))
+    headers = [_("房屋编码"), _("楼栋"), _("建筑面积(㎡)"), _("权重"),
+               _("分摊量（%(unit)s）") % {"unit": run.usage_unit}, _("计算过程")]
+    response = xlsx_response(_("分摊明细-%(rule)s") % {"rule": run.rule.name}, headers,
+                             (list(row) for row in shares.iterator(chunk_size=2000)))
+    audit_record(kind=AuditKind.EXPORT, user=request.user, model=AllocationRun, object_ids=[run.pk],
+                 detail={"count": run.unit_count, "run": run.pk})
+    return response
+
+
+@login_required
+def allocation_run_detail(request, pk):
+    run = _run_for(request, pk)
+    if request.GET.get("export") == "xlsx":
+        return _export_shares(request, run)
+    shares = AllocationShare.objects.filter(run=run).select_related("unit").order_by("unit__code")
+    query = request.GET.get("q", "").strip()
+    if query:
+        shares = shares.filter(unit__code__icontains=query)
+    totals = shares.aggregate(weight=Sum("weight"), usage=Sum("usage"))
+    # SQLite sums decimals as floats: back to the columns' places, which is exact for these sums.
+    totals = {"weight": None if totals["weight"] is None else Decimal(totals["weight"]).quantize(WEIGHT_QUANTUM),
+              "usage": None if totals["usage"] is None else Decimal(totals["usage"]).quantize(QUANTUM)}
+    page = Paginator(shares, SHARES_PER_PAGE).get_page(request.GET.get("page"))
+    user = request.user
+    return render(request, "meters/allocationrun_detail.html", {
+        "object": run, "title": str(run), "page": page, "totals": totals, "query": query,
+        "can_post": run.status == AllocationRunStatus.DRAFT and user.has_perm("meters.change_allocationrun"),
+        "can_reverse": run.status == AllocationRunStatus.POSTED and user.has_perm("meters.change_allocationrun"),
+        "can_export": user.has_perm("meters.export_allocationrun"),
+        "reverse_form": AllocationReverseForm()})
+
+
+@login_required
+@require_POST
+@permission_required("meters.change_allocationrun", raise_exception=True)
+def allocation_run_post(request, pk):
+    run = _run_for(request, pk, "change")
+    try:
+        run = allocation_post(run=run, actor=request.user)
+    except ValidationError as refusal:
+        messages.error(request, "；".join(refusal.messages))
+    else:
+        messages.success(request, _("已入账：%(count)s 户，合计 %(total)s %(unit)s")
+                         % {"count": run.unit_count, "total": run.total, "unit": run.usage_unit})
+    return redirect(run.get_absolute_url())
+
+
+@login_required
+@require_POST
+@permission_required("meters.change_allocationrun", raise_exception=True)
+def allocation_run_reverse(request, pk):
+    run = _run_for(request, pk, "change")
+    form = AllocationReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写冲销原因"))
+        return redirect(run.get_absolute_url())
+    try:
+        allocation_reverse(run=run, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as refusal:
+        messages.error(request, "；".join(refusal.messages))
+    else:
+        messages.success(request, _("已冲销该分摊批次，可重新计算该期间"))
+    return redirect(run.get_absolute_url())
