@@ -2,8 +2,8 @@
 
 Registered with billing as a usage source (`billing.services.register_usage_source`), so billing knows no
 meters. A water fee item measures the units' water meters, an electricity item their electricity meters, and
-so on; a reading counts in the period its 本期抄表日期 falls in. Every bill says which readings it was
-priced by.
+so on, plus the units' shares of posted allocation runs (ADR 0023); a reading counts in the period its
+本期抄表日期 falls in. Every bill says which readings and shares it was priced by.
 """
 
 from collections import defaultdict
@@ -15,6 +15,7 @@ from aishang.billing.choices import FeeCategory
 from aishang.billing.services import MeasuredUsage
 from aishang.core.money import describe_number
 
+from .allocation_runs import unit_shares
 from .choices import MeterKind, MeterRole, ReadingKind
 from .models import MeterReading
 
@@ -60,9 +61,22 @@ def unit_meter_usage(*, project_id, kind, start, end):
 
 
 def metered_usage(rule, period):
-    """The billing usage source: unit id → MeasuredUsage of the rule's fee item over the period."""
+    """The billing usage source: unit id → MeasuredUsage of the rule's fee item over the period.
+
+    A water (electricity …) fee item measures the units' own meters of that kind plus their shares of posted
+    allocation runs of that kind that name no fee item; a fee item that allocation rules name (公摊电费) is
+    priced by those shares alone.
+    """
     kind = METER_KIND_OF_FEE.get(rule.fee_item.category)
-    if kind is None:
-        return {}
-    usage, lines = unit_meter_usage(project_id=rule.project_id, kind=kind, start=period.start, end=period.end)
+    if kind is not None:
+        usage, lines = unit_meter_usage(project_id=rule.project_id, kind=kind, start=period.start, end=period.end)
+    else:
+        usage, lines = defaultdict(Decimal), defaultdict(list)
+    shares = unit_shares(project_id=rule.project_id, kind=kind, fee_item_id=rule.fee_item_id, start=period.start,
+                         end=period.end)
+    for unit_id, unit_shares_of_period in shares.items():
+        for share, rule_name, explanation in unit_shares_of_period:
+            usage[unit_id] += share
+            lines[unit_id].append(_("分摊「%(rule)s」：%(explanation)s") % {"rule": rule_name,
+                                                                         "explanation": explanation})
     return {unit_id: MeasuredUsage(value, "\n".join(lines[unit_id])) for unit_id, value in usage.items()}

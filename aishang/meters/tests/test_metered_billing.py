@@ -7,6 +7,7 @@ import pytest
 
 from aishang.billing.choices import BillingMode, ChargeMethod, FeeCategory, TierLimitBasis
 from aishang.billing.models import Bill, BillRun
+from aishang.billing.periods import Period
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
 from aishang.core.testing import (
     api_client,
@@ -19,9 +20,15 @@ from aishang.core.testing import (
     make_staff,
     make_unit,
 )
+from aishang.meters.allocation_runs import allocation_post, allocation_preview, allocation_reverse
 from aishang.meters.choices import MeterKind, MeterRole, ReadingKind
 from aishang.meters.models import Meter
 from aishang.meters.readings import reading_record
+from aishang.meters.usage import metered_usage
+
+from .allocation_factories import meter
+from .allocation_factories import read as read_usage
+from .allocation_factories import rule as allocation_rule
 
 D = Decimal
 DECEMBER = datetime.date(2026, 12, 1)  # a 后收 monthly run in December bills November's readings
@@ -146,3 +153,43 @@ def test_the_api_creates_a_run_for_some_buildings(estate):
     refused = api.post("/api/v1/bill-runs/", {"project": project.pk, "rules": [rule.pk],
                                               "buildings": [elsewhere.pk], "period_month": "2026-12"}, format="json")
     assert refused.status_code == 400 and "buildings" in refused.json()
+
+
+def test_posted_shares_add_to_the_units_usage_and_a_named_fee_item_bills_them_apart(estate):
+    project, (one, _two), (first, second, _third), clerk = estate
+    for unit in (first, second):
+        unit.delivered_on = datetime.date(2026, 1, 1)
+        unit.building_area = D("100.00")
+        unit.save()
+    lighting, lift = meter(project, role="public", name="公区照明"), meter(project, role="public", name="电梯")
+    read_usage(lighting, 30)
+    read_usage(lift, 50)
+    for unit in (first, second):
+        read_usage(meter(project, unit=unit), 100)
+    lift_fee = make_fee_item(project.company, name="电梯公摊电费", category=FeeCategory.SHARED)
+    electricity = make_fee_item(project.company, name="电费", category=FeeCategory.ELECTRICITY)
+    runs = [allocation_preview(rule=allocation_rule(project, lighting, scope="buildings", buildings=[one]),
+                               period_start=datetime.date(2026, 10, 1), period_end=datetime.date(2026, 10, 31),
+                               actor=clerk),
+            allocation_preview(rule=allocation_rule(project, lift, scope="buildings", buildings=[one],
+                                                    fee_item=lift_fee),
+                               period_start=datetime.date(2026, 10, 1), period_end=datetime.date(2026, 10, 31),
+                               actor=clerk)]
+    for run in runs:
+        allocation_post(run=run, actor=clerk)
+    rules = [make_charge_rule(project, fee_item=item, price="0.60", method=ChargeMethod.USAGE,
+                              billing_mode=BillingMode.ARREARS) for item in (electricity, lift_fee)]
+
+    bill_run_post(bill_run_create(project=project, rules=rules, period_month=datetime.date(2026, 11, 1)))
+
+    own = Bill.objects.get(rule=rules[0], unit=first)
+    assert own.amount == D("69.00")  # (100 own + 15 of the lighting's 30 by area) × 0.60
+    assert "分摊「" in own.computation
+    assert "公摊 30 kWh × 本户面积 100 ㎡ / 总面积 200 ㎡ = 15.00 kWh" in own.computation
+    apart = Bill.objects.get(rule=rules[1], unit=first)
+    assert apart.amount == D("15.00")  # 25 of the lift's 50 × 0.60, on its own fee item
+    assert Bill.objects.filter(rule=rules[1]).count() == 2
+
+    allocation_reverse(run=runs[0], actor=clerk, reason="读数有误")
+    october = Period(own.period_start, own.period_end)
+    assert metered_usage(rules[0], october)[first.pk].value == D("100")  # a reversed run's shares no longer count
