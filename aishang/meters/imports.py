@@ -475,11 +475,12 @@ class ReadingImport(SheetReader):
 
     def _copy_readings(self, now):
         columns = ("project_id", "meter_id", "read_on", "value", "previous_on", "previous_value", "usage", "kind",
-                   "flagged", "flag_reason", "note", "source", "recorded_by_id", "created_at", "updated_at")
+                   "flagged", "flag_reason", "note", "source", "recorded_by_id", "created_at", "updated_at",
+                   "review_note")
         actor_id = getattr(self.actor, "pk", None)
         # What every row shares is formatted once; COPY's text format needs \, tab and newlines escaped.
         tail = (f"\t{ReadingSource.IMPORT.value}\t{NULL if actor_id is None else actor_id}"
-                f"\t{now.isoformat()}\t{now.isoformat()}\n")
+                f"\t{now.isoformat()}\t{now.isoformat()}\t\n")
         kinds = {False: ReadingKind.NORMAL.value, True: ReadingKind.ROLLOVER.value}
         statement = f"COPY {MeterReading._meta.db_table} ({', '.join(columns)}) FROM STDIN"
         with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(statement) as copy:

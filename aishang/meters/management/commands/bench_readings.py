@@ -30,9 +30,19 @@ from openpyxl import Workbook, load_workbook
 from aishang.core.testing import make_staff
 from aishang.estate.models import Building, Company, Entrance, Project, PropertyType, Unit, unit_code
 from aishang.estate.services import company_create
-from aishang.meters.choices import MeterKind, MeterRole, ReadingKind, ReadingSource
+from aishang.meters.allocation_runs import allocation_post, allocation_preview
+from aishang.meters.choices import (
+    AllocationBasis,
+    AllocationPurpose,
+    AllocationScope,
+    LossMethod,
+    MeterKind,
+    MeterRole,
+    ReadingKind,
+    ReadingSource,
+)
 from aishang.meters.imports import HEADERS, reading_import
-from aishang.meters.models import Meter, MeterReading
+from aishang.meters.models import AllocationRule, AllocationRun, AllocationShare, Meter, MeterReading
 
 COMPANY_NAME = "抄表压测物业"
 PROJECT_CODE = "BENCH-READINGS"
@@ -44,6 +54,15 @@ READ_DAY = 25
 DIGITS = 5
 DIAL = 10**DIGITS
 SEED = 20261124
+
+
+def month_ends(first_day, last_day):
+    """The last day of every month from first_day's to last_day's."""
+    day = first_day.replace(day=1)
+    while day <= last_day:
+        following = (day + datetime.timedelta(days=32)).replace(day=1)
+        yield following - datetime.timedelta(days=1)
+        day = following
 
 
 def month_day(index):
@@ -77,9 +96,11 @@ class Command(BaseCommand):
                           f"({time.perf_counter() - started:.1f} s)")
         months = options["months"]
         first_import = month_day(HISTORY_MONTHS)
+        raw_delete(AllocationShare.objects.filter(run__project=project))
+        raw_delete(AllocationRun.objects.filter(project=project))
         removed = raw_delete(MeterReading.objects.filter(project=project, read_on__gte=first_import))
         if removed:
-            self.stdout.write(f"removed {removed:,} readings of a previous run")
+            self.stdout.write(f"removed {removed:,} readings and the allocation runs of a previous run")
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # As a database in use would be: the removed rows' index entries, the newest of every meter, cleared.
             with connection.cursor() as cursor:
@@ -151,12 +172,32 @@ class Command(BaseCommand):
         return time.perf_counter() - started
 
     def allocate_imported_period(self, project, first_day, last_day):
-        """Allocate loss (总表 − Σ 分表) and shared costs (公区表) of each imported month to the units.
+        """Allocate each imported month as a finance clerk would: every building's loss (总表 − Σ 分表, by usage)
+        and its public meter's usage (公区, by area), each previewed and posted as a run."""
+        runs = shares = 0
+        rules = list(self.allocation_rules(project))
+        for month_end in month_ends(first_day, last_day):
+            start = month_end.replace(day=1)
+            for rule in rules:
+                run = allocation_preview(rule=rule, period_start=start, period_end=month_end, actor=None)
+                allocation_post(run=run, actor=None)
+                runs, shares = runs + 1, shares + run.unit_count
+        self.stdout.write(f"  allocation runs {runs:,}, shares {shares:,}")
 
-        Allocation runs are being built separately (issue 5); this phase is timed and counted in the ratio as soon
-        as it calls them.
-        """
-        self.stdout.write(f"allocation {first_day} ～ {last_day}: not yet wired (allocation runs are not built yet)")
+    def allocation_rules(self, project):
+        """Two rules per building (made once): its loss by usage and its public meter by area."""
+        rules = AllocationRule.objects.filter(project=project).order_by("pk")
+        if rules.exists():
+            return rules
+        for meter in Meter.objects.filter(project=project, role__in=[MeterRole.MASTER, MeterRole.PUBLIC]):
+            is_loss = meter.role == MeterRole.MASTER
+            rule = AllocationRule.objects.create(
+                project=project, meter=meter, name=f"{meter.name}{'损耗' if is_loss else '公摊'}",
+                purpose=AllocationPurpose.LOSS if is_loss else AllocationPurpose.SHARED,
+                basis=AllocationBasis.USAGE if is_loss else AllocationBasis.AREA,
+                loss_method=LossMethod.USAGE, scope=AllocationScope.BUILDINGS)
+            rule.buildings.set([meter.building_id])
+        return rules
 
     # Data set -----------------------------------------------------------------------------
 
@@ -173,6 +214,9 @@ class Command(BaseCommand):
 
     def remove(self, project):
         with transaction.atomic():
+            raw_delete(AllocationShare.objects.filter(run__project=project))
+            raw_delete(AllocationRun.objects.filter(project=project))
+            AllocationRule.objects.filter(project=project).delete()
             for model in (MeterReading, Meter, Unit, Entrance, Building):
                 if model is Meter:
                     Meter.objects.filter(project=project).update(parent=None)
@@ -190,6 +234,7 @@ class Command(BaseCommand):
             clerk = (User.objects.filter(username=CLERK_USERNAME).first()
                      or make_staff(company, "finance", username=CLERK_USERNAME, projects=[project]))
             residential = PropertyType.objects.get(company=company, name="住宅")
+            install = FIRST_HISTORY_MONTH - datetime.timedelta(days=30)
             unit_meters = meter_count - 2 * BUILDINGS
             per_building = -(-unit_meters // BUILDINGS)
             buildings = Building.objects.bulk_create(
@@ -203,9 +248,9 @@ class Command(BaseCommand):
                     number = f"{floor + 1}{door + 1:02d}"
                     units.append(Unit(project=project, building=building, entrance=entrance, number=number,
                                       code=unit_code(building.code, entrance.code, number), floor=floor + 1,
-                                      building_area=Decimal("89.50"), property_type=residential))
+                                      building_area=Decimal("89.50"), property_type=residential,
+                                      delivered_on=install))
             Unit.objects.bulk_create(units, batch_size=2000)
-            install = FIRST_HISTORY_MONTH - datetime.timedelta(days=30)
             common = {"project": project, "kind": MeterKind.WATER, "digits": DIGITS, "install_date": install}
             masters = Meter.objects.bulk_create(
                 [Meter(**common, role=MeterRole.MASTER, number=f"Z{b.code:0>3}", name=f"{b.name}总表", building=b,
