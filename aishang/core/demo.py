@@ -456,7 +456,7 @@ def demo_delete(company):
         ShiftClose,
         Waiver,
     )
-    from aishang.meters.models import Meter, MeterReading
+    from aishang.meters.models import AllocationRule, AllocationRun, AllocationShare, Meter, MeterReading
     from aishang.notifications.models import Message
 
     with transaction.atomic(), _deletes_not_logged():
@@ -489,6 +489,9 @@ def demo_delete(company):
             JournalEntry.objects.filter(project__in=projects),
             Bill.objects.filter(project__in=projects),
             MeterReading.objects.filter(project__in=projects),
+            AllocationShare.objects.filter(run__project__in=projects),
+            AllocationRun.objects.filter(project__in=projects),
+            AllocationRule.objects.filter(project__in=projects),
             BillRun.objects.filter(project__in=projects),
             BillRunSchedule.objects.filter(project__in=projects),
             RuleBinding.objects.filter(rule__project__in=projects),

@@ -1,6 +1,7 @@
 """The demo's meters: 爱尚花园's flats each have a water and an electricity meter under their building's master
 meter, each building a public-lighting meter, and the last three months are read (one rollover, one reading
-waiting for review), so 抄表出账 and 公摊 have real numbers to work on."""
+waiting for review) and allocated (each building's lighting by area, its cable loss by usage), so 抄表出账 and
+公摊 have real numbers to work on."""
 
 import datetime
 import random
@@ -9,8 +10,17 @@ from decimal import Decimal
 from aishang.estate.choices import UnitStatus
 from aishang.estate.models import Building, Unit
 
-from .choices import MeterKind, MeterRole, ReadingKind, ReadingSource
-from .models import Meter, MeterReading
+from .choices import (
+    AllocationBasis,
+    AllocationPurpose,
+    AllocationScope,
+    LossMethod,
+    MeterKind,
+    MeterRole,
+    ReadingKind,
+    ReadingSource,
+)
+from .models import AllocationRule, Meter, MeterReading
 from .readings import reading_usage
 
 READ_MONTHS = 3  # the three months before this one, each read on its last day
@@ -66,12 +76,35 @@ def demo_meters_setup(company, *, today, seed):
     Meter.objects.bulk_create(unit_meters)
     _read(project, meters + unit_meters, unit_status, _month_ends(today, READ_MONTHS), rng)
 
+    _allocate(project, masters, _month_ends(today, READ_MONTHS))
+
     items = {item.code: item for item in FeeItem.objects.filter(company=company)}
     for code, name, method, price, tiers, basis in METERED_RULES:
         rule = ChargeRule.objects.create(project=project, fee_item=items[code], name=name, method=method,
                                          unit_price=price, tiers=tiers, tier_limit_basis=basis,
                                          billing_mode="arrears", effective_from=datetime.date(2024, 1, 1))
         RuleBinding.objects.create(rule=rule, target=BindingTarget.PROJECT)
+
+
+def _allocate(project, masters, days):
+    """Each building's public lighting shared by area and its cable loss by usage, posted for every month read,
+    so the electricity bills of those months carry the shares."""
+    from .allocation_runs import allocation_post, allocation_preview
+
+    rules = []
+    for building_id, master in masters.items():
+        lighting = Meter.objects.get(project=project, building_id=building_id, role=MeterRole.PUBLIC)
+        for meter, name, purpose, basis in ((lighting, "公区照明公摊", AllocationPurpose.SHARED, AllocationBasis.AREA),
+                                            (master, "线损分摊", AllocationPurpose.LOSS, AllocationBasis.USAGE)):
+            rule = AllocationRule.objects.create(
+                project=project, meter=meter, name=f"{master.building}{name}", purpose=purpose, basis=basis,
+                loss_method=LossMethod.USAGE, scope=AllocationScope.BUILDINGS)
+            rule.buildings.set([building_id])
+            rules.append(rule)
+    for day in days:
+        for rule in rules:
+            run = allocation_preview(rule=rule, period_start=day.replace(day=1), period_end=day, actor=None)
+            allocation_post(run=run, actor=None)
 
 
 def _read(project, meters, unit_status, days, rng):

@@ -79,4 +79,10 @@ def metered_usage(rule, period):
             usage[unit_id] += share
             lines[unit_id].append(_("分摊「%(rule)s」：%(explanation)s") % {"rule": rule_name,
                                                                          "explanation": explanation})
-    return {unit_id: MeasuredUsage(value, "\n".join(lines[unit_id])) for unit_id, value in usage.items()}
+    return {unit_id: MeasuredUsage(value, _details(lines[unit_id], value)) for unit_id, value in usage.items()}
+
+
+def _details(lines, total):
+    if len(lines) > 1:
+        lines = [*lines, _("合计用量 %(usage)s") % {"usage": _number(total)}]
+    return "\n".join(lines)

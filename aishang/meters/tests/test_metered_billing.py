@@ -186,6 +186,7 @@ def test_posted_shares_add_to_the_units_usage_and_a_named_fee_item_bills_them_ap
     assert own.amount == D("69.00")  # (100 own + 15 of the lighting's 30 by area) × 0.60
     assert "分摊「" in own.computation
     assert "公摊 30 kWh × 本户面积 100 ㎡ / 总面积 200 ㎡ = 15.00 kWh" in own.computation
+    assert "合计用量 115" in own.computation
     apart = Bill.objects.get(rule=rules[1], unit=first)
     assert apart.amount == D("15.00")  # 25 of the lift's 50 × 0.60, on its own fee item
     assert Bill.objects.filter(rule=rules[1]).count() == 2
