@@ -324,3 +324,6 @@ def test_huayuan_is_metered_and_its_runs_bill_last_months_readings(demo):
     assert water.period_end == MeterReading.objects.filter(meter__unit=water.unit, meter__kind="water").latest(
         "read_on").read_on
     assert f"水表 W-{water.unit.code}" in water.computation
+    electricity = Bill.objects.filter(project=huayuan, fee_item__code="DF", unit=water.unit,
+                                      period_start=water.period_start).get()
+    assert "公区照明公摊" in electricity.computation and "线损分摊" in electricity.computation
