@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,17 +28,16 @@ from aishang.customers.models import Occupancy
 from aishang.estate.models import Project, Unit
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
+from aishang.extras.import_jobs import project_import_job, run_project_import
 from aishang.extras.importing import (
     MAX_ROWS,
     ImportRejected,
     RowErrors,
     SheetReader,
     cell_text,
-    open_workbook,
     workbook_bytes,
 )
-from aishang.extras.jobs import JobFailed, JobProgress, job_enqueue, job_runner
-from aishang.extras.models import Job
+from aishang.extras.jobs import job_enqueue, job_runner
 
 from .ledger import journal_post
 from .models import (
@@ -549,26 +547,9 @@ def bill_import(*, project, file, actor=None, receipt_prefix="DR", file_name="",
 
 @job_runner(JOB_KIND)
 def run_bill_import(job):
-    project = Project.objects.select_related("company").filter(pk=job.params.get("project_id")).first()
-    if project is None:
-        job.message = _("项目已不存在，未导入任何数据")
-        raise JobFailed(job.message)
-    progress = JobProgress(job)
-    try:
-        with job.input_file.open("rb") as file:
-            result = bill_import(project=project, file=file, actor=job.created_by, receipt_prefix=f"DR{job.pk}",
-                                 file_name=job.params.get("file_name", ""), progress=progress)
-    except ImportRejected as exc:
-        job.errors = exc.errors.as_list()
-        job.message = exc.errors.summary()
-        raise JobFailed(job.message) from None
-    except ValidationError as exc:
-        job.errors = [{"row": None, "column": "", "message": exc.messages[0]}]
-        job.message = _("%(error)s，未导入任何数据") % {"error": exc.messages[0]}
-        raise JobFailed(job.message) from None
-    finally:
-        progress.close()
-    job.done = job.total
+    result = run_project_import(job, lambda project, file, progress: bill_import(
+        project=project, file=file, actor=job.created_by, receipt_prefix=f"DR{job.pk}",
+        file_name=job.params.get("file_name", ""), progress=progress))
     job.message = _("导入完成：账单 %(bills)s 张，应收合计 %(total)s；历史收款 %(payments)s 笔，实收合计 %(paid)s；"
                     "未结清 %(open)s 张") % {"bills": result["bills"], "total": result["total"],
                                           "payments": result["payments"], "paid": result["paid"],
@@ -578,12 +559,6 @@ def run_bill_import(job):
 
 def bill_import_start(*, project, uploaded_file, actor):
     """Check the upload is a readable xlsx, record it as a job and start the import."""
-    try:
-        open_workbook(uploaded_file).close()
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from None
-    name = getattr(uploaded_file, "name", "") or "import.xlsx"
-    job = Job.objects.create(kind=JOB_KIND, title=_("导入历史账单：%(project)s") % {"project": project.name},
-                             company_id=project.company_id, project=project, created_by=actor,
-                             input_file=uploaded_file, params={"project_id": project.pk, "file_name": name})
-    return job_enqueue(job)
+    return job_enqueue(project_import_job(
+        kind=JOB_KIND, title=_("导入历史账单：%(project)s") % {"project": project.name}, project=project,
+        uploaded_file=uploaded_file, actor=actor))

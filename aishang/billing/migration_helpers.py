@@ -27,12 +27,7 @@ def drop_insert_only_triggers(tables):
 
 
 def billing_permissions(apps):
-    """Billing's permissions as of this migration (created first: Django adds a new model's or Meta's permissions
-    only after all migrations ran, too late for a migration that hands them to roles), as a Permission queryset."""
-    from django.contrib.auth.management import create_permissions
+    """Billing's permissions as of this migration, as a Permission queryset (``users.migration_helpers``)."""
+    from aishang.users.migration_helpers import app_permissions
 
-    app_config = apps.get_app_config("billing")
-    app_config.models_module = True  # a historical app has none; create_permissions skips apps without one
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    return apps.get_model("auth", "Permission").objects.filter(content_type__app_label="billing")
+    return app_permissions(apps, "billing")

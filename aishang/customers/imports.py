@@ -20,10 +20,11 @@ from aishang.core.validators import validate_mobile, validate_resident_id
 from aishang.customers.choices import CustomerKind, IdType, OccupancyRole, Relation
 from aishang.customers.models import Customer, Occupancy
 from aishang.estate.choices import UnitStatus
-from aishang.estate.models import Building, Entrance, Project, PropertyType, Unit, unit_code
+from aishang.estate.models import Building, Entrance, PropertyType, Unit, unit_code
 from aishang.extras.audit import audit_record
 from aishang.extras.changelog import record_bulk_create
 from aishang.extras.choices import AuditKind, CustomFieldTarget, CustomFieldType
+from aishang.extras.import_jobs import project_import_job, run_project_import
 from aishang.extras.importing import (
     MAX_ROWS,
     ImportRejected,
@@ -31,11 +32,10 @@ from aishang.extras.importing import (
     SheetReader,
     cell_text,
     normalize_header,
-    open_workbook,
     workbook_bytes,
 )
-from aishang.extras.jobs import JobFailed, JobProgress, job_enqueue, job_runner
-from aishang.extras.models import CustomField, Job
+from aishang.extras.jobs import job_enqueue, job_runner
+from aishang.extras.models import CustomField
 
 JOB_KIND = "unit_import"
 BATCH_SIZE = 2000
@@ -574,25 +574,8 @@ def unit_import(*, project, file, actor=None, progress=None):
 
 @job_runner(JOB_KIND)
 def run_unit_import(job):
-    project = Project.objects.select_related("company").filter(pk=job.params.get("project_id")).first()
-    if project is None:
-        job.message = "项目已不存在，未导入任何数据"
-        raise JobFailed(job.message)
-    progress = JobProgress(job)
-    try:
-        with job.input_file.open("rb") as file:
-            result = unit_import(project=project, file=file, actor=job.created_by, progress=progress)
-    except ImportRejected as exc:
-        job.errors = exc.errors.as_list()
-        job.message = exc.errors.summary()
-        raise JobFailed(job.message) from None
-    except ValidationError as exc:
-        job.errors = [{"row": None, "column": "", "message": exc.messages[0]}]
-        job.message = f"{exc.messages[0]}，未导入任何数据"
-        raise JobFailed(job.message) from None
-    finally:
-        progress.close()
-    job.done = job.total
+    result = run_project_import(job, lambda project, file, progress: unit_import(
+        project=project, file=file, actor=job.created_by, progress=progress))
     job.message = (f"导入完成：房屋 {result['units']} 套，新建客户 {result['customers']} 个，"
                    f"新建楼栋 {result['buildings']} 栋")
     return result
@@ -600,12 +583,5 @@ def run_unit_import(job):
 
 def unit_import_start(*, project, uploaded_file, actor):
     """Check the upload is a readable xlsx, record it as a job and start the import."""
-    try:
-        open_workbook(uploaded_file).close()
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from None
-    name = getattr(uploaded_file, "name", "") or "import.xlsx"
-    job = Job.objects.create(kind=JOB_KIND, title=f"导入房屋及业主：{project.name}", company_id=project.company_id,
-                             project=project, created_by=actor, input_file=uploaded_file,
-                             params={"project_id": project.pk, "file_name": name})
-    return job_enqueue(job)
+    return job_enqueue(project_import_job(kind=JOB_KIND, title=f"导入房屋及业主：{project.name}", project=project,
+                                          uploaded_file=uploaded_file, actor=actor))

@@ -24,21 +24,19 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from aishang.estate.models import Project
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
+from aishang.extras.import_jobs import project_import_job, run_project_import
 from aishang.extras.importing import (
     MAX_ROWS,
     ImportRejected,
     RowErrors,
     SheetReader,
     cell_text,
-    open_workbook,
     parse_date_text,
     workbook_bytes,
 )
-from aishang.extras.jobs import JobFailed, JobProgress, job_enqueue, job_runner
-from aishang.extras.models import Job
+from aishang.extras.jobs import job_enqueue, job_runner
 
 from .choices import MeterKind, ReadingKind, ReadingSource
 from .models import Meter, MeterReading
@@ -516,26 +514,9 @@ def reading_import(*, project, file, actor=None, file_name="", progress=None, to
 
 @job_runner(JOB_KIND)
 def run_reading_import(job):
-    project = Project.objects.select_related("company").filter(pk=job.params.get("project_id")).first()
-    if project is None:
-        job.message = _("项目已不存在，未导入任何数据")
-        raise JobFailed(job.message)
-    progress = JobProgress(job)
-    try:
-        with job.input_file.open("rb") as file:
-            result = reading_import(project=project, file=file, actor=job.created_by,
-                                    file_name=job.params.get("file_name", ""), progress=progress)
-    except ImportRejected as exc:
-        job.errors = exc.errors.as_list()
-        job.message = exc.errors.summary()
-        raise JobFailed(job.message) from None
-    except ValidationError as exc:
-        job.errors = [{"row": None, "column": "", "message": exc.messages[0]}]
-        job.message = _("%(error)s，未导入任何数据") % {"error": exc.messages[0]}
-        raise JobFailed(job.message) from None
-    finally:
-        progress.close()
-    job.done = job.total
+    result = run_project_import(job, lambda project, file, progress: reading_import(
+        project=project, file=file, actor=job.created_by, file_name=job.params.get("file_name", ""),
+        progress=progress))
     first_day, last_day = result.pop("first_day"), result.pop("last_day")  # said in the message, not as figures
     job.message = _("导入完成：读数 %(readings)s 条（%(meters)s 块表，%(first)s ～ %(last)s），"
                     "其中待复核 %(flagged)s 条") % {
@@ -546,14 +527,8 @@ def run_reading_import(job):
 
 def reading_import_job(*, project, uploaded_file, actor):
     """Check the upload is a readable xlsx and record it as a job (not started yet)."""
-    try:
-        open_workbook(uploaded_file).close()
-    except ValidationError as exc:
-        raise ValidationError({"file": exc.messages}) from None
-    name = getattr(uploaded_file, "name", "") or "import.xlsx"
-    return Job.objects.create(kind=JOB_KIND, title=_("抄表导入：%(project)s") % {"project": project.name},
-                              company_id=project.company_id, project=project, created_by=actor,
-                              input_file=uploaded_file, params={"project_id": project.pk, "file_name": name})
+    return project_import_job(kind=JOB_KIND, title=_("抄表导入：%(project)s") % {"project": project.name},
+                              project=project, uploaded_file=uploaded_file, actor=actor)
 
 
 def reading_import_start(*, project, uploaded_file, actor):

@@ -4,28 +4,15 @@ New companies get them from ``users.roles`` when their roles are installed; a co
 roles since, so permissions are only added, never taken away.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from aishang.users.migration_helpers import grant_to_system_roles
 
 ADDED = {
     "admin": ["view_payment", "add_payment", "view_prepaidaccount", "override_payment_order"],
     "finance": ["view_payment", "add_payment", "view_prepaidaccount", "override_payment_order"],
     "cashier": ["view_payment", "add_payment", "view_prepaidaccount"],
 }
-
-
-def add_permissions(apps, schema_editor):
-    app_config = apps.get_app_config("billing")
-    app_config.models_module = True  # a historical app has none; create_permissions skips apps without one
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    permission_model = apps.get_model("auth", "Permission")
-    role_model = apps.get_model("users", "Role")
-    for code, codenames in ADDED.items():
-        permissions = list(permission_model.objects.filter(content_type__app_label="billing",
-                                                           codename__in=codenames))
-        for role in role_model.objects.filter(code=code, is_system=True):
-            role.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -36,4 +23,4 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
-    operations = [migrations.RunPython(add_permissions, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(grant_to_system_roles("billing", ADDED), migrations.RunPython.noop)]

@@ -4,24 +4,12 @@ edited its roles since, so permissions are only added, never taken away."""
 
 import django.db.models.deletion
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+from aishang.users.migration_helpers import grant_to_system_roles
 
 REVIEW = ["change_meterreading", "delete_meterreading"]
 ADDED = {"admin": REVIEW, "finance": REVIEW, "steward": REVIEW}
-
-
-def add_permissions(apps, schema_editor):
-    app_config = apps.get_app_config("meters")
-    app_config.models_module = True  # a historical app has none; create_permissions skips apps without one
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    permission_model = apps.get_model("auth", "Permission")
-    role_model = apps.get_model("users", "Role")
-    for code, codenames in ADDED.items():
-        permissions = list(permission_model.objects.filter(content_type__app_label="meters", codename__in=codenames))
-        for role in role_model.objects.filter(code=code, is_system=True):
-            role.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -49,5 +37,5 @@ class Migration(migrations.Migration):
             name='reviewed_by',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='复核人'),
         ),
-        migrations.RunPython(add_permissions, migrations.RunPython.noop),
+        migrations.RunPython(grant_to_system_roles("meters", ADDED), migrations.RunPython.noop),
     ]

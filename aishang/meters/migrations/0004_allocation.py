@@ -3,30 +3,19 @@
 """分摊规则 and 分摊批次; companies created before them get their permissions on their built-in roles (as
 ``users.roles`` gives new companies), only added, never taken away."""
 
+from decimal import Decimal
+
 import django.core.validators
 import django.db.models.deletion
-from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
-from django.contrib.auth.management import create_permissions
+
+from aishang.users.migration_helpers import grant_to_system_roles
 
 SETUP = ["view_allocationrule", "add_allocationrule", "change_allocationrule", "view_allocationrun",
          "add_allocationrun", "change_allocationrun", "export_allocationrun"]
 ADDED = {"admin": [*SETUP, "delete_allocationrule"], "finance": SETUP,
          "steward": ["view_allocationrule", "view_allocationrun"]}
-
-
-def add_permissions(apps, schema_editor):
-    app_config = apps.get_app_config("meters")
-    app_config.models_module = True  # a historical app has none; create_permissions skips apps without one
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    permission_model = apps.get_model("auth", "Permission")
-    role_model = apps.get_model("users", "Role")
-    for code, codenames in ADDED.items():
-        permissions = list(permission_model.objects.filter(content_type__app_label="meters", codename__in=codenames))
-        for role in role_model.objects.filter(code=code, is_system=True):
-            role.permissions.add(*permissions)
 
 
 class Migration(migrations.Migration):
@@ -144,5 +133,5 @@ class Migration(migrations.Migration):
             model_name='allocationshare',
             constraint=models.UniqueConstraint(fields=('run', 'unit'), name='allocation_share_one_per_unit'),
         ),
-        migrations.RunPython(add_permissions, migrations.RunPython.noop),
+        migrations.RunPython(grant_to_system_roles("meters", ADDED), migrations.RunPython.noop),
     ]
