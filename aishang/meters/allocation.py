@@ -23,13 +23,20 @@ Rules every function here keeps:
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from functools import lru_cache
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from aishang.core.money import Number, describe_number, quantize_places, split_largest_remainder, to_decimal
+from aishang.core.money import (
+    Number,
+    describe_number,
+    describe_ratio,
+    integer_weights,
+    largest_remainder_counts,
+    quantize_places,
+    to_decimal,
+)
 
 from .choices import AllocationBasis, LossMethod
 
@@ -105,6 +112,32 @@ def _checked_weights(weights: Mapping[Hashable, Number | str], name: str) -> dic
     return checked
 
 
+def _scaled_total(total: Number | str, places: int) -> tuple[Decimal, int]:
+    """`total` as a Decimal and in units of its last place, refused if it has more than `places` decimals."""
+    quantum = _quantum(places)
+    total = to_decimal(total)
+    if total != total.quantize(quantum):
+        raise AllocationError(gettext("分摊总量 %(total)s 超过 %(places)s 位小数，请先按计量精度取整")
+                              % {"total": total, "places": places})
+    return total, int(total.scaleb(places))
+
+
+def _largest_remainder(units: int, checked: dict[Hashable, Decimal]) -> dict[Hashable, tuple[int, int, int, int]]:
+    """key → (count, remainder, scaled weight, weight sum) of `units` (≥ 0) over the checked weights.
+
+    Equal remainders go to the larger weight, then to the smaller key: the keys are put in that order first.
+    """
+    try:
+        order = sorted(checked, key=lambda key: (-checked[key], key))
+    except TypeError:
+        raise AllocationError(gettext("房屋编号必须可以互相比较（全是数字或全是文字）")) from None
+    scaled = integer_weights([checked[key] for key in order])
+    counts, remainders = largest_remainder_counts(units, scaled)
+    weight_sum = sum(scaled)
+    return {key: (count, remainder, weight, weight_sum)
+            for key, count, remainder, weight in zip(order, counts, remainders, scaled, strict=True)}
+
+
 def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | str], *, places: int = 2,
                      name: str | None = None) -> dict[Hashable, Decimal]:
     """Split `total` over keyed non-negative weights so that the parts add up exactly to `total` at `places`.
@@ -112,48 +145,36 @@ def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | st
     Largest remainder; equal remainders go to the larger weight, then to the smaller key. `name` names
     the weight in error messages (面积, 人数, ...).
     """
-    quantum = _quantum(places)
-    total = to_decimal(total)
-    if total != total.quantize(quantum):
-        raise AllocationError(gettext("分摊总量 %(total)s 超过 %(places)s 位小数，请先按计量精度取整")
-                              % {"total": total, "places": places})
+    _total, units = _scaled_total(total, places)
     checked = _checked_weights(weights, name or gettext("分摊权重"))
-    try:
-        order = sorted(checked, key=lambda key: (-checked[key], key))
-    except TypeError:
-        raise AllocationError(gettext("房屋编号必须可以互相比较（全是数字或全是文字）")) from None
-    parts = split_largest_remainder(total, [checked[key] for key in order], unit=quantum)
-    by_key = {key: part.quantize(quantum) for key, part in zip(order, parts, strict=True)}
-    return {key: by_key[key] for key in checked}
-
-
-def _explain(text: str, *, exact: Fraction, amount: Decimal, notes: tuple[str, str]) -> str:
-    """`notes`: the translated endings for a share rounded up (补足尾差) and one rounded down (尾数舍去)."""
-    amount = Fraction(amount)
-    if amount == exact:
-        return text
-    exact_text, is_exact = describe_number(exact, max_places=6)
-    exact_text += "" if is_exact else "…"
-    rounded_up, rounded_down = notes
-    return text + (rounded_up if abs(amount) > abs(exact) else rounded_down) % {"exact": exact_text}
+    sign = -1 if units < 0 else 1
+    parts = _largest_remainder(abs(units), checked)
+    return {key: Decimal(sign * parts[key][0]).scaleb(-places) for key in checked}
 
 
 def _shares(total: Decimal, weights: Mapping[Hashable, Decimal], template, *, name: str, places: int,
             unit_label: str, subject: str, prefix: str = "") -> list[Share]:
-    amounts = split_by_weights(total, weights, places=places, name=name)
-    weight_sum = sum(weights.values())
+    total, units = _scaled_total(total, places)
+    checked = _checked_weights(weights, name)
+    sign = -1 if units < 0 else 1
+    units = abs(units)
+    parts = _largest_remainder(units, checked)
     # What every share's text has in common is worked out once: a run may have tens of thousands of shares.
     template, fixed = str(template), {"subject": subject, "total": _text(total), "unit": unit_label,
-                                      "weight_sum": _text(weight_sum)}
-    ratio = Fraction(total) / Fraction(weight_sum)
-    notes = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"), gettext("（精确值 %(exact)s，尾数舍去）"))
+                                      "weight_sum": _text(sum(weights.values()))}
+    rounded_up, rounded_down = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"),
+                                gettext("（精确值 %(exact)s，尾数舍去）"))
+    place_value = 10**places
     shares = []
     for key, weight in weights.items():
-        amount = amounts[key]
-        text = template % {**fixed, "weight": _text(weight), "amount": f"{amount:f}"}
-        shares.append(Share(key=key, weight=weight, amount=amount,
-                            explanation=prefix + _explain(text, exact=ratio * Fraction(weight), amount=amount,
-                                                          notes=notes)))
+        count, remainder, scaled, weight_sum = parts[key]
+        amount = Decimal(sign * count).scaleb(-places)
+        text = prefix + template % {**fixed, "weight": _text(weight), "amount": f"{amount:f}"}
+        if remainder:  # the exact share, units × weight ÷ weight sum, is not a whole number of the last place
+            exact_text, is_exact = describe_ratio(sign * units * scaled, weight_sum * place_value, max_places=6)
+            note = rounded_up if count * weight_sum > units * scaled else rounded_down
+            text += note % {"exact": exact_text + ("" if is_exact else "…")}
+        shares.append(Share(key=key, weight=weight, amount=amount, explanation=text))
     return shares
 
 
