@@ -326,20 +326,20 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
     posted = list(AllocationRun.objects.filter(rule_id__in=ids, status=AllocationRunStatus.POSTED,
                                                period_start__lte=period_end, period_end__gte=period_start)
                   .order_by("period_start", "pk"))
-    errors, computable = [], []
+    errors, computable = {}, []  # rule id → (what names it, the message): reported in the rules' order
     for rule in rules:
         overlap = _first_overlap(posted, rule.pk, period_start, period_end)
         if not rule.is_active:
-            errors.append(("", _("分摊规则「%(rule)s」已停用") % {"rule": rule.name}))
+            errors[rule.pk] = ("", _("分摊规则「%(rule)s」已停用") % {"rule": rule.name})
         elif overlap is not None:
-            errors.append(("", _overlap_message(rule, overlap)))
+            errors[rule.pk] = ("", _overlap_message(rule, overlap))
         else:
             try:
                 computable.append((rule, _facts_needed(rule)))
             except FormulaError as error:
-                errors.append((_("分摊规则「%(rule)s」：") % {"rule": rule.name}, str(error)))
+                errors[rule.pk] = (_("分摊规则「%(rule)s」：") % {"rule": rule.name}, str(error))
     if not computable:
-        _refuse_all(errors)
+        _refuse_all([errors[rule.pk] for rule in rules])
     facts = _ProjectFacts(rules[0].project_id, [rule for rule, _needs in computable], period_start, period_end,
                           persons=any("persons" in needs for _rule, needs in computable))
     computed = []
@@ -352,14 +352,14 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
                         % {"meter": rule.meter, "start": f"{period_start:%Y-%m-%d}", "end": f"{period_end:%Y-%m-%d}"})
             total, shares = _shares(source)
         except (ValidationError, AllocationError, FormulaError) as error:
-            errors.append((_("分摊规则「%(rule)s」：") % {"rule": rule.name}, _message(error)))
+            errors[rule.pk] = (_("分摊规则「%(rule)s」：") % {"rule": rule.name}, _message(error))
             continue
         allocated = sum((share.amount for share in shares), Decimal("0"))
         if allocated != total:  # allocation.py promises this; a broken promise must not reach the bills
             raise AssertionError(f"shares add up to {allocated}, not {total}")
         computed.append((rule, source, total, shares))
     if errors:
-        _refuse_all(errors)
+        _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors])
     with transaction.atomic():
         # A new preview replaces the rules' earlier drafts of the same period: each holds a row per unit.
         AllocationRun.objects.filter(rule_id__in=ids, status=AllocationRunStatus.DRAFT, period_start=period_start,
