@@ -40,6 +40,8 @@ class InvalidAmount(ValueError):
 
 def to_decimal(value) -> Decimal:
     """Decimal from a Decimal, int or numeric string; floats are refused because they are already inexact."""
+    if type(value) is Decimal and value.is_finite():  # the common case, first
+        return value
     if isinstance(value, bool | float):
         raise InvalidAmount(gettext("金额不能是浮点数或布尔值：%(value)r") % {"value": value})
     if isinstance(value, Decimal):
@@ -246,18 +248,18 @@ def describe_number(value: Number, *, min_places: int = 0, max_places: int = 4) 
 
 
 def describe_ratio(numerator: int, denominator: int, *, min_places: int = 0, max_places: int = 4) -> tuple[str, bool]:
-    """`describe_number` of numerator ÷ denominator (denominator > 0), in integer arithmetic."""
-    steps, rest = divmod(abs(numerator) * 10**max_places, denominator)
+    """`describe_number` of numerator ÷ denominator (denominator > 0), in integer arithmetic and string formatting."""
+    scale = 10**max_places
+    steps, rest = divmod(abs(numerator) * scale, denominator)
     exact = rest == 0
     if 2 * rest >= denominator:  # half up, on the magnitude
         steps += 1
-    quantum = Decimal(1).scaleb(-max_places)
-    approximate = (Decimal(-steps if numerator < 0 else steps) * quantum).quantize(quantum)
-    text = approximate.normalize() if exact else approximate
+    whole, decimals = divmod(steps, scale)
+    digits = f"{decimals:0{max_places}d}" if max_places else ""
     if exact:
-        places = max(-text.as_tuple().exponent, min_places, 0)
-        text = text.quantize(Decimal(1).scaleb(-places))
-    return f"{text:f}", exact
+        digits = digits.rstrip("0").ljust(min_places, "0")
+    sign = "-" if numerator < 0 and steps else ""
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}", exact
 
 
 def money_total(queryset, field: str = "amount") -> Decimal:

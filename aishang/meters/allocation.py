@@ -128,9 +128,10 @@ def _largest_remainder(units: int, checked: dict[Hashable, Decimal]) -> dict[Has
     Equal remainders go to the larger weight, then to the smaller key: the keys are put in that order first.
     """
     try:
-        order = sorted(checked, key=lambda key: (-checked[key], key))
+        order = sorted(checked)
     except TypeError:
         raise AllocationError(gettext("房屋编号必须可以互相比较（全是数字或全是文字）")) from None
+    order.sort(key=checked.__getitem__, reverse=True)  # stable: equal weights stay in key order
     scaled = integer_weights([checked[key] for key in order])
     counts, remainders = largest_remainder_counts(units, scaled)
     weight_sum = sum(scaled)
@@ -159,37 +160,49 @@ def _shares(total: Decimal, weights: Mapping[Hashable, Decimal], template, *, na
     sign = -1 if units < 0 else 1
     units = abs(units)
     parts = _largest_remainder(units, checked)
-    # What every share's text has in common is worked out once: a run may have tens of thousands of shares.
-    template, fixed = str(template), {"subject": subject, "total": _text(total), "unit": unit_label,
-                                      "weight_sum": _text(sum(weights.values()))}
+    # What every share's text has in common is filled in once: a run may have tens of thousands of shares.
+    fixed = {"subject": subject, "total": _text(total), "unit": unit_label, "weight_sum": _text(sum(weights.values()))}
+    line = (prefix.replace("%", "%%") + str(template) % {
+        **{name: value.replace("%", "%%") for name, value in fixed.items()},
+        "weight": "%(weight)s", "amount": "%(amount)s"})
     rounded_up, rounded_down = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"),
                                 gettext("（精确值 %(exact)s，尾数舍去）"))
     place_value = 10**places
+    computed = {}  # (scaled weight, count) → (amount, text): units of equal area or usage read alike
     shares = []
     for key, weight in weights.items():
         count, remainder, scaled, weight_sum = parts[key]
-        amount = Decimal(sign * count).scaleb(-places)
-        text = prefix + template % {**fixed, "weight": _text(weight), "amount": f"{amount:f}"}
-        if remainder:  # the exact share, units × weight ÷ weight sum, is not a whole number of the last place
-            exact_text, is_exact = describe_ratio(sign * units * scaled, weight_sum * place_value, max_places=6)
-            note = rounded_up if count * weight_sum > units * scaled else rounded_down
-            text += note % {"exact": exact_text + ("" if is_exact else "…")}
-        shares.append(Share(key=key, weight=weight, amount=amount, explanation=text))
+        if (scaled, count) not in computed:
+            amount = Decimal(sign * count).scaleb(-places)
+            text = line % {"weight": _text(weight), "amount": f"{amount:f}"}
+            if remainder:  # the exact share, units × weight ÷ weight sum, is not a whole number of the last place
+                exact_text, is_exact = describe_ratio(sign * units * scaled, weight_sum * place_value, max_places=6)
+                note = rounded_up if count * weight_sum > units * scaled else rounded_down
+                text += note % {"exact": exact_text + ("" if is_exact else "…")}
+            computed[scaled, count] = amount, text
+        amount, text = computed[scaled, count]
+        shares.append(Share(key, weight, amount, text))
     return shares
 
 
 def _unit_weights(units: Iterable[AllocationUnit], basis: AllocationBasis) -> dict[Hashable, Decimal]:
-    field, name, _template = _BASES[basis]
+    field = _BASES[basis][0]
+    return _fact_weights(((unit.key, 1 if field is None else getattr(unit, field)) for unit in units), basis)
+
+
+def _fact_weights(facts: Iterable[tuple[Hashable, Number | str | None]], basis: AllocationBasis
+                  ) -> dict[Hashable, Decimal]:
+    """key → weight from (key, the fact the basis reads) pairs, refusing duplicates, missing and fractional persons."""
+    _field, name, _template = _BASES[basis]
     weights: dict[Hashable, Decimal] = {}
     duplicates, missing = [], []
-    for unit in units:
-        if unit.key in weights:
-            duplicates.append(unit.key)
-        value = 1 if field is None else getattr(unit, field)
+    for key, value in facts:
+        if key in weights:
+            duplicates.append(key)
         if value is None:
-            missing.append(unit.key)
+            missing.append(key)
         else:
-            weights[unit.key] = to_decimal(value)
+            weights[key] = to_decimal(value)
     if duplicates:
         raise AllocationError(gettext("以下房屋重复出现在同一次分摊中：%(keys)s") % {"keys": _keys_text(duplicates)})
     if missing:
@@ -210,8 +223,18 @@ def allocate(total: Number | str, basis: AllocationBasis | str, units: Iterable[
     `subject` starts each explanation (公摊 by default, 损耗 for a loss).
     """
     basis = AllocationBasis(basis)
-    units = list(units)
-    weights = _unit_weights(units, basis)
+    field = _BASES[basis][0]
+    return allocate_facts(total, basis, ((unit.key, 1 if field is None else getattr(unit, field)) for unit in units),
+                          places=places, unit_label=unit_label, subject=subject)
+
+
+def allocate_facts(total: Number | str, basis: AllocationBasis | str,
+                   facts: Iterable[tuple[Hashable, Number | str | None]], *, places: int = 2, unit_label: str = "kWh",
+                   subject: str | None = None) -> list[Share]:
+    """`allocate` with each unit given as (key, the fact its basis reads: area, persons, usage or weight; anything
+    but None for 按户), without building an AllocationUnit per unit."""
+    basis = AllocationBasis(basis)
+    weights = _fact_weights(facts, basis)
     _field, name, template = _BASES[basis]
     return _shares(to_decimal(total), weights, template, name=str(name), places=places,
                    unit_label=unit_label, subject=subject or gettext("公摊"))

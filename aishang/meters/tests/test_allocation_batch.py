@@ -18,6 +18,7 @@ from aishang.core.testing import (
 )
 from aishang.estate.models import Unit
 from aishang.meters.allocation_runs import (
+    _write_shares,
     allocation_post,
     allocation_post_many,
     allocation_preview,
@@ -184,3 +185,17 @@ def test_batch_rules_are_the_projects_active_rules_less_those_posted_for_the_per
                     actor=finance)
 
     assert batch_rules(project=project, period_start=START, period_end=END) == ([pending], [posted])
+
+
+def test_shares_written_in_bulk_keep_tabs_newlines_and_backslashes(project, finance):
+    unit = delivered_units(project, 1)[0]
+    lighting = meter(project, role="public")
+    read(lighting, 10)
+    run = allocation_preview(rule=rule(project, lighting), period_start=START, period_end=END, actor=finance)
+    text = "甲\t乙\\丙\n丁\r戊"
+    run.shares.all().delete()
+
+    _write_shares([(run.pk, unit.pk, D("1.500000"), D("-0.01"), text)])
+
+    written = AllocationShare.objects.get(run=run)
+    assert (written.explanation, written.weight, written.usage) == (text, D("1.5"), D("-0.01"))

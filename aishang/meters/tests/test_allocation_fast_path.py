@@ -37,13 +37,13 @@ def fraction_split(total, weights, unit):
     return [(sign * count * unit).quantize(exponent) for count in counts]
 
 
-def fraction_describe(value, max_places):
+def fraction_describe(value, max_places, min_places=0):
     value = to_fraction(value)
     approximate = fraction_to_decimal(value, max_places)
     exact = Fraction(approximate) == value
     text = approximate.normalize() if exact else approximate
     if exact:
-        text = text.quantize(Decimal(1).scaleb(-max(-text.as_tuple().exponent, 0)))
+        text = text.quantize(Decimal(1).scaleb(-max(-text.as_tuple().exponent, min_places, 0)))
     return f"{text:f}", exact
 
 
@@ -113,6 +113,7 @@ def test_split_largest_remainder_equals_the_fraction_computation(steps, unit, we
 
 
 @given(value=st.one_of(decimals, st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**4)),
-       max_places=st.integers(min_value=0, max_value=8))
-def test_describe_number_equals_the_fraction_computation(value, max_places):
-    assert describe_number(value, max_places=max_places) == fraction_describe(value, max_places)
+       max_places=st.integers(min_value=0, max_value=8), min_places=st.integers(min_value=0, max_value=3))
+def test_describe_number_equals_the_fraction_computation(value, max_places, min_places):
+    assert (describe_number(value, min_places=min_places, max_places=max_places)
+            == fraction_describe(value, max_places, min_places))

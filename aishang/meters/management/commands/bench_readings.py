@@ -80,7 +80,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--meters", type=int, default=25_000, help="meters in the project (default 25,000)")
         parser.add_argument("--months", type=int, default=4, help="months of readings in the file (default 4)")
-        parser.add_argument("--profile", action="store_true", help="profile the import and the allocation (cProfile, top functions)")
+        parser.add_argument("--profile", action="store_true",
+                            help="profile the import and the allocation (cProfile, top functions)")
         parser.add_argument("--keep-file", help="also save the generated xlsx to this path")
 
     def handle(self, *args, **options):
