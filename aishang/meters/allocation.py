@@ -24,6 +24,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -56,8 +57,7 @@ class AllocationUnit:
     weight: Number | str | None = None
 
 
-@dataclass(frozen=True)
-class Share:
+class Share(NamedTuple):  # a tuple: a run may have tens of thousands, and a frozen dataclass is slow to make
     key: Hashable
     weight: Decimal
     amount: Decimal
@@ -102,14 +102,21 @@ def _refuse_negative(values: Mapping[Hashable, Decimal], name: str) -> None:
 
 
 def _checked_weights(weights: Mapping[Hashable, Number | str], name: str) -> dict[Hashable, Decimal]:
+    checked = {key: to_decimal(value) for key, value in weights.items()}
+    _weight_sum(checked, name)
+    return checked
+
+
+def _weight_sum(weights: Mapping[Hashable, Decimal], name: str) -> Decimal:
+    """The sum of Decimal weights, refused if there are none, any is negative or they add up to 0."""
     if not weights:
         raise AllocationError(gettext("没有参与分摊的房屋"))
-    checked = {key: to_decimal(value) for key, value in weights.items()}
-    _refuse_negative(checked, name)
-    if sum(checked.values()) == 0:
+    _refuse_negative(weights, name)
+    weight_sum = sum(weights.values())
+    if weight_sum == 0:
         raise AllocationError(gettext("参与分摊的房屋%(name)s合计为 0，无法按%(name)s分摊；请先核对各户%(name)s")
                               % {"name": name})
-    return checked
+    return weight_sum
 
 
 def _scaled_total(total: Number | str, places: int) -> tuple[Decimal, int]:
@@ -156,25 +163,27 @@ def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | st
 def _shares(total: Decimal, weights: Mapping[Hashable, Decimal], template, *, name: str, places: int,
             unit_label: str, subject: str, prefix: str = "") -> list[Share]:
     total, units = _scaled_total(total, places)
-    checked = _checked_weights(weights, name)
+    weight_sum = _weight_sum(weights, name)
     sign = -1 if units < 0 else 1
     units = abs(units)
-    parts = _largest_remainder(units, checked)
+    parts = _largest_remainder(units, weights)
     # What every share's text has in common is filled in once: a run may have tens of thousands of shares.
-    fixed = {"subject": subject, "total": _text(total), "unit": unit_label, "weight_sum": _text(sum(weights.values()))}
+    fixed = {"subject": subject, "total": _text(total), "unit": unit_label, "weight_sum": _text(weight_sum)}
     line = (prefix.replace("%", "%%") + str(template) % {
         **{name: value.replace("%", "%%") for name, value in fixed.items()},
         "weight": "%(weight)s", "amount": "%(amount)s"})
     rounded_up, rounded_down = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"),
                                 gettext("（精确值 %(exact)s，尾数舍去）"))
     place_value = 10**places
+    # str() is plain notation down to 6 places and much quicker than format(); beyond, it would write 1E-7.
+    amount_text = str if places <= 6 else "{:f}".format
     computed = {}  # (scaled weight, count) → (amount, text): units of equal area or usage read alike
     shares = []
     for key, weight in weights.items():
         count, remainder, scaled, weight_sum = parts[key]
         if (scaled, count) not in computed:
             amount = Decimal(sign * count).scaleb(-places)
-            text = line % {"weight": _text(weight), "amount": f"{amount:f}"}
+            text = line % {"weight": _text(weight), "amount": amount_text(amount)}
             if remainder:  # the exact share, units × weight ÷ weight sum, is not a whole number of the last place
                 exact_text, is_exact = describe_ratio(sign * units * scaled, weight_sum * place_value, max_places=6)
                 note = rounded_up if count * weight_sum > units * scaled else rounded_down
