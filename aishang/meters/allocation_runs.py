@@ -8,14 +8,15 @@ period, so no unit is charged twice for the same usage.
 
 import datetime
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
-from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.copy import QueuedLibpqWriter
 
 from aishang.billing.formula import FormulaError, compile_formula, evaluate
 from aishang.billing.services import unit_persons
@@ -345,49 +346,66 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
         _refuse_all([errors[rule.pk] for rule in rules])
     facts = _ProjectFacts(rules[0].project_id, [rule for rule, _needs in computable], period_start, period_end,
                           persons=any("persons" in needs for _rule, needs in computable))
-    computed = []
-    for rule, needs in computable:
-        try:
-            source = _Input(rule, facts, needs)
-            needs_master = not (rule.purpose == AllocationPurpose.LOSS and rule.loss_method == LossMethod.COEFFICIENT)
-            if needs_master and not source.meter_readings:
-                _refuse(_("%(meter)s 在 %(start)s ～ %(end)s 没有抄表读数，无法计算分摊；请先录入该期读数")
-                        % {"meter": rule.meter, "start": f"{period_start:%Y-%m-%d}", "end": f"{period_end:%Y-%m-%d}"})
-            total, shares = _shares(source)
-        except (ValidationError, AllocationError, FormulaError) as error:
-            errors[rule.pk] = (_("分摊规则「%(rule)s」：") % {"rule": rule.name}, _message(error))
-            continue
-        allocated = sum((share.amount for share in shares), Decimal("0"))
-        if allocated != total:  # allocation.py promises this; a broken promise must not reach the bills
-            raise AssertionError(f"shares add up to {allocated}, not {total}")
-        computed.append((rule, source, total, shares))
-    if errors:
-        _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors])
     with transaction.atomic():
         # A new preview replaces the rules' earlier drafts of the same period: each holds a row per unit.
         AllocationRun.objects.filter(rule_id__in=ids, status=AllocationRunStatus.DRAFT, period_start=period_start,
                                      period_end=period_end).delete()
-        runs = AllocationRun.objects.bulk_create([_draft(rule, source, total, shares, actor)
-                                                  for rule, source, total, shares in computed])
-        _write_shares(_share_rows(runs, computed))
+        # The runs are made first and filled in after: each rule's shares go to the database as soon as they are
+        # computed, so that PostgreSQL stores them while the next rules are computed.
+        runs = AllocationRun.objects.bulk_create([_draft(rule, facts, actor) for rule, _needs in computable])
+        with _share_writer() as write:
+            for run, (rule, needs) in zip(runs, computable, strict=True):
+                try:
+                    source, total, shares = _computed(rule, needs, facts)
+                except (ValidationError, AllocationError, FormulaError) as error:
+                    errors[rule.pk] = (_("分摊规则「%(rule)s」：") % {"rule": rule.name}, _message(error))
+                    continue
+                if not errors:
+                    write(_share_rows(run, source, shares))
+                _fill(run, source, total, shares)
+        if errors:  # raised inside the transaction: the runs and shares written so far are rolled back
+            _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors])
+        AllocationRun.objects.bulk_update(runs, RESULT_FIELDS)
     return runs
 
 
-def _share_rows(runs, computed):
-    for run, (_rule, source, _total, shares) in zip(runs, computed, strict=True):
-        unit_ids = {code: pk for pk, code, _area, _inner in source.units}
-        for share in shares:
-            yield run.pk, unit_ids[share.key], share.weight.quantize(WEIGHT_QUANTUM), share.amount, share.explanation
+RESULT_FIELDS = ["meter_usage", "sub_meter_usage", "loss", "total", "unit_count"]
 
 
-def _draft(rule, source, total, shares, actor):
-    measured = source.meter_readings and source.sub_meter_usage is not None
+def _computed(rule, needs, facts):
+    """(input, total, shares) of one rule, or ValidationError / AllocationError / FormulaError."""
+    source = _Input(rule, facts, needs)
+    needs_master = not (rule.purpose == AllocationPurpose.LOSS and rule.loss_method == LossMethod.COEFFICIENT)
+    if needs_master and not source.meter_readings:
+        _refuse(_("%(meter)s 在 %(start)s ～ %(end)s 没有抄表读数，无法计算分摊；请先录入该期读数")
+                % {"meter": rule.meter, "start": f"{facts.start:%Y-%m-%d}", "end": f"{facts.end:%Y-%m-%d}"})
+    total, shares = _shares(source)
+    allocated = sum((share.amount for share in shares), Decimal("0"))
+    if allocated != total:  # allocation.py promises this; a broken promise must not reach the bills
+        raise AssertionError(f"shares add up to {allocated}, not {total}")
+    return source, total, shares
+
+
+def _share_rows(run, source, shares):
+    unit_ids = {code: pk for pk, code, _area, _inner in source.units}
+    return [(run.pk, unit_ids[share.key], share.weight.quantize(WEIGHT_QUANTUM), share.amount, share.explanation)
+            for share in shares]
+
+
+def _draft(rule, facts, actor):
+    """A rule's run over the facts' period, its results still to be filled in."""
     return AllocationRun(
-        rule=rule, project_id=rule.project_id, period_start=source.start, period_end=source.end,
-        purpose=rule.purpose, method=str(rule.method_display), kind=source.kind, fee_item_id=rule.fee_item_id,
-        meter_usage=source.meter_usage if source.meter_readings else None, sub_meter_usage=source.sub_meter_usage,
-        loss=source.meter_usage - source.sub_meter_usage if measured else None,
-        total=total, unit_count=len(shares), created_by=actor)
+        rule=rule, project_id=rule.project_id, period_start=facts.start, period_end=facts.end,
+        purpose=rule.purpose, method=str(rule.method_display), kind=rule.meter.kind, fee_item_id=rule.fee_item_id,
+        total=ZERO, created_by=actor)
+
+
+def _fill(run, source, total, shares):
+    measured = source.meter_readings and source.sub_meter_usage is not None
+    run.meter_usage = source.meter_usage if source.meter_readings else None
+    run.sub_meter_usage = source.sub_meter_usage
+    run.loss = source.meter_usage - source.sub_meter_usage if measured else None
+    run.total, run.unit_count = total, len(shares)
 
 
 def allocation_preview(*, rule, period_start, period_end, actor):
@@ -408,19 +426,35 @@ def _copy_text(text):
 
 
 def _write_shares(rows):
-    """(run id, unit id, weight, usage, explanation) rows: COPY on PostgreSQL, executemany in batches on SQLite."""
+    """(run id, unit id, weight, usage, explanation) rows of shares."""
+    with _share_writer() as write:
+        write(rows)
+
+
+@contextmanager
+def _share_writer():
+    """A function that stores lists of share rows: COPY on PostgreSQL, through a queue that a thread of psycopg's
+    sends while the caller goes on computing; executemany in batches on SQLite."""
     if connection.vendor == "postgresql":
-        # COPY's text format, built here: psycopg's write_row per row costs more than the arithmetic of a share.
-        rows = iter(rows)
-        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(SHARE_COPY) as copy:
-            while batch := list(islice(rows, SHARE_BATCH)):
-                copy.write("".join(f"{run}\t{unit}\t{weight}\t{usage}\t{_copy_text(explanation)}\n"
-                                   for run, unit, weight, usage, explanation in batch))
+        with (connection.cursor() as cursor, connection.wrap_database_errors,
+              cursor.cursor.copy(SHARE_COPY, writer=QueuedLibpqWriter(cursor.cursor)) as copy):
+            def write(rows):
+                # COPY's text format, built here: psycopg's write_row per row costs more than a share's arithmetic.
+                for start in range(0, len(rows), SHARE_BATCH):
+                    copy.write("".join(f"{run}\t{unit}\t{weight}\t{usage}\t{_copy_text(explanation)}\n"
+                                       for run, unit, weight, usage, explanation in rows[start:start + SHARE_BATCH]))
+            yield write
         return
-    rows = iter(rows)
+    pending = []
     with connection.cursor() as cursor:
-        while batch := list(islice(rows, SHARE_BATCH)):
-            cursor.executemany(SHARE_INSERT, batch)
+        def write(rows):
+            pending.extend(rows)
+            while len(pending) >= SHARE_BATCH:
+                cursor.executemany(SHARE_INSERT, pending[:SHARE_BATCH])
+                del pending[:SHARE_BATCH]
+        yield write
+        if pending:
+            cursor.executemany(SHARE_INSERT, pending)
 
 
 def run_shares_total(run):
