@@ -71,7 +71,7 @@ class _ProjectFacts:
             if parent is not None:
                 self.children[parent].append(pk)
         self.read = {meter: (usage, count) for meter, usage, count in
-                     MeterReading.objects.filter(meter__project_id=project_id, read_on__gte=start, read_on__lte=end)
+                     MeterReading.objects.filter(project_id=project_id, read_on__gte=start, read_on__lte=end)
                      .order_by().values("meter_id").annotate(usage=Sum("usage"), count=Count("id"))
                      .values_list("meter_id", "usage", "count")}
         self._kind_usages = {}
@@ -293,9 +293,9 @@ def _message(error):
     return error.messages[0] if isinstance(error, ValidationError) else str(error)
 
 
-def _refuse_all(errors):
-    """Refuse a batch: one failure as its own message, several as one message each, naming what failed."""
-    if len(errors) == 1:
+def _refuse_all(errors, *, alone):
+    """Refuse a batch with a message per failure, naming what failed unless it was `alone` in the batch."""
+    if alone:
         raise ValidationError(errors[0][1])
     raise ValidationError([prefix + message for prefix, message in errors])
 
@@ -343,7 +343,7 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
             except FormulaError as error:
                 errors[rule.pk] = (_("分摊规则「%(rule)s」：") % {"rule": rule.name}, str(error))
     if not computable:
-        _refuse_all([errors[rule.pk] for rule in rules])
+        _refuse_all([errors[rule.pk] for rule in rules], alone=len(rules) == 1)
     facts = _ProjectFacts(rules[0].project_id, [rule for rule, _needs in computable], period_start, period_end,
                           persons=any("persons" in needs for _rule, needs in computable))
     with transaction.atomic():
@@ -364,7 +364,7 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
                     write(_share_rows(run, source, shares))
                 _fill(run, source, total, shares)
         if errors:  # raised inside the transaction: the runs and shares written so far are rolled back
-            _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors])
+            _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors], alone=len(rules) == 1)
         AllocationRun.objects.bulk_update(runs, RESULT_FIELDS)
     return runs
 
@@ -504,7 +504,7 @@ def allocation_post_many(*, runs, actor):
                 continue
             errors.append((_("分摊批次 #%(run)s（%(rule)s）：") % {"run": run.pk, "rule": rule.name}, message))
         if errors:
-            _refuse_all(errors)
+            _refuse_all(errors, alone=len(runs) == 1)
         now = timezone.now()
         AllocationRun.objects.filter(pk__in=run_ids).update(status=AllocationRunStatus.POSTED, posted_by=actor,
                                                             posted_at=now, updated_at=now)
