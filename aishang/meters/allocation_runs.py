@@ -346,44 +346,71 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
         _refuse_all([errors[rule.pk] for rule in rules], alone=len(rules) == 1)
     facts = _ProjectFacts(rules[0].project_id, [rule for rule, _needs in computable], period_start, period_end,
                           persons=any("persons" in needs for _rule, needs in computable))
+    prefix = _("分摊规则「%(rule)s」：")
+    planned = []  # (rule, its input, (total, shares) if only the shares tell the total, else None)
+    for rule, needs in computable:
+        try:
+            source = _Input(rule, facts, needs)
+            _refuse_unread(rule, source)
+            planned.append((rule, source, _computed(source) if _total_of(source) is None else None))
+        except (ValidationError, AllocationError, FormulaError) as error:
+            errors[rule.pk] = (prefix % {"rule": rule.name}, _message(error))
+    if errors:
+        for rule, source, computed in planned:  # the others' arithmetic may fail too: say so now, not after a fix
+            try:
+                computed or _computed(source)
+            except (ValidationError, AllocationError, FormulaError) as error:
+                errors[rule.pk] = (prefix % {"rule": rule.name}, _message(error))
+        _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors], alone=len(rules) == 1)
     with transaction.atomic():
         # A new preview replaces the rules' earlier drafts of the same period: each holds a row per unit.
         AllocationRun.objects.filter(rule_id__in=ids, status=AllocationRunStatus.DRAFT, period_start=period_start,
                                      period_end=period_end).delete()
-        # The runs are made first and filled in after: each rule's shares go to the database as soon as they are
-        # computed, so that PostgreSQL stores them while the next rules are computed.
-        runs = AllocationRun.objects.bulk_create([_draft(rule, facts, actor) for rule, _needs in computable])
+        # The runs are made first, their totals known from the readings: then each rule's shares go to the
+        # database as soon as they are computed, and PostgreSQL stores them while the next rules are computed.
+        runs = AllocationRun.objects.bulk_create([_draft(rule, source, computed, actor)
+                                                  for rule, source, computed in planned])
         with _share_writer() as write:
-            for run, (rule, needs) in zip(runs, computable, strict=True):
+            for run, (rule, source, computed) in zip(runs, planned, strict=True):
                 try:
-                    source, total, shares = _computed(rule, needs, facts)
+                    total, shares = computed or _computed(source)
                 except (ValidationError, AllocationError, FormulaError) as error:
-                    errors[rule.pk] = (_("分摊规则「%(rule)s」：") % {"rule": rule.name}, _message(error))
+                    errors[rule.pk] = (prefix % {"rule": rule.name}, _message(error))
                     continue
+                if total != run.total:
+                    raise AssertionError(f"{rule.name}: computed {total}, planned {run.total}")
                 if not errors:
                     write(_share_rows(run, source, shares))
-                _fill(run, source, total, shares)
         if errors:  # raised inside the transaction: the runs and shares written so far are rolled back
             _refuse_all([errors[rule.pk] for rule in rules if rule.pk in errors], alone=len(rules) == 1)
-        AllocationRun.objects.bulk_update(runs, RESULT_FIELDS)
     return runs
 
 
-RESULT_FIELDS = ["meter_usage", "sub_meter_usage", "loss", "total", "unit_count"]
-
-
-def _computed(rule, needs, facts):
-    """(input, total, shares) of one rule, or ValidationError / AllocationError / FormulaError."""
-    source = _Input(rule, facts, needs)
+def _refuse_unread(rule, source):
     needs_master = not (rule.purpose == AllocationPurpose.LOSS and rule.loss_method == LossMethod.COEFFICIENT)
     if needs_master and not source.meter_readings:
         _refuse(_("%(meter)s 在 %(start)s ～ %(end)s 没有抄表读数，无法计算分摊；请先录入该期读数")
-                % {"meter": rule.meter, "start": f"{facts.start:%Y-%m-%d}", "end": f"{facts.end:%Y-%m-%d}"})
+                % {"meter": rule.meter, "start": f"{source.start:%Y-%m-%d}", "end": f"{source.end:%Y-%m-%d}"})
+
+
+def _total_of(source):
+    """What a rule allocates, known before its shares: the meter's usage, or the measured loss; None for a fixed
+    loss coefficient, whose total is the sum of the rounded shares."""
+    rule = source.rule
+    if rule.purpose != AllocationPurpose.LOSS:
+        return source.meter_usage
+    if rule.loss_method == LossMethod.COEFFICIENT:
+        return None
+    return loss(source.meter_usage, [source.sub_meter_usage])
+
+
+def _computed(source):
+    """(total, shares) of one rule, or ValidationError / AllocationError / FormulaError."""
     total, shares = _shares(source)
     allocated = sum((share.amount for share in shares), Decimal("0"))
     if allocated != total:  # allocation.py promises this; a broken promise must not reach the bills
         raise AssertionError(f"shares add up to {allocated}, not {total}")
-    return source, total, shares
+    return total, shares
 
 
 def _share_rows(run, source, shares):
@@ -392,20 +419,14 @@ def _share_rows(run, source, shares):
             for share in shares]
 
 
-def _draft(rule, facts, actor):
-    """A rule's run over the facts' period, its results still to be filled in."""
-    return AllocationRun(
-        rule=rule, project_id=rule.project_id, period_start=facts.start, period_end=facts.end,
-        purpose=rule.purpose, method=str(rule.method_display), kind=rule.meter.kind, fee_item_id=rule.fee_item_id,
-        total=ZERO, created_by=actor)
-
-
-def _fill(run, source, total, shares):
+def _draft(rule, source, computed, actor):
     measured = source.meter_readings and source.sub_meter_usage is not None
-    run.meter_usage = source.meter_usage if source.meter_readings else None
-    run.sub_meter_usage = source.sub_meter_usage
-    run.loss = source.meter_usage - source.sub_meter_usage if measured else None
-    run.total, run.unit_count = total, len(shares)
+    return AllocationRun(
+        rule=rule, project_id=rule.project_id, period_start=source.start, period_end=source.end,
+        purpose=rule.purpose, method=str(rule.method_display), kind=source.kind, fee_item_id=rule.fee_item_id,
+        meter_usage=source.meter_usage if source.meter_readings else None, sub_meter_usage=source.sub_meter_usage,
+        loss=source.meter_usage - source.sub_meter_usage if measured else None,
+        total=computed[0] if computed else _total_of(source), unit_count=len(source.units), created_by=actor)
 
 
 def allocation_preview(*, rule, period_start, period_end, actor):
