@@ -152,10 +152,14 @@ def _add_refusal(form, refusal):
             form.add_error(None, error)
 
 
+def _is_id(text):
+    return text.isdigit() and len(text) < 19  # beyond, no database integer holds it
+
+
 def _batch_form(request):
     """The 一键分摊 form of the request; a project outside the user's scope is not found."""
     data = request.POST if request.method == "POST" else (request.GET if "project" in request.GET else None)
-    if data is not None and str(data.get("project", "")).isdigit() and not Project.objects.restrict(
+    if data is not None and _is_id(data.get("project", "")) and not Project.objects.restrict(
             request.user, "view").filter(pk=data["project"]).exists():
         raise Http404(_("项目不存在"))
     return AllocationBatchForm(data, user=request.user)
@@ -201,7 +205,7 @@ def allocation_run_batch(request):
 @permission_required("meters.change_allocationrun", raise_exception=True)
 def allocation_run_post_batch(request):
     """全部入账: the drafts listed on the 一键分摊 page, in one transaction, all or none."""
-    ids = list(dict.fromkeys(int(pk) for pk in request.POST.getlist("run") if pk.isdigit()))
+    ids = list(dict.fromkeys(int(pk) for pk in request.POST.getlist("run") if _is_id(pk)))
     runs = AllocationRun.objects.restrict(request.user, "change").in_bulk(ids)
     if not ids or len(runs) != len(ids):
         raise Http404(_("分摊批次不存在"))

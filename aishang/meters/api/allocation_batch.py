@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from aishang.core.api.exceptions import Conflict, api_errors
 from aishang.core.context import set_actor
 from aishang.estate.models import Project
+from aishang.extras.api.imports import MAX_ID
 
 from ..allocation_runs import allocation_post_many, allocation_preview_many, batch_rules
 from ..models import AllocationRun
@@ -22,13 +23,13 @@ MAX_RUNS = 2000
 
 
 class AllocationBatchSerializer(serializers.Serializer):
-    project = serializers.IntegerField(min_value=1, label="项目")
+    project = serializers.IntegerField(min_value=1, max_value=MAX_ID, label="项目")
     period_start = serializers.DateField(label="期初")
     period_end = serializers.DateField(label="期末")
 
 
 class AllocationPostBatchSerializer(serializers.Serializer):
-    runs = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
+    runs = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
                                  max_length=MAX_RUNS, label="分摊批次编号")
 
 
