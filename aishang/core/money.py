@@ -5,8 +5,9 @@ divisions stays exact until the single rounding at the bill amount.
 """
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 from fractions import Fraction
+from math import lcm
 
 from django.db import models
 from django.utils.translation import gettext
@@ -39,6 +40,8 @@ class InvalidAmount(ValueError):
 
 def to_decimal(value) -> Decimal:
     """Decimal from a Decimal, int or numeric string; floats are refused because they are already inexact."""
+    if type(value) is Decimal and value.is_finite():  # the common case, first
+        return value
     if isinstance(value, bool | float):
         raise InvalidAmount(gettext("金额不能是浮点数或布尔值：%(value)r") % {"value": value})
     if isinstance(value, Decimal):
@@ -109,29 +112,55 @@ def split_largest_remainder(total: Decimal | int | str, weights: Sequence[Number
     unit = to_decimal(unit)
     if unit <= 0:
         raise ValueError(gettext("拆分单位必须大于零"))
-    shares = [to_fraction(weight) for weight in weights]
-    if not shares:
+    if not weights:
         raise ValueError(gettext("至少需要一个分摊权重"))
-    if any(share < 0 for share in shares):
+    if any(isinstance(weight, Fraction) for weight in weights):
+        shares = [to_fraction(weight) for weight in weights]
+        common = lcm(*(share.denominator for share in shares))
+        scaled = [share.numerator * (common // share.denominator) for share in shares]
+    else:
+        scaled = integer_weights([to_decimal(weight) for weight in weights])
+    if any(weight < 0 for weight in scaled):
         raise ValueError(gettext("分摊权重不能为负数"))
-    weight_sum = sum(shares, Fraction(0))
-    if weight_sum == 0:
+    if sum(scaled) == 0:
         raise ValueError(gettext("分摊权重之和不能为零"))
     units = Fraction(total) / Fraction(unit)
     if units.denominator != 1:
         raise ValueError(gettext("总额 %(total)s 不是拆分单位 %(unit)s 的整数倍") % {"total": total, "unit": unit})
     sign = -1 if units < 0 else 1
-    units = abs(units.numerator)
-
-    quotas = [units * share / weight_sum for share in shares]
-    counts = [quota.numerator // quota.denominator for quota in quotas]
-    left = units - sum(counts)
-    by_remainder = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] - counts[i]), i))
-    for index in by_remainder[:left]:
-        counts[index] += 1
+    counts, _remainders = largest_remainder_counts(abs(units.numerator), scaled)
     places = max(-unit.as_tuple().exponent, -total.as_tuple().exponent, 0)
     exponent = Decimal(1).scaleb(-places)
     return [(sign * count * unit).quantize(exponent) for count in counts]
+
+
+_EXACT = Context(prec=MAX_PREC)
+
+
+def integer_weights(values: Sequence[Decimal]) -> list[int]:
+    """The Decimals scaled by one common power of ten to integers, so that their ratios stay exact."""
+    places = max(0, *(-value.as_tuple().exponent for value in values))
+    return [int(value.scaleb(places, context=_EXACT)) for value in values]
+
+
+def largest_remainder_counts(units: int, weights: Sequence[int]) -> tuple[list[int], list[int]]:
+    """`units` (≥ 0) split over non-negative integer `weights` (positive sum) by the largest remainder.
+
+    Returns each part's count and its remainder (over the weight sum): the count is units × weight ÷ sum
+    rounded down, plus one for the parts with the largest remainders, earlier parts first on ties.
+    Integer `divmod` only: the same result as exact fractions at a fraction of the cost.
+    """
+    weight_sum = sum(weights)
+    counts, remainders = [], []
+    for weight in weights:
+        count, remainder = divmod(units * weight, weight_sum)
+        counts.append(count)
+        remainders.append(remainder)
+    left = units - sum(counts)
+    if left:
+        for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+            counts[index] += 1
+    return counts, remainders
 
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -215,13 +244,22 @@ def describe_number(value: Number, *, min_places: int = 0, max_places: int = 4) 
     `min_places`); otherwise rounded half up to `max_places`.
     """
     value = to_fraction(value)
-    approximate = fraction_to_decimal(value, max_places)
-    exact = Fraction(approximate) == value
-    text = approximate.normalize() if exact else approximate
+    return describe_ratio(value.numerator, value.denominator, min_places=min_places, max_places=max_places)
+
+
+def describe_ratio(numerator: int, denominator: int, *, min_places: int = 0, max_places: int = 4) -> tuple[str, bool]:
+    """`describe_number` of numerator ÷ denominator (denominator > 0), in integer arithmetic and string formatting."""
+    scale = 10**max_places
+    steps, rest = divmod(abs(numerator) * scale, denominator)
+    exact = rest == 0
+    if 2 * rest >= denominator:  # half up, on the magnitude
+        steps += 1
+    whole, decimals = divmod(steps, scale)
+    digits = f"{decimals:0{max_places}d}" if max_places else ""
     if exact:
-        places = max(-text.as_tuple().exponent, min_places, 0)
-        text = text.quantize(Decimal(1).scaleb(-places))
-    return f"{text:f}", exact
+        digits = digits.rstrip("0").ljust(min_places, "0")
+    sign = "-" if numerator < 0 and steps else ""
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}", exact
 
 
 def money_total(queryset, field: str = "amount") -> Decimal:

@@ -23,13 +23,21 @@ Rules every function here keeps:
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from aishang.core.money import Number, describe_number, quantize_places, split_largest_remainder, to_decimal
+from aishang.core.money import (
+    Number,
+    describe_number,
+    describe_ratio,
+    integer_weights,
+    largest_remainder_counts,
+    quantize_places,
+    to_decimal,
+)
 
 from .choices import AllocationBasis, LossMethod
 
@@ -49,8 +57,7 @@ class AllocationUnit:
     weight: Number | str | None = None
 
 
-@dataclass(frozen=True)
-class Share:
+class Share(NamedTuple):  # a tuple: a run may have tens of thousands, and a frozen dataclass is slow to make
     key: Hashable
     weight: Decimal
     amount: Decimal
@@ -95,14 +102,48 @@ def _refuse_negative(values: Mapping[Hashable, Decimal], name: str) -> None:
 
 
 def _checked_weights(weights: Mapping[Hashable, Number | str], name: str) -> dict[Hashable, Decimal]:
+    checked = {key: to_decimal(value) for key, value in weights.items()}
+    _weight_sum(checked, name)
+    return checked
+
+
+def _weight_sum(weights: Mapping[Hashable, Decimal], name: str) -> Decimal:
+    """The sum of Decimal weights, refused if there are none, any is negative or they add up to 0."""
     if not weights:
         raise AllocationError(gettext("没有参与分摊的房屋"))
-    checked = {key: to_decimal(value) for key, value in weights.items()}
-    _refuse_negative(checked, name)
-    if sum(checked.values()) == 0:
+    _refuse_negative(weights, name)
+    weight_sum = sum(weights.values())
+    if weight_sum == 0:
         raise AllocationError(gettext("参与分摊的房屋%(name)s合计为 0，无法按%(name)s分摊；请先核对各户%(name)s")
                               % {"name": name})
-    return checked
+    return weight_sum
+
+
+def _scaled_total(total: Number | str, places: int) -> tuple[Decimal, int]:
+    """`total` as a Decimal and in units of its last place, refused if it has more than `places` decimals."""
+    quantum = _quantum(places)
+    total = to_decimal(total)
+    if total != total.quantize(quantum):
+        raise AllocationError(gettext("分摊总量 %(total)s 超过 %(places)s 位小数，请先按计量精度取整")
+                              % {"total": total, "places": places})
+    return total, int(total.scaleb(places))
+
+
+def _largest_remainder(units: int, checked: dict[Hashable, Decimal]) -> dict[Hashable, tuple[int, int, int, int]]:
+    """key → (count, remainder, scaled weight, weight sum) of `units` (≥ 0) over the checked weights.
+
+    Equal remainders go to the larger weight, then to the smaller key: the keys are put in that order first.
+    """
+    try:
+        order = sorted(checked)
+    except TypeError:
+        raise AllocationError(gettext("房屋编号必须可以互相比较（全是数字或全是文字）")) from None
+    order.sort(key=checked.__getitem__, reverse=True)  # stable: equal weights stay in key order
+    scaled = integer_weights([checked[key] for key in order])
+    counts, remainders = largest_remainder_counts(units, scaled)
+    weight_sum = sum(scaled)
+    return {key: (count, remainder, weight, weight_sum)
+            for key, count, remainder, weight in zip(order, counts, remainders, scaled, strict=True)}
 
 
 def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | str], *, places: int = 2,
@@ -112,63 +153,65 @@ def split_by_weights(total: Number | str, weights: Mapping[Hashable, Number | st
     Largest remainder; equal remainders go to the larger weight, then to the smaller key. `name` names
     the weight in error messages (面积, 人数, ...).
     """
-    quantum = _quantum(places)
-    total = to_decimal(total)
-    if total != total.quantize(quantum):
-        raise AllocationError(gettext("分摊总量 %(total)s 超过 %(places)s 位小数，请先按计量精度取整")
-                              % {"total": total, "places": places})
+    _total, units = _scaled_total(total, places)
     checked = _checked_weights(weights, name or gettext("分摊权重"))
-    try:
-        order = sorted(checked, key=lambda key: (-checked[key], key))
-    except TypeError:
-        raise AllocationError(gettext("房屋编号必须可以互相比较（全是数字或全是文字）")) from None
-    parts = split_largest_remainder(total, [checked[key] for key in order], unit=quantum)
-    by_key = {key: part.quantize(quantum) for key, part in zip(order, parts, strict=True)}
-    return {key: by_key[key] for key in checked}
-
-
-def _explain(text: str, *, exact: Fraction, amount: Decimal, notes: tuple[str, str]) -> str:
-    """`notes`: the translated endings for a share rounded up (补足尾差) and one rounded down (尾数舍去)."""
-    amount = Fraction(amount)
-    if amount == exact:
-        return text
-    exact_text, is_exact = describe_number(exact, max_places=6)
-    exact_text += "" if is_exact else "…"
-    rounded_up, rounded_down = notes
-    return text + (rounded_up if abs(amount) > abs(exact) else rounded_down) % {"exact": exact_text}
+    sign = -1 if units < 0 else 1
+    parts = _largest_remainder(abs(units), checked)
+    return {key: Decimal(sign * parts[key][0]).scaleb(-places) for key in checked}
 
 
 def _shares(total: Decimal, weights: Mapping[Hashable, Decimal], template, *, name: str, places: int,
             unit_label: str, subject: str, prefix: str = "") -> list[Share]:
-    amounts = split_by_weights(total, weights, places=places, name=name)
-    weight_sum = sum(weights.values())
-    # What every share's text has in common is worked out once: a run may have tens of thousands of shares.
-    template, fixed = str(template), {"subject": subject, "total": _text(total), "unit": unit_label,
-                                      "weight_sum": _text(weight_sum)}
-    ratio = Fraction(total) / Fraction(weight_sum)
-    notes = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"), gettext("（精确值 %(exact)s，尾数舍去）"))
+    total, units = _scaled_total(total, places)
+    weight_sum = _weight_sum(weights, name)
+    sign = -1 if units < 0 else 1
+    units = abs(units)
+    parts = _largest_remainder(units, weights)
+    # What every share's text has in common is filled in once: a run may have tens of thousands of shares.
+    fixed = {"subject": subject, "total": _text(total), "unit": unit_label, "weight_sum": _text(weight_sum)}
+    line = (prefix.replace("%", "%%") + str(template) % {
+        **{name: value.replace("%", "%%") for name, value in fixed.items()},
+        "weight": "%(weight)s", "amount": "%(amount)s"})
+    rounded_up, rounded_down = (gettext("（精确值 %(exact)s，按最大余数法补足尾差）"),
+                                gettext("（精确值 %(exact)s，尾数舍去）"))
+    place_value = 10**places
+    # str() is plain notation down to 6 places and much quicker than format(); beyond, it would write 1E-7.
+    amount_text = str if places <= 6 else "{:f}".format
+    computed = {}  # (scaled weight, count) → (amount, text): units of equal area or usage read alike
     shares = []
     for key, weight in weights.items():
-        amount = amounts[key]
-        text = template % {**fixed, "weight": _text(weight), "amount": f"{amount:f}"}
-        shares.append(Share(key=key, weight=weight, amount=amount,
-                            explanation=prefix + _explain(text, exact=ratio * Fraction(weight), amount=amount,
-                                                          notes=notes)))
+        count, remainder, scaled, weight_sum = parts[key]
+        if (scaled, count) not in computed:
+            amount = Decimal(sign * count).scaleb(-places)
+            text = line % {"weight": _text(weight), "amount": amount_text(amount)}
+            if remainder:  # the exact share, units × weight ÷ weight sum, is not a whole number of the last place
+                exact_text, is_exact = describe_ratio(sign * units * scaled, weight_sum * place_value, max_places=6)
+                note = rounded_up if count * weight_sum > units * scaled else rounded_down
+                text += note % {"exact": exact_text + ("" if is_exact else "…")}
+            computed[scaled, count] = amount, text
+        amount, text = computed[scaled, count]
+        shares.append(Share(key, weight, amount, text))
     return shares
 
 
 def _unit_weights(units: Iterable[AllocationUnit], basis: AllocationBasis) -> dict[Hashable, Decimal]:
-    field, name, _template = _BASES[basis]
+    field = _BASES[basis][0]
+    return _fact_weights(((unit.key, 1 if field is None else getattr(unit, field)) for unit in units), basis)
+
+
+def _fact_weights(facts: Iterable[tuple[Hashable, Number | str | None]], basis: AllocationBasis
+                  ) -> dict[Hashable, Decimal]:
+    """key → weight from (key, the fact the basis reads) pairs, refusing duplicates, missing and fractional persons."""
+    _field, name, _template = _BASES[basis]
     weights: dict[Hashable, Decimal] = {}
     duplicates, missing = [], []
-    for unit in units:
-        if unit.key in weights:
-            duplicates.append(unit.key)
-        value = 1 if field is None else getattr(unit, field)
+    for key, value in facts:
+        if key in weights:
+            duplicates.append(key)
         if value is None:
-            missing.append(unit.key)
+            missing.append(key)
         else:
-            weights[unit.key] = to_decimal(value)
+            weights[key] = to_decimal(value)
     if duplicates:
         raise AllocationError(gettext("以下房屋重复出现在同一次分摊中：%(keys)s") % {"keys": _keys_text(duplicates)})
     if missing:
@@ -189,8 +232,18 @@ def allocate(total: Number | str, basis: AllocationBasis | str, units: Iterable[
     `subject` starts each explanation (公摊 by default, 损耗 for a loss).
     """
     basis = AllocationBasis(basis)
-    units = list(units)
-    weights = _unit_weights(units, basis)
+    field = _BASES[basis][0]
+    return allocate_facts(total, basis, ((unit.key, 1 if field is None else getattr(unit, field)) for unit in units),
+                          places=places, unit_label=unit_label, subject=subject)
+
+
+def allocate_facts(total: Number | str, basis: AllocationBasis | str,
+                   facts: Iterable[tuple[Hashable, Number | str | None]], *, places: int = 2, unit_label: str = "kWh",
+                   subject: str | None = None) -> list[Share]:
+    """`allocate` with each unit given as (key, the fact its basis reads: area, persons, usage or weight; anything
+    but None for 按户), without building an AllocationUnit per unit."""
+    basis = AllocationBasis(basis)
+    weights = _fact_weights(facts, basis)
     _field, name, template = _BASES[basis]
     return _shares(to_decimal(total), weights, template, name=str(name), places=places,
                    unit_label=unit_label, subject=subject or gettext("公摊"))

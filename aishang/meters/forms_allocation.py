@@ -1,3 +1,4 @@
+import calendar
 import re
 
 import django_filters
@@ -133,3 +134,25 @@ class AllocationReverseForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         style_widgets(self)
+
+
+class AllocationBatchForm(forms.Form):
+    """一键分摊: a project and a month; every active rule of the project is previewed for it."""
+
+    project = forms.ModelChoiceField(label=_("项目"), queryset=Project.objects.none())
+    month = forms.DateField(label=_("月份"), input_formats=["%Y-%m"],
+                            widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-10"}),
+                            error_messages={"invalid": _("请按 年-月 填写月份，如 2026-10")})
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        projects = Project.objects.restrict(user, "view").order_by("name")
+        self.fields["project"].queryset = projects
+        self.fields["month"].initial = f"{last_month()[0]:%Y-%m}"
+        if len(choices := list(projects[:2])) == 1:
+            self.fields["project"].initial = choices[0].pk
+        style_widgets(self)
+
+    def period(self):
+        first = self.cleaned_data["month"].replace(day=1)
+        return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])

@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,13 +23,24 @@ from aishang.core.generic_views import (
     ObjectListView,
     choice_display,
 )
+from aishang.estate.models import Project
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
 from aishang.extras.exports import xlsx_response
 
-from .allocation_runs import QUANTUM, WEIGHT_QUANTUM, allocation_post, allocation_preview, allocation_reverse
+from .allocation_runs import (
+    QUANTUM,
+    WEIGHT_QUANTUM,
+    allocation_post,
+    allocation_post_many,
+    allocation_preview,
+    allocation_preview_many,
+    allocation_reverse,
+    batch_rules,
+)
 from .choices import AllocationRunStatus
 from .forms_allocation import (
+    AllocationBatchForm,
     AllocationReverseForm,
     AllocationRuleFilter,
     AllocationRuleForm,
@@ -99,6 +112,7 @@ def _usage_cell(name):
 
 class AllocationRunListView(ObjectListView):
     model = AllocationRun
+    template_name = "meters/allocationrun_list.html"
     filterset_class = AllocationRunFilter
     add_url_name = "meters:allocationrun_add"
     select_related = ("project", "rule", "created_by")
@@ -121,6 +135,91 @@ class AllocationRunListView(ObjectListView):
     ]
 
 
+    def get_context_data(self, **context):
+        context = super().get_context_data(**context)
+        if self.request.user.has_perm("meters.add_allocationrun"):
+            context["batch_form"] = AllocationBatchForm(user=self.request.user)
+        return context
+
+
+def _add_refusal(form, refusal):
+    if hasattr(refusal, "error_dict"):
+        for name, errors in refusal.message_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        for error in refusal.messages:
+            form.add_error(None, error)
+
+
+def _is_id(text):
+    return text.isdigit() and len(text) < 19  # beyond, no database integer holds it
+
+
+def _batch_form(request):
+    """The 一键分摊 form of the request; a project outside the user's scope is not found."""
+    data = request.POST if request.method == "POST" else (request.GET if "project" in request.GET else None)
+    if data is not None and _is_id(data.get("project", "")) and not Project.objects.restrict(
+            request.user, "view").filter(pk=data["project"]).exists():
+        raise Http404(_("项目不存在"))
+    return AllocationBatchForm(data, user=request.user)
+
+
+@login_required
+@permission_required("meters.add_allocationrun", raise_exception=True)
+def allocation_run_batch(request):
+    """一键分摊: preview every active rule of a project for a month (POST), then list the month's drafts (GET) with
+    a button that posts them all."""
+    form = _batch_form(request)
+    drafts, posted_rules = [], []
+    if form.is_bound and form.is_valid():
+        project = form.cleaned_data["project"]
+        start, end = form.period()
+        rules, posted_rules = batch_rules(project=project, period_start=start, period_end=end)
+        if request.method == "POST":
+            if not rules:
+                form.add_error(None, _("%(project)s 在 %(month)s 没有待分摊的启用规则")
+                               % {"project": project.name, "month": f"{start:%Y-%m}"})
+            else:
+                try:
+                    runs = allocation_preview_many(rules=rules, period_start=start, period_end=end, actor=request.user)
+                except ValidationError as refusal:
+                    _add_refusal(form, refusal)
+                else:
+                    messages.success(request, _("已计算 %(count)s 条规则的预览，核对后可全部入账")
+                                     % {"count": len(runs)})
+                    query = f"?project={project.pk}&month={start:%Y-%m}"
+                    return redirect(reverse("meters:allocationrun_batch") + query)
+        else:
+            drafts = list(AllocationRun.objects.restrict(request.user, "view")
+                          .filter(project=project, status=AllocationRunStatus.DRAFT, period_start=start,
+                                  period_end=end).select_related("rule").order_by("rule__name"))
+    return render(request, "meters/allocationrun_batch.html", {
+        "form": form, "title": _("一键分摊"), "drafts": drafts, "posted_rules": posted_rules,
+        "can_post": request.user.has_perm("meters.change_allocationrun")},
+        status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+@permission_required("meters.change_allocationrun", raise_exception=True)
+def allocation_run_post_batch(request):
+    """全部入账: the drafts listed on the 一键分摊 page, in one transaction, all or none."""
+    ids = list(dict.fromkeys(int(pk) for pk in request.POST.getlist("run") if _is_id(pk)))
+    runs = AllocationRun.objects.restrict(request.user, "change").in_bulk(ids)
+    if not ids or len(runs) != len(ids):
+        raise Http404(_("分摊批次不存在"))
+    back = request.POST.get("next", "")
+    try:
+        posted = allocation_post_many(runs=[runs[pk] for pk in ids], actor=request.user)
+    except ValidationError as refusal:
+        for message in refusal.messages:
+            messages.error(request, message)
+        return redirect(back if back.startswith("/") and not back.startswith("//") else "meters:allocationrun_list")
+    messages.success(request, _("已入账 %(count)s 个分摊批次") % {"count": len(posted)})
+    return redirect(reverse("meters:allocationrun_list") + f"?project={posted[0].project_id}")
+
+
 @login_required
 @permission_required("meters.add_allocationrun", raise_exception=True)
 def allocation_run_add(request):
@@ -131,13 +230,7 @@ def allocation_run_add(request):
             run = allocation_preview(rule=form.cleaned_data["rule"], period_start=form.cleaned_data["period_start"],
                                      period_end=form.cleaned_data["period_end"], actor=request.user)
         except ValidationError as refusal:
-            if hasattr(refusal, "error_dict"):
-                for name, errors in refusal.message_dict.items():
-                    for error in errors:
-                        form.add_error(name if name in form.fields else None, error)
-            else:
-                for error in refusal.messages:
-                    form.add_error(None, error)
+            _add_refusal(form, refusal)
         else:
             return redirect(run.get_absolute_url())
     return render(request, "meters/allocationrun_form.html", {"form": form, "title": _("新建分摊")},

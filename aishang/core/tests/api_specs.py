@@ -513,7 +513,24 @@ PROJECT_ENDPOINTS = {
         lambda w, project: {"project": project.pk, "file": _readings_file(w, project)}, writes=MeterReading),
     "aishang.meters.api.imports.ReadingImportTemplateView": ProjectEndpoint(
         "get", "/api/v1/meter-readings/import-template/", lambda w, project: {"project": project.pk}, format=None),
+    "aishang.meters.api.allocation_batch.AllocationBatchView": ProjectEndpoint(
+        "post", "/api/v1/allocation-runs/batch/", lambda w, project: _allocation_batch(w, project),
+        writes=AllocationRun, format="json"),
+    "aishang.meters.api.allocation_batch.AllocationPostBatchView": ProjectEndpoint(
+        "post", "/api/v1/allocation-runs/post-batch/", lambda w, project: {"runs": [_allocation_draft(w, project).pk]},
+        format="json"),
 }
+
+
+def _allocation_batch(world, project):
+    """一键分摊 of October: the project's rule, over a unit delivered before, on the public meter's reading."""
+    world.allocation_rule(project)
+    make_unit(project, building=world.building(project), delivered_on=datetime.date(2026, 1, 1))
+    return {"project": project.pk, "period_start": "2026-10-01", "period_end": "2026-10-31"}
+
+
+def _allocation_draft(world, project):
+    return SPECS[AllocationRun].make(world, project)
 
 
 def spec_for(route):

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from . import imports, views
+from . import allocation_batch, imports, views
 
 router = DefaultRouter()
 router.register("meters", views.MeterViewSet)
@@ -8,4 +8,4 @@ router.register("meter-readings", views.MeterReadingViewSet)
 router.register("allocation-rules", views.AllocationRuleViewSet)
 router.register("allocation-runs", views.AllocationRunViewSet)
 # Before the router's: its meter-readings/{id}/ would take "import" for an id.
-urlpatterns = imports.urlpatterns + router.urls
+urlpatterns = imports.urlpatterns + allocation_batch.urlpatterns + router.urls

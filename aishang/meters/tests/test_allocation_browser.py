@@ -86,3 +86,40 @@ def test_the_rule_form_shows_only_what_the_chosen_purpose_and_scope_need(page, l
     expect(page.locator("body")).to_contain_text(first.code)
     expect(page.locator("body")).to_contain_text("按用量分摊损耗")
     page.screenshot(path=str(tmp_path / "allocation-rule-detail.png"), full_page=True)
+
+
+def test_finance_allocates_a_whole_month_with_one_click_and_posts_it_all(page, live_server, tmp_path):
+    from playwright.sync_api import expect
+
+    project = make_project(make_company(), name="爱尚花园")
+    units = delivered_units(project, 20)
+    lighting, master = meter(project, role="public", name="公区照明"), meter(project, role="master", name="1号楼总表")
+    read(lighting, 1200)
+    read(master, 1000)
+    for unit in units:
+        read(meter(project, unit=unit, parent=master), 45)
+    rule(project, lighting, name="公区照明公摊")
+    rule(project, master, name="1号楼损耗", purpose="loss", loss_method="usage")
+    finance = make_staff(project.company, "finance", username="caiwu3")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(finance.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/meters/allocation-runs/")
+    batch = page.get_by_test_id("batch-form")
+    batch.get_by_label("项目").select_option(str(project.pk))
+    batch.get_by_label("月份").fill("2026-10")
+    page.screenshot(path=str(tmp_path / "allocation-batch-form.png"), full_page=False)
+    batch.get_by_role("button", name="计算预览").click()
+
+    drafts = page.get_by_test_id("drafts")
+    expect(drafts.locator("tbody tr")).to_have_count(2)
+    expect(drafts).to_contain_text("1200.00 kWh")
+    expect(drafts).to_contain_text("100.00 kWh")
+    page.screenshot(path=str(tmp_path / "allocation-batch-drafts.png"), full_page=True)
+    page.get_by_test_id("post-all").click()
+    expect(page.locator("body")).to_contain_text("已入账 2 个分摊批次")
+    expect(page.locator("#list-table tbody tr")).to_have_count(2)
+    expect(page.locator("#list-table")).to_contain_text("已入账")

@@ -30,7 +30,7 @@ from openpyxl import Workbook, load_workbook
 from aishang.core.testing import make_staff
 from aishang.estate.models import Building, Company, Entrance, Project, PropertyType, Unit, unit_code
 from aishang.estate.services import company_create
-from aishang.meters.allocation_runs import allocation_post, allocation_preview
+from aishang.meters.allocation_runs import allocation_post_many, allocation_preview_many
 from aishang.meters.choices import (
     AllocationBasis,
     AllocationPurpose,
@@ -80,7 +80,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--meters", type=int, default=25_000, help="meters in the project (default 25,000)")
         parser.add_argument("--months", type=int, default=4, help="months of readings in the file (default 4)")
-        parser.add_argument("--profile", action="store_true", help="profile the import (cProfile, top functions)")
+        parser.add_argument("--profile", action="store_true",
+                            help="profile the import and the allocation (cProfile, top functions)")
         parser.add_argument("--keep-file", help="also save the generated xlsx to this path")
 
     def handle(self, *args, **options):
@@ -131,12 +132,18 @@ class Command(BaseCommand):
         self.report("import (read, check, write)", imported, rows)
         self.stdout.write(f"  readings {result['readings']:,}, meters {result['meters']:,}, "
                           f"待复核 {result['flagged']:,}, 翻表 {result['rollovers']:,}")
+        allocation_profiler = cProfile.Profile() if options["profile"] else None
+        if allocation_profiler is not None:
+            allocation_profiler.enable()
         allocation = self.time_allocation(project, result)
+        if allocation_profiler is not None:
+            allocation_profiler.disable()
         self.report("allocation (loss and shared costs)", allocation, rows)
-        if profiler is not None:
-            stream = io.StringIO()
-            pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(30)
-            self.stdout.write(stream.getvalue())
+        for label, stats in (("import", profiler), ("allocation", allocation_profiler)):
+            if stats is not None:
+                stream = io.StringIO()
+                pstats.Stats(stats, stream=stream).sort_stats("cumulative").print_stats(30)
+                self.stdout.write(f"profile of the {label}:\n{stream.getvalue()}")
         self.stdout.write(f"ratio: {(imported + allocation) / parse:.2f}")
 
     def report(self, label, seconds, rows):
@@ -172,24 +179,24 @@ class Command(BaseCommand):
         return time.perf_counter() - started
 
     def allocate_imported_period(self, project, first_day, last_day):
-        """Allocate each imported month as a finance clerk would: every building's loss (总表 − Σ 分表, by usage)
-        and its public meter's usage (公区, by area), each previewed and posted as a run."""
+        """Allocate each imported month as a finance clerk would (一键分摊): every building's loss (总表 − Σ 分表, by
+        usage) and its public meter's usage (公区, by area), all previewed at once, then posted at once."""
         runs = shares = 0
         rules = list(self.allocation_rules(project))
         for month_end in month_ends(first_day, last_day):
-            start = month_end.replace(day=1)
-            for rule in rules:
-                run = allocation_preview(rule=rule, period_start=start, period_end=month_end, actor=None)
-                allocation_post(run=run, actor=None)
-                runs, shares = runs + 1, shares + run.unit_count
+            drafts = allocation_preview_many(rules=rules, period_start=month_end.replace(day=1), period_end=month_end,
+                                             actor=None)
+            allocation_post_many(runs=drafts, actor=None)
+            runs, shares = runs + len(drafts), shares + sum(run.unit_count for run in drafts)
         self.stdout.write(f"  allocation runs {runs:,}, shares {shares:,}")
 
     def allocation_rules(self, project):
-        """Two rules per building (made once): its loss by usage and its public meter by area."""
+        """Two rules per building with units (made once): its loss by usage and its public meter by area."""
         rules = AllocationRule.objects.filter(project=project).order_by("pk")
         if rules.exists():
             return rules
-        for meter in Meter.objects.filter(project=project, role__in=[MeterRole.MASTER, MeterRole.PUBLIC]):
+        for meter in Meter.objects.filter(project=project, role__in=[MeterRole.MASTER, MeterRole.PUBLIC],
+                                          building__units__isnull=False).distinct():
             is_loss = meter.role == MeterRole.MASTER
             rule = AllocationRule.objects.create(
                 project=project, meter=meter, name=f"{meter.name}{'损耗' if is_loss else '公摊'}",
