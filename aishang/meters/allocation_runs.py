@@ -9,6 +9,7 @@ period, so no unit is charged twice for the same usage.
 import datetime
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -39,6 +40,7 @@ SHARE_COPY = f"COPY {SHARE_COLUMNS} FROM STDIN"
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 SHARE_INSERT = f"INSERT INTO {SHARE_COLUMNS} VALUES (%s, %s, %s, %s, %s)"
 NAMED_UNITS = 10  # how many units a message names before "等 N 户"
+NAMED_READINGS = 5
 OCCUPIED_STATUSES = (UnitStatus.OWNER_OCCUPIED, UnitStatus.RENTED, UnitStatus.DECORATING)
 # Someone living in the unit makes it take part; an owner alone does not (units are often sold before delivery).
 LIVING_ROLES = (OccupancyRole.TENANT, OccupancyRole.RESIDENT, OccupancyRole.FAMILY)
@@ -56,20 +58,44 @@ def _sum_or_zero(values):
     return sum(values, Decimal("0")) or Decimal("0")
 
 
-class _ProjectFacts:
-    """What the rules of one project need from the database for one period, read once for all of them: the
-    project's meters, their usage in the period (one GROUP BY), its units, who lived in them, persons."""
+class _MeterTree:
+    """A project's meters (kind, master meter, the meter replaced, unit), read in one query: which meters are a
+    meter's lineage through 换表, and which are its sub-meters."""
 
-    def __init__(self, project_id, rules, start, end, *, persons):
-        self.start, self.end = start, end
+    def __init__(self, project_ids):
         self.meters = {pk: (kind, parent, replaces, unit) for pk, kind, parent, replaces, unit in
-                       Meter.objects.filter(project_id=project_id)
+                       Meter.objects.filter(project_id__in=project_ids)
                        .values_list("pk", "kind", "parent_id", "replaces_id", "unit_id")}
         self.successor = {replaces: pk for pk, (_k, _p, replaces, _u) in self.meters.items() if replaces is not None}
         self.children = defaultdict(list)
         for pk, (_kind, parent, _replaces, _unit) in self.meters.items():
             if parent is not None:
                 self.children[parent].append(pk)
+
+    def lineage(self, meter_id):
+        """The meter and the meters it replaced or that replaced it (换表): one meter's usage in a period may be
+        read on both, and the sub-meters move to the successor."""
+        ids = [meter_id]
+        earlier = self.meters.get(meter_id, (None, None, None, None))[2]
+        while earlier is not None and earlier not in ids:
+            ids.append(earlier)
+            earlier = self.meters.get(earlier, (None, None, None, None))[2]
+        later = meter_id
+        while (later := self.successor.get(later)) is not None and later not in ids:
+            ids.append(later)
+        return ids
+
+    def sub_meters(self, lineage):
+        return [pk for parent in lineage for pk in self.children.get(parent, ())]
+
+
+class _ProjectFacts(_MeterTree):
+    """What the rules of one project need from the database for one period, read once for all of them: the
+    project's meters, their usage in the period (one GROUP BY), its units, who lived in them, persons."""
+
+    def __init__(self, project_id, rules, start, end, *, persons):
+        super().__init__([project_id])
+        self.start, self.end = start, end
         self.read = {meter: (usage, count) for meter, usage, count in
                      MeterReading.objects.filter(project_id=project_id, read_on__gte=start, read_on__lte=end)
                      .order_by().values("meter_id").annotate(usage=Sum("usage"), count=Count("id"))
@@ -103,19 +129,6 @@ class _ProjectFacts:
                         "allocationrule_id", column):
                     members[rule_id].add(member)
         return members
-
-    def lineage(self, meter_id):
-        """The meter and the meters it replaced or that replaced it (换表): one meter's usage in a period may be
-        read on both, and the sub-meters move to the successor."""
-        ids = [meter_id]
-        earlier = self.meters.get(meter_id, (None, None, None, None))[2]
-        while earlier is not None and earlier not in ids:
-            ids.append(earlier)
-            earlier = self.meters.get(earlier, (None, None, None, None))[2]
-        later = meter_id
-        while (later := self.successor.get(later)) is not None and later not in ids:
-            ids.append(later)
-        return ids
 
     def usage(self, meter_ids):
         """Σ usage of the meters' readings in the period, and how many readings."""
@@ -181,7 +194,7 @@ class _Input:
         self.label = USAGE_UNITS.get(meter.kind, "")
         lineage = facts.lineage(meter.pk)
         self.meter_usage, self.meter_readings = facts.usage(lineage)
-        sub_meters = [pk for parent in lineage for pk in facts.children.get(parent, ())]
+        sub_meters = facts.sub_meters(lineage)
         self.sub_meter_usage = None
         if rule.purpose == AllocationPurpose.LOSS:
             self.sub_meter_usage, _count = facts.usage(sub_meters)
@@ -386,9 +399,13 @@ def allocation_preview_many(*, rules, period_start, period_end, actor):
     return runs
 
 
+def _measures_meter(rule):
+    """Whether the rule's total is its meter's usage: a fixed loss coefficient reads only the sub-meters."""
+    return not (rule.purpose == AllocationPurpose.LOSS and rule.loss_method == LossMethod.COEFFICIENT)
+
+
 def _refuse_unread(rule, source):
-    needs_master = not (rule.purpose == AllocationPurpose.LOSS and rule.loss_method == LossMethod.COEFFICIENT)
-    if needs_master and not source.meter_readings:
+    if _measures_meter(rule) and not source.meter_readings:
         _refuse(_("%(meter)s 在 %(start)s ～ %(end)s 没有抄表读数，无法计算分摊；请先录入该期读数")
                 % {"meter": rule.meter, "start": f"{source.start:%Y-%m-%d}", "end": f"{source.end:%Y-%m-%d}"})
 
@@ -478,6 +495,79 @@ def _share_writer():
             cursor.executemany(SHARE_INSERT, pending)
 
 
+@dataclass(frozen=True)
+class UnreviewedReading:
+    """A 待复核 reading (flagged as unusual, not reviewed yet) that a run was computed from."""
+
+    pk: int
+    meter_id: int
+    read_on: datetime.date
+    usage: Decimal
+    reason: str
+    meter_number: str
+    place: str
+
+    def __str__(self):
+        return _("%(number)s（%(place)s）%(date)s 用量 %(usage)s") % {
+            "number": self.meter_number, "place": self.place, "date": f"{self.read_on:%Y-%m-%d}", "usage": self.usage}
+
+
+def _needs_usage(rule):
+    try:
+        return "usage" in _facts_needed(rule)
+    except FormulaError:  # a formula broken since the preview: its shares may have read usage
+        return True
+
+
+def unreviewed_readings(runs):
+    """run id → the 待复核 readings among those each run was computed from, by date: its meter's in the period (and
+    the meters it replaced or that replaced it), for 损耗 its sub-meters', and when its shares follow usage, those of
+    its units' meters of its kind. One query when no reading of the period is flagged, four otherwise."""
+    runs = list(runs)
+    if not runs:
+        return {}
+    flagged = [UnreviewedReading(pk, meter, read_on, usage, reason, number, unit_code or name) for
+               pk, meter, read_on, usage, reason, number, name, unit_code in MeterReading.objects.filter(
+                   project_id__in={run.project_id for run in runs}, flagged=True,
+                   read_on__gte=min(run.period_start for run in runs),
+                   read_on__lte=max(run.period_end for run in runs)).order_by("read_on", "pk").values_list(
+                   "pk", "meter_id", "read_on", "usage", "flag_reason", "meter__number", "meter__name",
+                   "meter__unit__code")]
+    if not flagged:
+        return {}
+    tree = _MeterTree({run.project_id for run in runs})
+    rules = AllocationRule.objects.in_bulk({run.rule_id for run in runs})
+    by_usage = [run.pk for run in runs if _needs_usage(rules[run.rule_id])]
+    flagged_units = {tree.meters[reading.meter_id][3] for reading in flagged} - {None}
+    run_units = defaultdict(set)
+    if by_usage and flagged_units:
+        for run_id, unit_id in AllocationShare.objects.filter(run_id__in=by_usage, unit_id__in=flagged_units) \
+                .values_list("run_id", "unit_id"):
+            run_units[run_id].add(unit_id)
+    unreviewed = {}
+    for run in runs:
+        rule = rules[run.rule_id]
+        lineage = tree.lineage(rule.meter_id)
+        sources = set(lineage) if _measures_meter(rule) else set()
+        if run.purpose == AllocationPurpose.LOSS:
+            sources.update(tree.sub_meters(lineage))
+        units = run_units.get(run.pk, set())
+        found = [reading for reading in flagged if run.period_start <= reading.read_on <= run.period_end and (
+            reading.meter_id in sources or (tree.meters[reading.meter_id][0] == run.kind
+                                            and tree.meters[reading.meter_id][3] in units))]
+        if found:
+            unreviewed[run.pk] = found
+    return unreviewed
+
+
+def unreviewed_message(readings):
+    named = "、".join(str(reading) for reading in readings[:NAMED_READINGS])
+    if len(readings) > NAMED_READINGS:
+        named += _(" 等 %(count)s 条") % {"count": len(readings)}
+    return _("所用读数中有 %(count)s 条待复核：%(readings)s；请先复核这些读数，或确认使用待复核读数后再入账") % {
+        "count": len(readings), "readings": named}
+
+
 def run_shares_total(run):
     return _shares_totals([run.pk]).get(run.pk, Decimal("0.00"))
 
@@ -490,11 +580,13 @@ def _shares_totals(run_ids):
     return {run_id: Decimal(total or 0).quantize(QUANTUM) for run_id, total in rows}
 
 
-def allocation_post_many(*, runs, actor):
+def allocation_post_many(*, runs, actor, confirm_unreviewed=False):
     """预览 → 已入账 for all `runs` at once, in one transaction: the shares now count for billing.
 
     All or nothing: a run that is not a draft, whose rule has a posted run of an overlapping period (or another
-    run of the batch does), or whose shares no longer add up, refuses the batch with a message per run.
+    run of the batch does), or whose shares no longer add up, refuses the batch with a message per run. A run
+    computed from readings still 待复核 is refused too unless `confirm_unreviewed`; when that is all that stops
+    the batch, the ValidationError is on the field ``confirm_unreviewed``.
     """
     run_ids = list(dict.fromkeys(run.pk for run in runs))
     if not run_ids:
@@ -526,6 +618,11 @@ def allocation_post_many(*, runs, actor):
             errors.append((_("分摊批次 #%(run)s（%(rule)s）：") % {"run": run.pk, "rule": rule.name}, message))
         if errors:
             _refuse_all(errors, alone=len(runs) == 1)
+        if not confirm_unreviewed and (unreviewed := unreviewed_readings(runs)):
+            unconfirmed = [(_("分摊批次 #%(run)s（%(rule)s）：") % {"run": run.pk, "rule": rules[run.rule_id].name},
+                            unreviewed_message(unreviewed[run.pk])) for run in runs if run.pk in unreviewed]
+            refusals = [unconfirmed[0][1]] if len(runs) == 1 else [prefix + text for prefix, text in unconfirmed]
+            raise ValidationError({"confirm_unreviewed": refusals})
         now = timezone.now()
         AllocationRun.objects.filter(pk__in=run_ids).update(status=AllocationRunStatus.POSTED, posted_by=actor,
                                                             posted_at=now, updated_at=now)
@@ -534,9 +631,10 @@ def allocation_post_many(*, runs, actor):
     return runs
 
 
-def allocation_post(*, run, actor):
-    """预览 → 已入账: the shares now count for billing. Refused if another posted run of the rule overlaps."""
-    return allocation_post_many(runs=[run], actor=actor)[0]
+def allocation_post(*, run, actor, confirm_unreviewed=False):
+    """预览 → 已入账: the shares now count for billing. Refused if another posted run of the rule overlaps, or
+    if it was computed from readings still 待复核 and that is not confirmed."""
+    return allocation_post_many(runs=[run], actor=actor, confirm_unreviewed=confirm_unreviewed)[0]
 
 
 def allocation_reverse(*, run, actor, reason):

@@ -4,15 +4,21 @@ Phase 1 reads every row, finds its meter by 表号, takes the readings of each m
 system's last one (one query for the meters, one for their recent readings) and collects row-numbered errors.
 Phase 2 runs only when there are none: one transaction that locks the file's meters, makes sure no reading
 arrived in between, and writes every reading at once (COPY on PostgreSQL, batched inserts on SQLite).
+
+On PostgreSQL the usual file, every row good and each meter's rows in date order, takes one pass instead: each row
+is checked and measured as it is read and COPYed at once, so the database stores it while the next rows are parsed;
+the meters are locked and re-checked at the end, in the same transaction (ADR 0025). Any error, or a meter's rows
+out of date order, rolls that pass back, and the two phases finish the job from the rows read.
 """
 
 import datetime
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -23,6 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from psycopg.copy import QueuedLibpqWriter
 
 from aishang.extras.audit import audit_record
 from aishang.extras.choices import AuditKind
@@ -153,6 +160,24 @@ SELECT m.id, m.multiplier, m.digits, m.removed_on, r.value, r.read_on, r.usage
    FOR UPDATE OF m
 """
 
+# After the file's readings are written: each meter locked, then (a statement of its own, so it sees what was
+# committed while it waited) its newest reading before the file's first and how many it has from that day on.
+LOCK_WRITTEN_METERS_SQL = f"""
+SELECT id, multiplier, digits, removed_on FROM {Meter._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE
+"""
+WRITTEN_READINGS_SQL = f"""
+SELECT f.id, r.value, r.read_on, r.usage,
+       (SELECT count(*) FROM {MeterReading._meta.db_table} n WHERE n.meter_id = f.id AND n.read_on >= f.first_on)
+  FROM unnest(%s::bigint[], %s::date[]) AS f(id, first_on)
+  LEFT JOIN LATERAL (
+      SELECT value, read_on, usage FROM {MeterReading._meta.db_table}
+       WHERE meter_id = f.id AND read_on < f.first_on ORDER BY read_on DESC LIMIT 1) AS r ON true
+"""
+READING_COPY = (f"COPY {MeterReading._meta.db_table} (project_id, meter_id, read_on, value, previous_on,"
+                " previous_value, usage, kind, flagged, flag_reason, note, source, recorded_by_id, created_at,"
+                " updated_at, review_note) FROM STDIN")
+DEADLOCK_DETECTED = "40P01"
+
 
 def recent_readings(project, meter_ids):
     """{meter id: [(value, read_on, usage), ...]}, newest first, at most six per meter."""
@@ -188,6 +213,58 @@ def _reading_text(text):
     return text.replace(",", "").replace("，", "").replace(" ", "")
 
 
+class NotStreamed(Exception):
+    """The one pass stops: a row is wrong or a meter's rows are out of date order."""
+
+
+class MeterSequence:
+    """Where one meter's readings of the file have got to: the reading the next one is measured from (the system's
+    last, the meter's initial reading, or the file's row before) and the recent usages it is compared with."""
+
+    __slots__ = ("before", "origin", "previous_on", "previous_value", "usages")
+
+    def __init__(self, meter, recent):
+        if recent:
+            (self.previous_value, self.previous_on, _usage), self.origin = recent[0], None
+        else:
+            self.previous_value, self.previous_on, self.origin = meter.initial_reading, meter.install_date, "initial"
+        self.usages = [usage for _value, _on, usage in recent]
+        self.before = None
+
+
+class ReadingStream:
+    """The one pass: takes each good row as it is read, measures it after the meter's rows before it and COPYs it
+    in slices; breaks at the first row that is wrong or out of its meter's date order."""
+
+    def __init__(self, importer, write):
+        self.importer, self.write = importer, write
+        self.sequences = {}
+        self.pending = []
+        self.broken = False
+
+    def take(self, reading):
+        if self.broken:
+            return
+        meter = reading.meter
+        sequence = self.sequences.get(meter.pk)
+        if sequence is None:
+            sequence = self.sequences[meter.pk] = MeterSequence(meter, self.importer.history.get(meter.pk, []))
+        elif reading.read_on < sequence.before.read_on:
+            self.broken = True
+            return
+        if self.importer.take(sequence, reading):
+            self.broken = True
+            return
+        self.pending.append(reading)
+        if len(self.pending) >= COPY_SLICE:
+            self.flush()
+
+    def flush(self):
+        if self.pending:
+            self.write(self.pending)
+            self.pending = []
+
+
 class ReadingImport(SheetReader):
     """Reads a sheet of readings into checked rows of one project, then writes them all in one transaction."""
 
@@ -204,6 +281,7 @@ class ReadingImport(SheetReader):
         self.rows = []
         self.history = {}
         self.skipped = 0
+        self.stream = None
 
     # Phase 1 -----------------------------------------------------------------------------
 
@@ -215,6 +293,10 @@ class ReadingImport(SheetReader):
 
     def read(self, file):
         self.read_file(file)
+        return self.check()
+
+    def check(self):
+        """Measure the rows read, each meter's in date order; raise ImportRejected with every error found."""
         if not self.errors and not self.rows:
             self.errors.add(None, VALUE, _("没有填写任何本期读数和本期抄表日期"))
         if not self.errors:
@@ -267,7 +349,10 @@ class ReadingImport(SheetReader):
             self._check_place(cells, row, meter, (building_at, entrance_at, number_at, kind_at), size)
         if self.errors.count > errors_before:
             return
-        self.rows.append(ReadingRow(row, meter, value, read_on, rollover, note, given_value, given_on))
+        reading = ReadingRow(row, meter, value, read_on, rollover, note, given_value, given_on)
+        self.rows.append(reading)
+        if self.stream is not None and not self.errors:
+            self.stream.take(reading)
 
     def _reading(self, cells, at, size, row, header, required=False):
         raw = cells[at] if at is not None and at < size else None
@@ -349,25 +434,24 @@ class ReadingImport(SheetReader):
         problems = []
         for meter_id, readings in by_meter.items():
             readings.sort(key=lambda r: (r.read_on, r.row))
-            recent = self.history.get(meter_id, [])
-            meter = readings[0].meter
-            if recent:
-                previous_value, previous_on, _usage = recent[0]
-                origin = None  # the system's last reading
-            else:
-                previous_value, previous_on, origin = meter.initial_reading, meter.install_date, "initial"
-            usages = [usage for _value, _on, usage in recent]
-            before = None
+            sequence = MeterSequence(readings[0].meter, self.history.get(meter_id, []))
             for reading in readings:
-                problem = self._measure_one(reading, previous_value, previous_on, origin, before, usages)
+                problem = self.take(sequence, reading)
                 if problem:
                     problems.append((reading.row, *problem))
-                    if problem[0] != VALUE:
-                        continue
-                    # A wrong value is still the value the next reading of the file is read against.
-                previous_value, previous_on, origin, before = reading.value, reading.read_on, "file", reading
         for row, column, message in sorted(problems, key=lambda problem: problem[0]):
             self.errors.add(row, column, message)
+
+    def take(self, sequence, reading):
+        """Measure the reading after those the meter's sequence took before: (column, message) of what is wrong
+        with it, or None."""
+        problem = self._measure_one(reading, sequence.previous_value, sequence.previous_on, sequence.origin,
+                                    sequence.before, sequence.usages)
+        if problem is None or problem[0] == VALUE:
+            # A wrong value is still the value the next reading of the file is read against.
+            sequence.previous_value, sequence.previous_on = reading.value, reading.read_on
+            sequence.origin, sequence.before = "file", reading
+        return problem
 
     def _measure_one(self, reading, previous_value, previous_on, origin, before, usages):
         """(column, message) of what is wrong with the reading, or None; sets its usage and flag."""
@@ -413,36 +497,103 @@ class ReadingImport(SheetReader):
         self.progress(self.row_count, total, _("校验通过，正在写入 %(count)s 条读数") % {"count": len(self.rows)})
         meter_ids = {reading.meter.pk for reading in self.rows}
         with transaction.atomic():
-            self._lock_and_recheck(meter_ids)
+            self._refuse_if_changed(*self._lock_meters(meter_ids))
             now = timezone.now()
             if connection.vendor == "postgresql":
-                self._copy_readings(now)
+                with self._reading_copy(now) as write:
+                    for start in range(0, len(self.rows), COPY_SLICE):
+                        write(self.rows[start:start + COPY_SLICE])
             else:
                 self._insert_readings(now)
-            result = self.summary(meter_ids)
-            audit_record(kind=AuditKind.IMPORT, user=self.actor, model=MeterReading,
-                         company_id=self.project.company_id,
-                         detail={"project_id": self.project.pk, "file_name": self.file_name,
-                                 "created_at": now.isoformat(), **result})
+            result = self._record(now, meter_ids)
         self.progress(total, total, _("已写入 %(count)s 条读数") % {"count": len(self.rows)})
         return result
 
-    def _lock_and_recheck(self, meter_ids):
-        """Wait for readings being recorded on these meters (``reading_record`` locks the meter too), then refuse
-        if any arrived, or a meter changed, after the file was checked."""
-        if connection.vendor == "postgresql":
-            # Ordered by id, as every locker of meters does, so two imports cannot deadlock.
-            with connection.cursor() as cursor:
-                cursor.execute(LOCK_METERS_SQL, [sorted(meter_ids)])
-                now, latest = {}, {}
-                for pk, multiplier, digits, removed_on, value, read_on, usage in cursor:
-                    now[pk] = (multiplier, digits, removed_on)
-                    if read_on is not None:
-                        latest[pk] = [(value, read_on, usage)]
-        else:
+    def read_and_save(self, file):
+        """PostgreSQL, in one pass: read, check and COPY each row as it comes, then lock the meters and re-check
+        them; returns the result. Returns None, having written nothing, if any row is wrong or a meter's rows are
+        out of date order: then ``check()`` and ``save()`` finish from the rows read, with the usual errors."""
+        self.history = recent_readings(self.project, {meter.pk for meter in self.meters.values()
+                                                      if meter.removed_on is None})
+        now = timezone.now()
+        progress, pending = self.progress, []
+        if not getattr(progress, "can_write_aside", False):
+            # Progress written through this connection would interrupt the COPY: the last is reported after it.
+            def report_later(*report):
+                pending[:] = [report]
+
+            self.progress = report_later
+        try:
+            with transaction.atomic():
+                with self._reading_copy(now) as write:
+                    self.stream = ReadingStream(self, write)
+                    self.read_file(file)
+                    if self.stream.broken or self.errors or not self.rows:
+                        raise NotStreamed
+                    self.stream.flush()
+                self.progress = progress
+                for report in pending:
+                    progress(*report)
+                meter_ids = {reading.meter.pk for reading in self.rows}
+                self._refuse_if_changed(*self._lock_written_meters(meter_ids))
+                result = self._record(now, meter_ids)
+        except NotStreamed:
+            return None
+        finally:
+            self.progress, self.stream = progress, None
+        total = self.row_count + len(self.rows)
+        self.progress(total, total, _("已写入 %(count)s 条读数") % {"count": len(self.rows)})
+        return result
+
+    def _record(self, now, meter_ids):
+        result = self.summary(meter_ids)
+        audit_record(kind=AuditKind.IMPORT, user=self.actor, model=MeterReading, company_id=self.project.company_id,
+                     detail={"project_id": self.project.pk, "file_name": self.file_name,
+                             "created_at": now.isoformat(), **result})
+        return result
+
+    def _lock_meters(self, meter_ids):
+        """Wait for readings being recorded on these meters (``reading_record`` locks the meter too): {meter id:
+        (multiplier, digits, removed_on)} and {meter id: [its newest reading]} once they are locked."""
+        if connection.vendor != "postgresql":
             now = {pk: (multiplier, digits, removed_on) for pk, multiplier, digits, removed_on in
                    Meter.objects.filter(project=self.project).values_list("pk", "multiplier", "digits", "removed_on")}
-            latest = recent_readings(self.project, meter_ids)
+            return now, recent_readings(self.project, meter_ids)
+        # Ordered by id, as every locker of meters does, so two imports cannot deadlock.
+        now, latest = {}, {}
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_METERS_SQL, [sorted(meter_ids)])
+            for pk, multiplier, digits, removed_on, value, read_on, usage in cursor:
+                now[pk] = (multiplier, digits, removed_on)
+                if read_on is not None:
+                    latest[pk] = [(value, read_on, usage)]
+        return now, latest
+
+    def _lock_written_meters(self, meter_ids):
+        """As ``_lock_meters``, once the file's readings are written: the newest reading before the meter's first
+        of the file, which phase 1 measured from; and a meter with readings from that day on other than the file's
+        answers one that matches nothing."""
+        first_on, rows = {}, defaultdict(int)
+        for reading in self.rows:
+            pk = reading.meter.pk
+            rows[pk] += 1
+            if pk not in first_on or reading.read_on < first_on[pk]:
+                first_on[pk] = reading.read_on
+        ids = sorted(meter_ids)
+        now, latest = {}, {}
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_WRITTEN_METERS_SQL, [ids])
+            now = {pk: (multiplier, digits, removed_on) for pk, multiplier, digits, removed_on in cursor}
+            cursor.execute(WRITTEN_READINGS_SQL, [ids, [first_on[pk] for pk in ids]])
+            for pk, value, read_on, usage, count in cursor:
+                if count != rows[pk]:
+                    latest[pk] = [None]  # matches no reading phase 1 measured from
+                elif read_on is not None:
+                    latest[pk] = [(value, read_on, usage)]
+        return now, latest
+
+    def _refuse_if_changed(self, now, latest):
+        """Refuse if a reading arrived, or a meter changed, after the file was checked."""
         errors, seen = RowErrors(), set()
         for reading in sorted(self.rows, key=lambda r: r.row):
             meter = reading.meter
@@ -471,22 +622,23 @@ class ReadingImport(SheetReader):
             "recorded_by_id": getattr(self.actor, "pk", None), "created_at": now, "updated_at": now,
         }
 
-    def _copy_readings(self, now):
-        columns = ("project_id", "meter_id", "read_on", "value", "previous_on", "previous_value", "usage", "kind",
-                   "flagged", "flag_reason", "note", "source", "recorded_by_id", "created_at", "updated_at",
-                   "review_note")
+    @contextmanager
+    def _reading_copy(self, now):
+        """A function that COPYs lists of checked rows, sent by a thread of psycopg's while the caller goes on."""
         actor_id = getattr(self.actor, "pk", None)
         # What every row shares is formatted once; COPY's text format needs \, tab and newlines escaped.
+        head = f"{self.project.pk}\t"
         tail = (f"\t{ReadingSource.IMPORT.value}\t{NULL if actor_id is None else actor_id}"
                 f"\t{now.isoformat()}\t{now.isoformat()}\t\n")
         kinds = {False: ReadingKind.NORMAL.value, True: ReadingKind.ROLLOVER.value}
-        statement = f"COPY {MeterReading._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(statement) as copy:
-            for start in range(0, len(self.rows), COPY_SLICE):
+        with (connection.cursor() as cursor, connection.wrap_database_errors,
+              cursor.cursor.copy(READING_COPY, writer=QueuedLibpqWriter(cursor.cursor)) as copy):
+            def write(rows):
                 copy.write("".join([
-                    f"{self.project.pk}\t{r.meter.pk}\t{r.read_on}\t{r.value}\t{r.previous_on}\t{r.previous_value}"
-                    f"\t{r.usage}\t{kinds[r.rollover]}\t{'t' if r.flag_reason else 'f'}\t{_copy_text(r.flag_reason)}"
-                    f"\t{_copy_text(r.note)}{tail}" for r in self.rows[start:start + COPY_SLICE]]).encode())
+                    f"{head}{r.meter.pk}\t{r.read_on}\t{r.value}\t{r.previous_on}\t{r.previous_value}\t{r.usage}"
+                    f"\t{kinds[r.rollover]}\t{'t' if r.flag_reason else 'f'}\t{_copy_text(r.flag_reason)}"
+                    f"\t{_copy_text(r.note)}{tail}" for r in rows]))
+            yield write
 
     def _insert_readings(self, now):
         readings = [MeterReading(**self._reading_fields(reading, now)) for reading in self.rows]
@@ -502,10 +654,18 @@ class ReadingImport(SheetReader):
 
 def reading_import(*, project, file, actor=None, file_name="", progress=None, today=None):
     """Check the whole file, then save all of it; raises ``ImportRejected`` and saves nothing if any row is bad."""
-    importer = ReadingImport(project, actor=actor, file_name=file_name, progress=progress, today=today).read(file)
+    importer = ReadingImport(project, actor=actor, file_name=file_name, progress=progress, today=today)
     try:
-        return importer.save()
-    except IntegrityError:
+        if connection.vendor != "postgresql":
+            importer.read_file(file)
+        elif (result := importer.read_and_save(file)) is not None:
+            return result
+        return importer.check().save()
+    except (IntegrityError, OperationalError) as error:
+        # A reading recorded on a meter of the file, for one of its days, while the one pass wrote it: each waits
+        # for the other and PostgreSQL gives up on one.
+        if isinstance(error, OperationalError) and getattr(error.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+            raise
         errors = RowErrors()
         errors.add(None, "", _("保存时数据库拒绝了这些读数（如他人刚录入了同一块表同一天的读数），未导入任何数据，"
                                "请重新导入"))

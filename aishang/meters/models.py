@@ -122,8 +122,12 @@ class MeterReading(ChangeLoggedModel, ScopedModel):
 
     scope_project_path = "project"
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
-    meter = models.ForeignKey(Meter, verbose_name=_("仪表"), on_delete=models.PROTECT, related_name="readings")
+    # References are checked by the database once per statement, not row by row (ADR 0025): on PostgreSQL by
+    # the triggers of migration 0005, which also refuse to delete what a reading refers to.
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+",
+                                db_constraint=False)
+    meter = models.ForeignKey(Meter, verbose_name=_("仪表"), on_delete=models.PROTECT, related_name="readings",
+                              db_constraint=False)
     kind = models.CharField(_("类型"), max_length=20, choices=ReadingKind.choices, default=ReadingKind.NORMAL)
     read_on = models.DateField(_("本期抄表日期"))
     value = models.DecimalField(_("本期读数"), **READING_FIELD)
@@ -135,9 +139,9 @@ class MeterReading(ChangeLoggedModel, ScopedModel):
     source = models.CharField(_("来源"), max_length=20, choices=ReadingSource.choices, default=ReadingSource.WEB)
     note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+", db_constraint=False)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("复核人"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+                                    on_delete=models.PROTECT, related_name="+", db_constraint=False)
     reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
     review_note = models.CharField(_("复核说明"), max_length=200, blank=True,
                                    help_text=_("更正或撤销的原因"))
@@ -331,9 +335,11 @@ class AllocationRun(ScopedModel):
 class AllocationShare(models.Model):
     """One unit's part of a run, with its weight and the computation in Chinese."""
 
+    # Checked per statement like a reading's references (ADR 0025, migration 0005).
     run = models.ForeignKey(AllocationRun, verbose_name=_("分摊批次"), on_delete=models.CASCADE,
-                            related_name="shares")
-    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="+")
+                            related_name="shares", db_constraint=False)
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, related_name="+",
+                             db_constraint=False)
     weight = models.DecimalField(_("权重"), **WEIGHT_FIELD)
     usage = models.DecimalField(_("分摊量"), **READING_FIELD)
     explanation = models.TextField(_("计算过程"))

@@ -4,13 +4,13 @@ a meter's tree, replacement chain and history."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DateField, DecimalField, F, OuterRef, Q, Subquery, Window
+from django.db.models import BooleanField, DateField, DecimalField, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from aishang.estate.selectors import natural_key
 
-from .choices import MeterRole
-from .models import READING_FIELD, Meter, MeterReading
+from .choices import AllocationRunStatus, MeterRole
+from .models import READING_FIELD, AllocationRun, AllocationShare, Meter, MeterReading
 from .readings import HISTORY_FOR_AVERAGE, MINIMUM_HISTORY, UNUSUAL_FACTOR
 
 
@@ -19,6 +19,23 @@ def with_last_reading(meters):
     last = MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-read_on", "-pk")
     return meters.annotate(last_value=Subquery(last.values("value")[:1], output_field=DecimalField(**READING_FIELD)),
                            last_on=Subquery(last.values("read_on")[:1], output_field=DateField()))
+
+
+def unit_meters(user, unit):
+    """The unit's meters, in use first, each with its last reading (value, date, usage, 待复核), in one query."""
+    last = MeterReading.objects.filter(meter=OuterRef("pk")).order_by("-read_on", "-pk")
+    return (with_last_reading(Meter.objects.restrict(user, "view").filter(unit=unit))
+            .annotate(last_usage=Subquery(last.values("usage")[:1], output_field=DecimalField(**READING_FIELD)),
+                      last_flagged=Subquery(last.values("flagged")[:1], output_field=BooleanField()))
+            .order_by(F("removed_on").desc(nulls_first=True), "kind", "number"))
+
+
+def unit_allocation_shares(user, unit):
+    """The unit's shares of posted (and later reversed) allocation runs the user may see, newest period first."""
+    return (AllocationShare.objects.filter(unit=unit, run__status__in=[AllocationRunStatus.POSTED,
+                                                                        AllocationRunStatus.REVERSED])
+            .filter(run__in=AllocationRun.objects.restrict(user, "view"))
+            .select_related("run__rule").order_by("-run__period_start", "-run_id"))
 
 
 def meter_list_queryset(user):

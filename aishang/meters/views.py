@@ -455,3 +455,16 @@ class ReadingReviewView(LoginRequiredMixin, View):
             "can_withdraw": (self.can_delete and is_latest
                              and not (reading.kind == ReadingKind.FINAL and not reading.meter.is_active)),
             "correct_form": correct_form, "withdraw_form": withdraw_form or ReadingWithdrawForm()}, status=status)
+
+
+UNIT_SHARES_PER_PAGE = 20
+
+
+def unit_meters_tab(request, unit):
+    """The 水电与公摊 tab of a unit's page: its meters with their last reading, and its shares of allocation runs."""
+    user = request.user
+    context = {"unit_meters": list(selectors.unit_meters(user, unit))}
+    if user.has_perm("meters.view_allocationrun"):
+        shares = selectors.unit_allocation_shares(user, unit)
+        context["shares_page"] = Paginator(shares, UNIT_SHARES_PER_PAGE).get_page(request.GET.get("page"))
+    return context

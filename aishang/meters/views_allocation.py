@@ -37,6 +37,7 @@ from .allocation_runs import (
     allocation_preview_many,
     allocation_reverse,
     batch_rules,
+    unreviewed_readings,
 )
 from .choices import AllocationRunStatus
 from .forms_allocation import (
@@ -194,8 +195,12 @@ def allocation_run_batch(request):
             drafts = list(AllocationRun.objects.restrict(request.user, "view")
                           .filter(project=project, status=AllocationRunStatus.DRAFT, period_start=start,
                                   period_end=end).select_related("rule").order_by("rule__name"))
+    unreviewed = unreviewed_readings(drafts)
+    for run in drafts:
+        run.unreviewed = unreviewed.get(run.pk, [])
     return render(request, "meters/allocationrun_batch.html", {
         "form": form, "title": _("一键分摊"), "drafts": drafts, "posted_rules": posted_rules,
+        "unreviewed_count": sum(len(readings) for readings in unreviewed.values()),
         "can_post": request.user.has_perm("meters.change_allocationrun")},
         status=400 if request.method == "POST" else 200)
 
@@ -211,7 +216,8 @@ def allocation_run_post_batch(request):
         raise Http404(_("分摊批次不存在"))
     back = request.POST.get("next", "")
     try:
-        posted = allocation_post_many(runs=[runs[pk] for pk in ids], actor=request.user)
+        posted = allocation_post_many(runs=[runs[pk] for pk in ids], actor=request.user,
+                                      confirm_unreviewed=bool(request.POST.get("confirm_unreviewed")))
     except ValidationError as refusal:
         for message in refusal.messages:
             messages.error(request, message)
@@ -273,8 +279,9 @@ def allocation_run_detail(request, pk):
               "usage": None if totals["usage"] is None else Decimal(totals["usage"]).quantize(QUANTUM)}
     page = Paginator(shares, SHARES_PER_PAGE).get_page(request.GET.get("page"))
     user = request.user
+    unreviewed = unreviewed_readings([run]).get(run.pk, []) if run.status == AllocationRunStatus.DRAFT else []
     return render(request, "meters/allocationrun_detail.html", {
-        "object": run, "title": str(run), "page": page, "totals": totals, "query": query,
+        "object": run, "title": str(run), "page": page, "totals": totals, "query": query, "unreviewed": unreviewed,
         "can_post": run.status == AllocationRunStatus.DRAFT and user.has_perm("meters.change_allocationrun"),
         "can_reverse": run.status == AllocationRunStatus.POSTED and user.has_perm("meters.change_allocationrun"),
         "can_export": user.has_perm("meters.export_allocationrun"),
@@ -287,7 +294,8 @@ def allocation_run_detail(request, pk):
 def allocation_run_post(request, pk):
     run = _run_for(request, pk, "change")
     try:
-        run = allocation_post(run=run, actor=request.user)
+        run = allocation_post(run=run, actor=request.user,
+                              confirm_unreviewed=bool(request.POST.get("confirm_unreviewed")))
     except ValidationError as refusal:
         messages.error(request, "；".join(refusal.messages))
     else:

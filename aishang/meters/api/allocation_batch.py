@@ -10,14 +10,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aishang.core.api.exceptions import Conflict, api_errors
+from aishang.core.api.exceptions import api_errors
 from aishang.core.context import set_actor
 from aishang.estate.models import Project
 from aishang.extras.api.imports import MAX_ID
 
 from ..allocation_runs import allocation_post_many, allocation_preview_many, batch_rules
 from ..models import AllocationRun
-from .serializers import AllocationRunSerializer
+from .serializers import AllocationPostSerializer, AllocationRunSerializer
+from .views import refusal_error
 
 MAX_RUNS = 2000
 
@@ -28,7 +29,7 @@ class AllocationBatchSerializer(serializers.Serializer):
     period_end = serializers.DateField(label="期末")
 
 
-class AllocationPostBatchSerializer(serializers.Serializer):
+class AllocationPostBatchSerializer(AllocationPostSerializer):
     runs = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
                                  max_length=MAX_RUNS, label="分摊批次编号")
 
@@ -76,8 +77,11 @@ class AllocationPostBatchView(APIView):
         responses={200: AllocationRunSerializer(many=True),
                    403: OpenApiResponse(description="没有修改分摊批次的权限"),
                    404: OpenApiResponse(description="有批次不存在或不在权限范围内"),
+                   400: OpenApiResponse(description="有批次所用读数待复核，且未确认（confirm_unreviewed）：逐条说明，"
+                                                    "全部不入账"),
                    409: OpenApiResponse(description="批次不是预览、规则期间重叠或明细不符：逐条说明，全部不入账")},
-        description="把多个预览批次一次入账（同一事务）：任一批次不能入账时答 409 并逐条说明，全部不入账。",
+        description="把多个预览批次一次入账（同一事务）：任一批次不能入账时答 409 并逐条说明，全部不入账。"
+                    "有批次所用读数待复核（见预览的 unreviewed_readings）时须传 confirm_unreviewed=true，否则答 400。",
     )
     def post(self, request):
         if not request.user.has_perm("meters.change_allocationrun"):
@@ -90,9 +94,10 @@ class AllocationPostBatchView(APIView):
         if len(runs) != len(ids):
             raise Http404(_("分摊批次不存在"))
         try:
-            posted = allocation_post_many(runs=[runs[pk] for pk in ids], actor=request.user)
+            posted = allocation_post_many(runs=[runs[pk] for pk in ids], actor=request.user,
+                                          confirm_unreviewed=serializer.validated_data["confirm_unreviewed"])
         except DjangoValidationError as refusal:
-            raise Conflict("；".join(refusal.messages)) from None
+            raise refusal_error(refusal) from None
         return Response(AllocationRunSerializer(posted, many=True).data)
 
 

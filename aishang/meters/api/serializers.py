@@ -1,11 +1,13 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aishang.billing.api.serializers import choice_field
 from aishang.billing.models import FeeItem
 from aishang.core.api.serializers import RegisterSerializer, ScopedPrimaryKeyRelatedField
 from aishang.estate.models import Building, Entrance, Project, Unit
-from aishang.meters.choices import AllocationScope, MeterKind, ReadingKind
+from aishang.meters.allocation_runs import unreviewed_readings
+from aishang.meters.choices import AllocationRunStatus, AllocationScope, MeterKind, ReadingKind
 from aishang.meters.models import AllocationRule, AllocationRun, AllocationShare, Meter, MeterReading
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -99,24 +101,63 @@ class AllocationRuleSerializer(RegisterSerializer):
 
 
 
+class UnreviewedReadingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk", label=_("读数编号"))
+    meter = serializers.IntegerField(source="meter_id", label=_("仪表"))
+    meter_number = serializers.CharField(label=_("表号"))
+    place = serializers.CharField(label=_("位置"), help_text=_("户表为房屋编码，公区表、总表为名称"))
+    read_on = serializers.DateField(label=_("本期抄表日期"))
+    usage = serializers.DecimalField(max_digits=14, decimal_places=2, label=_("用量"))
+    reason = serializers.CharField(label=_("复核原因"))
+
+
+class AllocationRunListSerializer(serializers.ListSerializer):
+    """Finds the 待复核 readings of all the drafts listed at once, not run by run."""
+
+    def to_representation(self, data):
+        runs = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["unreviewed"] = unreviewed_readings(
+            [run for run in runs if run.status == AllocationRunStatus.DRAFT])
+        return super().to_representation(runs)
+
+
 class AllocationRunSerializer(serializers.ModelSerializer):
     rule_name = serializers.CharField(source="rule.name", read_only=True, label=_("分摊规则名称"))
     usage_unit = serializers.CharField(read_only=True, label=_("计量单位"))
     kind = choice_field(MeterKind.choices, "AllocationMeterKindEnum", read_only=True, label=_("表类型"))
+    unreviewed_readings = serializers.SerializerMethodField(
+        label=_("待复核读数"),
+        help_text=_("预览批次所用读数中仍待复核的读数；不为空时入账须确认（confirm_unreviewed）"))
 
     class Meta:
         model = AllocationRun
         fields = ("id", "rule", "rule_name", "project", "period_start", "period_end", "status", "purpose", "method",
                   "kind", "fee_item", "meter_usage", "sub_meter_usage", "loss", "total", "usage_unit", "unit_count",
-                  "created_by", "created_at", "posted_by", "posted_at", "reversed_by", "reversed_at",
-                  "reverse_reason")
+                  "unreviewed_readings", "created_by", "created_at", "posted_by", "posted_at", "reversed_by",
+                  "reversed_at", "reverse_reason")
         read_only_fields = fields
+        list_serializer_class = AllocationRunListSerializer
+
+    @extend_schema_field(UnreviewedReadingSerializer(many=True))
+    def get_unreviewed_readings(self, run):
+        if run.status != AllocationRunStatus.DRAFT:
+            return []
+        unreviewed = self.context.get("unreviewed")
+        if unreviewed is None:
+            unreviewed = unreviewed_readings([run])
+        return UnreviewedReadingSerializer(unreviewed.get(run.pk, []), many=True).data
 
 
 class AllocationRunCreateSerializer(serializers.Serializer):
     rule = ScopedPrimaryKeyRelatedField(queryset=AllocationRule.objects.all(), label=_("分摊规则"))
     period_start = serializers.DateField(label=_("期初"))
     period_end = serializers.DateField(label=_("期末"))
+
+
+class AllocationPostSerializer(serializers.Serializer):
+    confirm_unreviewed = serializers.BooleanField(
+        default=False, label=_("确认使用待复核读数"),
+        help_text=_("所用读数中有待复核的读数时须为 true 才能入账"))
 
 
 class AllocationReverseSerializer(serializers.Serializer):

@@ -94,6 +94,14 @@ class AllocationRuleViewSet(ScopedModelViewSet):
     prefetch_related = ("buildings", "entrances", "units")
 
 
+def refusal_error(refusal):
+    """A refusal at a field (a reversal's reason, the confirmation of 待复核 readings) is the client's to fix: 400;
+    any other is a conflict with the runs' state: 409."""
+    if hasattr(refusal, "error_dict"):
+        return exceptions.ValidationError(api_errors(refusal))
+    return Conflict("；".join(refusal.messages))
+
+
 class CanChangeAllocationRuns(ScopedModelPermissions):
     """入账 and 冲销 change a run: they need change_allocationrun, whatever the HTTP method."""
 
@@ -133,18 +141,23 @@ class AllocationRunViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.Re
             raise exceptions.ValidationError(api_errors(exc)) from None
         return Response(serializers.AllocationRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None,
+    @extend_schema(request=serializers.AllocationPostSerializer,
                    responses={200: serializers.AllocationRunSerializer,
+                              400: OpenApiResponse(description=_("所用读数中有待复核的读数，且未确认"
+                                                                 "（confirm_unreviewed）")),
                               409: OpenApiResponse(description=_("已入账、已冲销，或同一规则的期间重叠"))},
-                   description=_("入账：预览 → 已入账。同一规则已有期间重叠的已入账批次时答 409。"))
+                   description=_("入账：预览 → 已入账。同一规则已有期间重叠的已入账批次时答 409。所用读数中有待复核的"
+                                 "读数（见 unreviewed_readings）时须传 confirm_unreviewed=true，否则答 400。"))
     @action(detail=True, methods=["post"], url_path="post", url_name="post",
             permission_classes=[CanChangeAllocationRuns])
     def post_run(self, request, pk=None):
         run = self.get_object()
+        serializer = serializers.AllocationPostSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         try:
-            run = allocation_post(run=run, actor=request.user)
+            run = allocation_post(run=run, actor=request.user, **serializer.validated_data)
         except DjangoValidationError as refusal:
-            raise Conflict("；".join(refusal.messages)) from None
+            raise refusal_error(refusal) from None
         return Response(serializers.AllocationRunSerializer(run).data)
 
     @extend_schema(request=serializers.AllocationReverseSerializer,
@@ -159,9 +172,7 @@ class AllocationRunViewSet(ScopedViewMixin, mixins.CreateModelMixin, viewsets.Re
         try:
             run = allocation_reverse(run=run, actor=request.user, reason=serializer.validated_data["reason"])
         except DjangoValidationError as refusal:
-            if hasattr(refusal, "error_dict"):
-                raise exceptions.ValidationError(api_errors(refusal)) from None
-            raise Conflict("；".join(refusal.messages)) from None
+            raise refusal_error(refusal) from None
         return Response(serializers.AllocationRunSerializer(run).data)
 
     @extend_schema(responses={200: serializers.AllocationShareSerializer(many=True)},

@@ -2,13 +2,12 @@
 (A module of its own: the test commits for real.)"""
 
 import datetime
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
-from aishang.core.testing import make_company, make_project, make_staff
+from aishang.core.testing import at_once, make_company, make_project, make_staff
 from aishang.meters.allocation_runs import allocation_post, allocation_preview
 from aishang.meters.models import AllocationRun
 
@@ -27,25 +26,9 @@ def test_two_overlapping_drafts_posted_at_once_leave_one_posted_run():
     finance = make_staff(project.company, "finance")
     drafts = [allocation_preview(rule=shared, period_start=datetime.date(2026, 10, day),
                                  period_end=datetime.date(2026, 10, 31), actor=finance) for day in (1, 2)]
-    start, posted, refused, errors = threading.Barrier(2), [], [], []
+    posted, errors = at_once(*(lambda run=run: allocation_post(run=run, actor=finance) for run in drafts))
+    refused = [error for error in errors if isinstance(error, ValidationError)]
 
-    def post(run):
-        try:
-            start.wait()
-            posted.append(allocation_post(run=run, actor=finance))
-        except ValidationError as refusal:
-            refused.append(refusal)
-        except Exception as exc:  # reported below: the test must see it, not the thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(run,)) for run in drafts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-
-    assert not errors and len(posted) == 1 and len(refused) == 1
+    assert len(posted) == 1 and len(refused) == 1 and len(errors) == 1
     assert "已有已入账的分摊批次" in refused[0].messages[0]
     assert AllocationRun.objects.filter(status="posted").count() == 1

@@ -9,13 +9,11 @@ from django.db.models import Sum
 
 from aishang.core.testing import (
     make_building,
-    make_company,
     make_customer,
     make_entrance,
     make_fee_item,
     make_occupancy,
     make_project,
-    make_staff,
     make_unit,
 )
 from aishang.estate.models import Unit
@@ -28,16 +26,6 @@ from .allocation_factories import OCTOBER, delivered_units, meter, read, rule
 pytestmark = pytest.mark.django_db
 D = Decimal
 START, END = OCTOBER
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
-def finance(project):
-    return make_staff(project.company, "finance")
 
 
 def preview(a_rule, actor, start=START, end=END):

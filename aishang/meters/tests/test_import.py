@@ -13,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from aishang.core.testing import api_client, make_building, make_company, make_entrance, make_project, make_staff
 from aishang.core.testing import make_unit as make_unit_in
 from aishang.extras.importing import ImportRejected
+from aishang.extras.jobs import job_execute
 from aishang.extras.models import AuditEvent, Job
 from aishang.meters.choices import MeterKind, MeterRole, ReadingKind, ReadingSource
 from aishang.meters.imports import HEADERS, reading_import, reading_import_template
@@ -222,6 +223,51 @@ def test_the_api_imports_a_file_and_answers_the_result(estate):
     assert MeterReading.objects.get().source == ReadingSource.IMPORT
 
 
+def test_the_api_imports_a_large_file_in_the_background_and_answers_202_with_the_job(
+        estate, settings, django_capture_on_commit_callbacks):
+    settings.JOBS_RUN_INLINE, settings.CELERY_BROKER_URL = False, ""
+    client = api_client(estate.clerk)
+    upload = SimpleUploadedFile("读数.xlsx", xlsx([["1", "2", "301", "水表", "W-1", None, None, 130, day(10)]]).read())
+
+    with django_capture_on_commit_callbacks() as started:
+        response = client.post("/api/v1/meter-readings/import/?async=1",
+                               {"project": estate.project.pk, "file": upload}, format="multipart")
+
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert job["status"] == "pending" and response["Location"] == f"/api/v1/jobs/{job['id']}/"
+    assert len(started) == 1 and MeterReading.objects.count() == 0  # the request did not import
+    job_execute(job["id"])  # what the worker does
+    done = client.get(response["Location"]).json()
+    assert done["status"] == "succeeded" and done["result"]["readings"] == 1 and done["percent"] == 100
+    assert MeterReading.objects.get().source == ReadingSource.IMPORT
+
+
+def test_a_background_import_keeps_the_row_errors_on_its_job(estate):
+    client = api_client(estate.clerk)
+    upload = SimpleUploadedFile("读数.xlsx", xlsx([["1", "2", "301", "水表", "W-1", None, None, 90, day(10)]]).read())
+
+    response = client.post("/api/v1/meter-readings/import/?async=1", {"project": estate.project.pk, "file": upload},
+                           format="multipart")
+
+    assert response.status_code == 202
+    job = client.get(response["Location"]).json()
+    assert job["status"] == "failed" and job["errors"] == [
+        {"row": 2, "column": "本期读数", "message": "本期读数 90 低于上期 100.00；如为翻表或换表，请标明"}]
+    assert MeterReading.objects.count() == 0
+
+
+def test_a_file_that_is_no_workbook_is_refused_at_once_in_either_mode(estate):
+    client = api_client(estate.clerk)
+    for url in ("/api/v1/meter-readings/import/", "/api/v1/meter-readings/import/?async=1"):
+        upload = SimpleUploadedFile("读数.xlsx", b"not a workbook")
+
+        response = client.post(url, {"project": estate.project.pk, "file": upload}, format="multipart")
+
+        assert response.status_code == 400 and "file" in response.json()
+    assert not Job.objects.exists()
+
+
 def test_the_api_answers_row_errors_as_json_and_saves_nothing(estate):
     client = api_client(estate.clerk)
     upload = SimpleUploadedFile("读数.xlsx", xlsx([["1", "2", "301", "水表", "W-1", None, None, 130, day(10)],
@@ -333,3 +379,32 @@ def test_the_database_constraints_stay_the_last_guard_of_the_bulk_write(estate):
     with pytest.raises(IntegrityError):
         importer.save()
     assert MeterReading.objects.count() == 0
+
+
+def history_read_then(monkeypatch, arrive):
+    """The meters' last readings are read for the file, then `arrive()` records a reading before the import is
+    saved (on PostgreSQL the one pass has then COPYed the file's rows already)."""
+    from aishang.meters import imports
+
+    read_history, arrived = imports.recent_readings, []
+
+    def then_a_reading_arrives(project, meter_ids):
+        history = read_history(project, meter_ids)
+        if not arrived:
+            arrived.append(arrive())
+        return history
+
+    monkeypatch.setattr(imports, "recent_readings", then_a_reading_arrives)
+
+
+@pytest.mark.parametrize("arrives_on", [day(8), day(12)], ids=["before the files reading", "after it"])
+def test_a_reading_arriving_while_the_file_is_read_refuses_the_import(estate, monkeypatch, arrives_on):
+    estate.read("W-1", "120", day(7))
+    history_read_then(monkeypatch, lambda: estate.read("W-1", "140", arrives_on))
+
+    errors = rejected(estate, [["1", "2", "302", "水表", "W-2", None, None, 120, day(10)],
+                               ["1", "2", "301", "水表", "W-1", 120, day(7), 130, day(10)],
+                               ["1", "2", "301", "水表", "W-1", 130, day(10), 135, day(11, 5)]])
+
+    assert errors == [(3, "本期抄表日期", "表号 W-1 在校验后有人录入了新的读数，请重新导入")]
+    assert MeterReading.objects.count() == 2

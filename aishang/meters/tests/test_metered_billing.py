@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from aishang.billing.choices import BillingMode, ChargeMethod, FeeCategory, TierLimitBasis
 from aishang.billing.models import Bill, BillRun
@@ -83,6 +84,20 @@ def test_a_run_bills_each_unit_its_readings_of_the_period_and_shows_them(estate)
     assert bills[second.pk].amount == D("147.00")  # (10 + 25) × 4.20: two meters (一户多表), one rolled over
     assert "水表 W-202：2026-01-01 读数 99990 → 2026-11-28 读数 15（翻表），用量 25" in bills[second.pk].computation
     assert "W-201" in bills[second.pk].computation
+
+
+def test_a_metered_bill_in_arrears_falls_due_in_the_month_it_is_billed(client, estate):
+    project, _buildings, (unit, _second, _third), clerk = estate
+    read(water_meter(unit, "W-101"), "118", datetime.date(2026, 11, 30), clerk)
+    rule = water_rule(project, due_day=15)
+
+    bill_run_post(bill_run_create(project=project, rules=[rule], period_month=DECEMBER))
+
+    bill = Bill.objects.get(rule=rule)
+    assert bill.period_end == datetime.date(2026, 11, 30)
+    assert bill.due_date == datetime.date(2026, 12, 15)  # November's usage, billed in December, due in December
+    client.force_login(make_staff(project.company, "finance"))
+    assert "账期结束后次月 15 日" in client.get(reverse("billing:chargerule_detail", args=[rule.pk])).content.decode()
 
 
 def test_tier_limits_are_scaled_to_the_period(estate):

@@ -50,6 +50,7 @@ def test_a_clerk_reads_a_building_with_the_keyboard_and_sees_the_history(page, l
     _project, building, meters, clerk = building_with_meters()
     log_in(page, live_server, clerk.username)
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="抄表录入").click()
+    page.wait_for_load_state()  # the grid opens from a script that runs once the page has loaded
     page.get_by_label("本期抄表日期").fill("2026-05-20")
     page.get_by_label("楼栋").select_option(str(building.pk))  # choosing the building opens its grid
 
@@ -141,6 +142,7 @@ def test_finance_registers_a_meter_and_corrects_a_flagged_reading_from_the_readi
     expect(page.get_by_role("heading", level=1)).to_contain_text("电表 E-101")
 
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="抄表记录").click()
+    page.wait_for_load_state()
     page.get_by_label("待复核").select_option("1")
     rows = page.locator("#list-table tbody tr")
     expect(rows).to_have_count(1)

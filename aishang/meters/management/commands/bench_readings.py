@@ -186,7 +186,8 @@ class Command(BaseCommand):
         for month_end in month_ends(first_day, last_day):
             drafts = allocation_preview_many(rules=rules, period_start=month_end.replace(day=1), period_end=month_end,
                                              actor=None)
-            allocation_post_many(runs=drafts, actor=None)
+            # The clerk confirms the file's few 待复核 readings (one in 2,000) when posting, as the page asks.
+            allocation_post_many(runs=drafts, actor=None, confirm_unreviewed=True)
             runs, shares = runs + len(drafts), shares + sum(run.unit_count for run in drafts)
         self.stdout.write(f"  allocation runs {runs:,}, shares {shares:,}")
 
