@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,10 +11,10 @@ from django.views.decorators.http import require_POST
 
 from aishang.core.money import format_money
 from aishang.customers.models import Customer
-from aishang.estate.models import Unit
+from aishang.estate.models import Project, Unit
 
 from . import selectors
-from .forms import PaymentForm
+from .desk import customer_desk, unit_desk
 from .payments import OVERRIDE_ORDER_PERMISSION, payment_collect, prepaid_offset
 from .views import _apply_errors
 
@@ -34,34 +35,32 @@ def desk(request):
 @login_required
 @permission_required("billing.add_payment", raise_exception=True)
 def desk_unit(request, pk):
-    unit = get_object_or_404(Unit.objects.restrict(request.user, "view")
-                             .select_related("project"), pk=pk)
     today = timezone.localdate()
-    return _desk_page(request, project=unit.project, unit=unit, today=today, context={
-        "prepaid": selectors.unit_prepaid_balances(unit),
-        "occupants": unit.occupancies.current(today).select_related("customer").only("role", "unit", "customer__name")
-                      .order_by("start_date", "pk")})
+    desk = unit_desk(request.user, pk, today)
+    if desk is None:
+        raise Http404
+    return _desk_page(request, desk, today)
 
 
 @login_required
 @permission_required("billing.add_payment", raise_exception=True)
 def desk_customer(request, pk):
     """A customer's own bills, with no unit: parking spaces they rent, charges bound to them."""
-    customer = get_object_or_404(Customer.objects.restrict(request.user, "view").select_related("project__company"),
-                                 pk=pk)
-    return _desk_page(request, project=customer.project, customer=customer, today=timezone.localdate(),
-                      context={"prepaid": []})
+    today = timezone.localdate()
+    desk = customer_desk(request.user, pk, today)
+    if desk is None:
+        raise Http404
+    return _desk_page(request, desk, today)
 
 
-def _desk_page(request, *, project, today, context, unit=None, customer=None):
+def _desk_page(request, desk, today):
     """Show the open bills of a unit or customer and collect the payment the cashier enters for them."""
-    subject = {"unit": unit} if customer is None else {"customer": customer}
-    groups = selectors.desk_open_bills(request.user, as_of=today, **subject)
-    bills = [bill for _fee_item, group in groups for bill in group]
-    deposits = selectors.unit_deposits_held(**subject)
-    form = PaymentForm(request.POST or None, bills=bills, company_id=project.company_id, deposits=deposits,
-                       initial={"late_fees": any(bill.late_fee and bill.late_fee.amount for bill in bills)})
-    if request.method == "POST" and form.is_valid():
+    # A fresh form is built only where its inputs are not drawn already (desk_payment_fields).
+    form = desk.payment_form(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        project = Project.objects.get(pk=desk.project.pk)
+        unit = Unit.objects.get(pk=desk.unit.pk) if desk.unit else None
+        customer = Customer.objects.get(pk=desk.customer.pk) if desk.customer else None
         try:
             payment = payment_collect(project=project, unit=unit, payer=customer,
                                       bill_ids=form.cleaned_data["bills"], tenders=form.tenders(),
@@ -74,11 +73,11 @@ def _desk_page(request, *, project, today, context, unit=None, customer=None):
             messages.success(request, _("已收款 %(amount)s，收据号 %(number)s")
                              % {"amount": format_money(payment.amount), "number": payment.receipt_number})
             return redirect("billing:payment_receipt", pk=payment.pk)
-    context |= {"unit": unit, "customer": customer, "project": project, "groups": groups, "form": form,
-                "today": today, "deposits": deposits, "payments": selectors.unit_recent_payments(request.user,
-                                                                                                 **subject),
-                "may_override": request.user.has_perm(OVERRIDE_ORDER_PERMISSION)}
-    return render(request, "billing/desk_unit.html", context, status=400 if form.is_bound else 200)
+    return render(request, "billing/desk_unit.html", {
+        "desk": desk, "unit": desk.unit, "customer": desk.customer, "project": desk.project, "groups": desk.groups,
+        "prepaid": desk.prepaid, "deposits": desk.deposits, "occupants": desk.occupants, "payments": desk.payments,
+        "form": form, "today": today, "may_override": request.user.has_perm(OVERRIDE_ORDER_PERMISSION),
+    }, status=200 if form is None else 400)
 
 
 @login_required

@@ -151,4 +151,7 @@ def test_the_desk_reads_the_same_few_queries_however_much_the_unit_has(client, p
     with CaptureQueriesContext(connection) as many:
         page = client.get(desk).content.decode()
     assert page.count('name="bills"') == 37 and page.count('data-testid="deposit-held"') == 3
-    assert len(many) == len(few) <= 12, [query["sql"][:80] for query in many]
+    assert len(many) == len(few)
+    # The user and the desk's seven statements; the session's too where sessions live in the database (PostgreSQL).
+    read = [query["sql"][:80] for query in many if "django_session" not in query["sql"]]
+    assert len(read) <= 8, read

@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from aishang.billing.choices import BillingCycle, ChargeMethod
+from aishang.billing.desk import unit_desk
 from aishang.billing.models import (
     Bill,
     BillRun,
@@ -41,7 +42,6 @@ from aishang.billing.models import (
     RuleBinding,
 )
 from aishang.billing.payments import Tender, payment_collect
-from aishang.billing.selectors import desk_open_bills
 from aishang.core.testing import make_bill_void, make_staff, make_waiver
 from aishang.customers.models import Customer, Occupancy
 from aishang.estate.models import Building, Entrance, Project, Unit
@@ -361,7 +361,7 @@ class Command(BaseCommand):
 
     def measure(self, unit, cashier, *, repeat, warmup):
         today = datetime.date.today()
-        groups = desk_open_bills(cashier, unit, today)
+        groups = unit_desk(cashier, unit.pk, today).groups
         bill_count = Bill.objects.filter(unit=unit).count()
         open_count = sum(len(bills) for _fee_item, bills in groups)
         self.out(f"desk of unit {unit.code}: {bill_count} bills, {open_count} open in {len(groups)} fee items")
