@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("aishang.notifications.api.urls")),
     path("", include("aishang.billing.api.urls")),
     path("", include("aishang.meters.api.urls")),
+    path("owner/", include("aishang.portal.api.urls")),
+    path("", include("aishang.payments.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,12 +26,17 @@ urlpatterns = [
     path("billing/", include("aishang.billing.urls")),
     path("meters/", include("aishang.meters.urls")),
     path("notifications/", include("aishang.notifications.urls")),
+    path("m/", include("aishang.portal.urls")),
+    path("payments/", include("aishang.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+if settings.PAYMENTS_SANDBOX:
+    urlpatterns += [path("sandbox/", include("aishang.payments.sandbox.urls"))]
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -252,7 +252,8 @@ def _checked_amount(action, subject, *, amount, refund_method):
     """The amount a request of this action on this subject is for, or ValidationError with what is wrong."""
     if action == ApprovalAction.VOID:
         if BillVoid.objects.filter(bill=subject).exists():
-            raise ValidationError(_("该账单已作废"))
+            # A bill is voided once; what a later payment void reopens on it is collected or waived.
+            raise ValidationError(_("该账单已作废过，不能再次作废；重新打开的未结金额请收款或申请减免"))
         amount = bill_outstanding(subject)
         if amount <= 0:
             raise ValidationError(_("该账单没有未结金额，无需作废"))
@@ -261,9 +262,9 @@ def _checked_amount(action, subject, *, amount, refund_method):
         return sum(payment_void_plan(subject).methods.values(), Decimal(0))
     amount = _parse_amount(amount)
     if action == ApprovalAction.WAIVER:
-        if BillVoid.objects.filter(bill=subject).exists():
-            raise ValidationError(_("该账单已作废"))
         outstanding = bill_outstanding(subject)
+        if outstanding <= 0 and BillVoid.objects.filter(bill=subject).exists():
+            raise ValidationError(_("该账单已作废"))
         if amount > outstanding:
             raise ValidationError({"amount": _("减免金额不能超过账单未结金额 %(outstanding)s")
                                    % {"outstanding": format_money(outstanding)}})
@@ -373,9 +374,9 @@ def _apply(request, actor, now):
 
 def _apply_to_bill(request, actor, now):
     bill = Bill.objects.select_for_update().select_related("project", "fee_item").get(pk=request.bill_id)
-    if BillVoid.objects.filter(bill=bill).exists():
-        raise ValidationError(_("该账单已作废"))
     outstanding = bill_outstanding(bill)
+    if BillVoid.objects.filter(bill=bill).exists() and (request.action == ApprovalAction.VOID or outstanding <= 0):
+        raise ValidationError(_("该账单已作废"))
     memo = f"{bill.unit.code if bill.unit_id else ''} {bill}".strip()
     if request.action == ApprovalAction.WAIVER:
         if request.amount > outstanding:

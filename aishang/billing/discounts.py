@@ -44,11 +44,16 @@ class Grant:
     computation: str
 
 
+def schemes_in_force_queryset(*, company_id, project_id, day, timing=DiscountTiming.BILLING):
+    return DiscountScheme.objects.filter(
+        Q(project__isnull=True) | Q(project_id=project_id), Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        company_id=company_id, is_active=True, timing=timing, valid_from__lte=day,
+    ).order_by("company_id", "name")  # the model's order, without a join
+
+
 def schemes_in_force(project, day, *, timing=DiscountTiming.BILLING):
-    return list(DiscountScheme.objects.filter(
-        Q(project__isnull=True) | Q(project=project), Q(valid_to__isnull=True) | Q(valid_to__gte=day),
-        company_id=project.company_id, is_active=True, timing=timing, valid_from__lte=day,
-    ).order_by("company_id", "name").prefetch_related("fee_items", "units"))  # the model's order, without a join
+    return list(schemes_in_force_queryset(company_id=project.company_id, project_id=project.pk, day=day,
+                                          timing=timing).prefetch_related("fee_items", "units"))
 
 
 def eligible_units(scheme, project, day, *, among=None):
@@ -134,21 +139,22 @@ def offers_in_force(project, day, *, timing=DiscountTiming.BILLING, among=None):
             for scheme in schemes_in_force(project, day, timing=timing)]
 
 
-def payment_grants(bills, owed, day):
+def payment_grants(bills, owed, day, *, project=None):
     """The payment-time schemes (缴费时优惠) the chosen bills earn when paid in full on ``day``, as unsaved grants.
 
     A bill that already has a discount gets none (one scheme per bill); no grant takes off more than the bill
     still owes. 预缴满期赠送 counts the chosen bills of each fee item: paying 12 months of a 预交 12 送 1 scheme
-    makes the last of them free.
+    makes the last of them free. ``project``: the bills' project, where they do not carry it (the desk's rows).
     """
     bills = [bill for bill in bills if owed.get(bill.pk, 0) > 0]
     if not bills:
         return []
-    offers = offers_in_force(bills[0].project, day, timing=DiscountTiming.PAYMENT,
+    offers = offers_in_force(project or bills[0].project, day, timing=DiscountTiming.PAYMENT,
                              among={bill.unit_id for bill in bills if bill.unit_id})
     if not offers:
         return []
-    discounted = set(BillDiscount.objects.filter(bill__in=bills).values_list("bill_id", flat=True))
+    discounted = set(BillDiscount.objects.filter(bill_id__in=[bill.pk for bill in bills])
+                     .values_list("bill_id", flat=True))
     bills = [bill for bill in bills if bill.pk not in discounted]
     by_fee_item = defaultdict(list)
     for bill in sorted(bills, key=lambda bill: (bill.period_start, bill.pk)):

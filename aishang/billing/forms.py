@@ -47,6 +47,8 @@ class ChargeRuleForm(ScopedModelForm):
         self.fields["project"].queryset = Project.objects.restrict(self.user, "view")
         if self.instance.pk:
             self.fields["project"].disabled = True
+        self.fields["due_day"].help_text = _("预收从账期开始起算；后收从账期结束起算，如后收 10 月、首月固定日 15 "
+                                             "→ 11 月 15 日应缴")
 
 
 class RuleBindingForm(ScopedModelForm):
@@ -402,13 +404,17 @@ class PaymentForm(forms.Form):
 
     METHODS = ("cash", "card", "wechat", "alipay", "transfer", "prepaid", "deposit")
 
-    def __init__(self, *args, bills=(), company_id=None, deposits=(), **kwargs):
+    def __init__(self, *args, bills=(), company_id=None, deposits=(), fee_items=None, **kwargs):
+        """``bills`` and ``deposits`` (with ``receipt_number``) as the desk read them; ``fee_items``: the company's
+        active fee items as (pk, name), read with them, or None to read them here."""
         super().__init__(*args, **kwargs)
-        self.fields["bills"].choices = [(bill.pk, str(bill)) for bill in bills]
-        self.fields["prepaid_to"].queryset = FeeItem.objects.filter(company_id=company_id, is_active=True).order_by(
-            "code")
+        self.fields["bills"].choices = [(bill.pk, bill.pk) for bill in bills]
+        prepaid_to = self.fields["prepaid_to"]
+        prepaid_to.queryset = FeeItem.objects.filter(company_id=company_id, is_active=True).order_by("code")
+        if fee_items is not None:
+            prepaid_to.choices = [("", prepaid_to.empty_label), *fee_items]
         self.fields["deposit_from"].choices = [("", "---------")] + [
-            (deposit.pk, f"{deposit.kind} {deposit.payment.receipt_number}（{_('余额')} {deposit.held}）")
+            (deposit.pk, f"{deposit.kind} {deposit.receipt_number}（{_('余额')} {deposit.held}）")
             for deposit in deposits]
         style_widgets(self)
 

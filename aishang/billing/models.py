@@ -103,6 +103,16 @@ class ChargeRule(ChangeLoggedModel, ScopedModel):
     def get_scope_ids(self):
         return self.project.company_id, self.project_id
 
+    @property
+    def due_date_text(self):
+        """When its bills fall due, in words: 后收 counts from the period's end (periods.due_date)."""
+        in_arrears = self.billing_mode == BillingMode.ARREARS
+        if self.due_date_rule == DueDateRule.DAY_OF_FIRST_MONTH:
+            text = _("账期结束后次月 %(day)s 日") if in_arrears else _("账期首月 %(day)s 日")
+            return text % {"day": self.due_day}
+        text = _("账期结束后 %(days)s 天") if in_arrears else _("账期开始后 %(days)s 天")
+        return text % {"days": self.due_day}
+
     def clean(self):
         errors = {}
         if self.fee_item_id and self.project_id and self.fee_item.company_id != self.project.company_id:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from aishang.core.money import money_total, money_totals
 from aishang.estate.models import Unit
 
-from .balances import bill_late_fee, bills_with_outstanding
+from .balances import bill_late_fee, bills_with_outstanding, earlier_open_bills
 from .discounts import grants_post, payment_grants
 from .ledger import journal_post
 from .models import (
@@ -32,12 +32,14 @@ from .models import (
     DepositMovementKind,
     Payment,
     PaymentMethod,
+    PaymentSource,
     PaymentTender,
     PrepaidAccount,
     PrepaidMovement,
     PrepaidMovementKind,
     ReceiptSequence,
 )
+from .notify import payment_notify_payer
 
 CENT = Decimal("0.01")
 OVERRIDE_ORDER_PERMISSION = "billing.override_payment_order"
@@ -146,27 +148,6 @@ def deposit_held(deposit):
     return money_total(DepositMovement.objects.filter(deposit=deposit))
 
 
-def _earlier_open_bills(bills):
-    """For each subject and fee item of the chosen bills, the oldest open bill of a period before the latest one
-    chosen that was not chosen itself (late fees aside): one query per subject and fee item."""
-    chosen = {bill.pk for bill in bills}
-    latest = {}
-    for bill in bills:
-        if bill.kind == BillKind.LATE_FEE:
-            continue
-        key = (bill.unit_id, bill.payer_id if not bill.unit_id else None, bill.fee_item_id)
-        latest[key] = max(latest.get(key, bill.period_start), bill.period_start)
-    earlier = []
-    for (unit_id, payer_id, fee_item_id), period_start in latest.items():
-        subject = {"unit_id": unit_id} if unit_id else {"unit__isnull": True, "payer_id": payer_id}
-        candidates = (bills_with_outstanding(Bill.objects.filter(
-            project_id=bills[0].project_id, fee_item_id=fee_item_id, period_start__lt=period_start, **subject))
-            .exclude(pk__in=chosen).exclude(kind=BillKind.LATE_FEE).filter(outstanding__gt=0)
-            .select_related("fee_item").order_by("period_start", "pk"))
-        earlier.extend(candidates[:1])
-    return earlier
-
-
 def _deposits_used(tenders, *, project, unit, payer):
     """[(deposit, amount)] drawn by 押金冲抵 tenders, each deposit locked and checked to hold enough."""
     wanted = defaultdict(Decimal)
@@ -217,7 +198,7 @@ def _late_fee_bills(bills, owed, day, *, actor):
 
 
 def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note="",
-                    prepaid_from=None, prepaid_to=None, collect_late_fees=False):
+                    prepaid_from=None, prepaid_to=None, collect_late_fees=False, source=PaymentSource.DESK):
     """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's prepaid.
 
     Bills are settled oldest period first; a bill paid in part stays open for the rest. 预存冲抵 draws on
@@ -228,11 +209,16 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
     its overdue bills, raised as late-fee bills. Raises ValidationError, with nothing written, for bad
     input, bills already paid, or a later bill chosen while an earlier one of the same fee item is open
     (unless the actor may override it, with a reason).
+
+    An online payment (``source`` 线上支付) has no cashier: ``actor`` is None and the payment names none. Its
+    earliest-first rule was checked when the owner's order was made; the money has arrived since, so it is booked.
     """
     tenders = checked_tenders(tenders)
     total = sum((tender.amount for tender in tenders), Decimal(0))
     with transaction.atomic():
-        bills = list(Bill.objects.select_for_update().filter(pk__in=bill_ids, project=project)
+        # of=self: the joined fee item rows stay unlocked; locked, they serialised every payment of a fee item and
+        # could deadlock two payments whose statements met the bill and fee item rows in different orders.
+        bills = list(Bill.objects.select_for_update(of=("self",)).filter(pk__in=bill_ids, project=project)
                      .select_related("fee_item").order_by("pk"))
         if len(bills) != len(set(bill_ids)):
             raise ValidationError({"bills": _("有账单不存在或不属于该项目")})
@@ -254,7 +240,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
                                    Decimal(0)) + sum((fee.amount for fee in late_fees if fee), Decimal(0))
         if collect_late_fees and any(late_fees) and not settles_all:
             raise ValidationError({"tenders": _("收取滞纳金时须付清所选账单及滞纳金")})
-        earlier = _earlier_open_bills(bills)
+        earlier = earlier_open_bills(bills) if source != PaymentSource.ONLINE else []
         if earlier:
             if not actor.has_perm(OVERRIDE_ORDER_PERMISSION):
                 first = earlier[0]
@@ -278,10 +264,10 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
             raise ValidationError({"tenders": _("没有房屋的收款不能使用或存入预存")})
         if prepaid_used and prepaid_from is not None and any(b.fee_item_id != prepaid_from.pk for b in bills):
             raise ValidationError({"bills": _("专项预存只能冲抵「%(item)s」的账单") % {"item": prepaid_from}})
-        source = prepaid_account(unit, prepaid_from, lock=True) if prepaid_used else None
-        if source is not None and prepaid_balance(source) < prepaid_used:
+        drawn_from = prepaid_account(unit, prepaid_from, lock=True) if prepaid_used else None
+        if drawn_from is not None and prepaid_balance(drawn_from) < prepaid_used:
             raise ValidationError({"tenders": _("预存余额不足，当前余额 %(balance)s 元")
-                                   % {"balance": prepaid_balance(source)}})
+                                   % {"balance": prepaid_balance(drawn_from)}})
         target = prepaid_account(unit, prepaid_to, lock=True) if to_prepaid > 0 else None
         deposits_used = _deposits_used(tenders, project=project, unit=unit,
                                        payer=payer or next((bill.payer for bill in bills if bill.payer_id), None))
@@ -290,7 +276,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
             company_id=project.company_id, project=project, unit=unit,
             payer=payer or next((bill.payer for bill in bills if bill.payer_id), None), amount=total,
             receipt_number=receipt_number_next(project.company, timezone.localdate().year),
-            cashier=actor, order_override_reason=override_reason.strip() if earlier else "", note=note)
+            cashier=actor, source=source, order_override_reason=override_reason.strip() if earlier else "", note=note)
         PaymentTender.objects.bulk_create([
             PaymentTender(payment=payment, method=tender.method, amount=tender.amount, tendered=tender.tendered,
                           change=(tender.tendered - tender.amount) if tender.tendered else 0,
@@ -315,7 +301,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
         Allocation.objects.bulk_create(allocations)
         movements = []
         if prepaid_used:
-            movements.append(PrepaidMovement(project=project, account=source, kind=PrepaidMovementKind.PAYMENT,
+            movements.append(PrepaidMovement(project=project, account=drawn_from, kind=PrepaidMovementKind.PAYMENT,
                                              amount=-prepaid_used, payment=payment, created_by=actor))
         if remaining > 0:
             kind = PrepaidMovementKind.OVERPAYMENT if bills else PrepaidMovementKind.TOP_UP
@@ -333,6 +319,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
                             (Account.PREPAID, None, prepaid_used, ""), (Account.PREPAID, None, -remaining, ""),
                             (Account.DEPOSIT, None, sum((amount for _, amount in deposits_used), Decimal(0)), ""),
                             *[(Account.RECEIVABLE, fee_item, -amount, "") for fee_item, amount in settled.items()]])
+        payment_notify_payer(payment)
     return payment
 
 

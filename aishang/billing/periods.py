@@ -169,20 +169,25 @@ def period_to_bill(cycle: BillingCycle | str, anchor_month_start: date, run_date
     return period_containing(cycle, anchor_month_start, current.start - ONE_DAY)
 
 
-def due_date(period: Period, *, rule: DueDateRule | str, value: int) -> date:
-    """Due date of a bill for `period`.
+def due_date(period: Period, *, rule: DueDateRule | str, value: int,
+             mode: BillingMode | str = BillingMode.ADVANCE) -> date:
+    """Due date of a bill for `period`, counted from its start when billed in advance (预收) and from its end when
+    billed in arrears (后收): usage is billed after it is measured, so it must not fall due before.
 
-    DAY_OF_FIRST_MONTH: day `value` of the period's first month, clamped to that month's last day
-    (a due day of 31 falls on 28 February). DAYS_AFTER_START: `value` days after the period starts.
+    DAY_OF_FIRST_MONTH: day `value` of the period's first month (预收) or of the month after its last (后收),
+    clamped to that month's last day (a due day of 31 falls on 28 February): 预收 for 2026-10 → 2026-10-15, 后收
+    for 2026-10 → 2026-11-15. DAYS_AFTER_START: `value` days after the period starts (预收) or ends (后收).
     """
     rule = DueDateRule(rule)
+    in_arrears = BillingMode(mode) == BillingMode.ARREARS
     if rule == DueDateRule.DAY_OF_FIRST_MONTH:
         if not 1 <= value <= 31:
             raise ValueError(gettext("缴费日必须在 1 到 31 之间"))
-        return period.start.replace(day=min(value, _month_end(period.start).day))
+        month = _month_end(period.end) + ONE_DAY if in_arrears else period.start
+        return month.replace(day=min(value, _month_end(month).day))
     if value < 0:
         raise ValueError(gettext("天数不能为负数"))
-    return period.start + timedelta(days=value)
+    return (period.end if in_arrears else period.start) + timedelta(days=value)
 
 
 def active_part(period: Period, active_from: date | None = None, active_to: date | None = None) -> Period | None:

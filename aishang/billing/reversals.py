@@ -39,6 +39,14 @@ from .models import (
 from .payments import deposit_held, prepaid_account, prepaid_balance, receipt_sequences_lock
 
 ZERO = Decimal("0")
+_reversal_listeners = []
+
+
+def on_payment_reversal(listener):
+    """Call ``listener(payment=, reversals=, actor=)`` in the transaction of every approved void or refund: an upper
+    app (payments: money back through the gateway) acts on it without billing importing that app."""
+    if listener not in _reversal_listeners:
+        _reversal_listeners.append(listener)
 
 
 @dataclass
@@ -257,6 +265,8 @@ def payment_reversal_apply(request, *, actor):
                         (Account.PREPAID, None, -sum(plan.prepaid.values(), ZERO), ""),
                         (Account.DEPOSIT, None, -sum(plan.deposits.values(), ZERO), ""),
                         *[(Account.CASH, None, -amount, method) for method, amount in plan.out.items()]])
+    for listener in _reversal_listeners:
+        listener(payment=payment, reversals=reversals, actor=actor)
     return reversals
 
 

@@ -8,20 +8,17 @@ from aishang.core.money import money_total
 from aishang.customers.models import Customer
 from aishang.estate.models import Unit
 
-from .balances import MONEY_FIELD, bill_late_fee, bills_with_outstanding, open_amounts
+from .balances import MONEY_FIELD, bill_late_fee, bills_with_outstanding, earlier_open_bills
 from .deposits import deposits_by_status, deposits_with_held
-from .discounts import payment_grants
 from .models import (
     ApprovalRequest,
     ApprovalStatus,
     Bill,
-    BillDiscount,
     BillRun,
     BindingTarget,
     ChargeRule,
     Deposit,
     Payment,
-    PaymentReversal,
     PrepaidAccount,
     PrepaidMovement,
     ReversalKind,
@@ -141,7 +138,7 @@ def rule_trial(rule, *, unit, month, usage=None):
     return {"unit": unit, "period": period, "amount": charge[0], "computation": charge[1]}
 
 
-# 收银台: finding the unit, its open bills by fee item, and its prepaid balances.
+# 收银台: finding the unit or customer (what their desk shows is read by desk.py).
 
 DESK_RESULTS = 20
 
@@ -174,42 +171,6 @@ def desk_customers(user, query):
     return list(matching.filter(Exists(with_bills)).distinct().order_by("project", "name")[:DESK_RESULTS])
 
 
-def desk_open_bills(user, unit=None, as_of=None, *, customer=None):
-    """The unit's (or, for a customer, their own unit-less) bills with something outstanding, grouped by fee
-    item, oldest period first in each group.
-
-    Returns [(fee item, [bills])]; each bill carries ``outstanding``, ``discounted``, ``late_fee`` and
-    ``payment_discount`` (what a payment-time scheme takes off when the open bills are paid in full).
-    """
-    subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
-    owed = open_amounts(Bill.objects.restrict(user, "view").filter(**subject))
-    discounts = (BillDiscount.objects.filter(bill=OuterRef("pk")).order_by().values("bill")
-                 .annotate(total=Sum("amount")).values("total"))
-    # Joins only what the desk shows: the unit's and payer's rows (with their JSON fields) are known already.
-    bills = (Bill.objects.filter(pk__in=list(owed)).select_related("project", "fee_item", "parking_space")
-             .annotate(discount_total=Round(Subquery(discounts, output_field=MONEY_FIELD), 2,
-                                            output_field=MONEY_FIELD))
-             .order_by("fee_item__code", "period_start", "pk"))
-    groups = {}
-    for bill in bills:
-        bill.outstanding, bill.discounted = owed[bill.pk], bill.discount_total or Decimal(0)
-        bill.late_fee = bill_late_fee(bill, bill.outstanding, as_of)
-        groups.setdefault(bill.fee_item, []).append(bill)
-    bills = [bill for group in groups.values() for bill in group]
-    grants = {grant.bill.pk: grant for grant in payment_grants(bills, {b.pk: b.outstanding for b in bills}, as_of)}
-    for bill in bills:
-        bill.payment_discount = grants.get(bill.pk)
-    return list(groups.items())
-
-
-def unit_prepaid_balances(unit):
-    """[(account, balance)] of the unit's prepaid accounts, general first, in one query (rounded in SQL)."""
-    zero = Value(Decimal("0"), output_field=MONEY_FIELD)
-    accounts = (PrepaidAccount.objects.filter(unit=unit).select_related("fee_item").order_by("fee_item__code")
-                .annotate(balance=Round(Coalesce(Sum("movements__amount"), zero), 2, output_field=MONEY_FIELD)))
-    return [(account, account.balance) for account in accounts]
-
-
 def payment_queryset(user):
     return (Payment.objects.restrict(user, "view")
             .select_related("project", "unit", "payer", "cashier")
@@ -217,25 +178,6 @@ def payment_queryset(user):
 
 
 # Deposits, payments' corrections and prepaid statements
-
-
-def unit_deposits_held(unit=None, *, customer=None):
-    """The unit's (or a customer's own, unit-less) deposits that still hold money, oldest first, with ``held``."""
-    subject = {"unit": unit} if customer is None else {"unit__isnull": True, "customer": customer}
-    deposits = deposits_with_held(Deposit.objects.filter(**subject)).select_related("payment", "customer")
-    return [deposit for deposit in deposits.order_by("created_at", "pk") if deposit.held > 0]
-
-
-def unit_recent_payments(user, unit=None, limit=10, *, customer=None):
-    """The latest payments as the desk lists them: receipt, time, amount, cashier and ``reversal_kind`` (the first
-    void or refund, if any); not their tenders and allocations, which the receipt reads (15 bills a quarter)."""
-    subject = {"unit": unit} if customer is None else {"unit__isnull": True, "payer": customer}
-    first_reversal = PaymentReversal.objects.filter(payment=OuterRef("pk")).order_by("created_at", "pk")
-    payments = list(Payment.objects.restrict(user, "view").filter(**subject).select_related("cashier")
-                    .annotate(reversal_kind=Subquery(first_reversal.values("kind")[:1]))[:limit])
-    for payment in payments:
-        payment.reversal_label = ReversalKind(payment.reversal_kind).label if payment.reversal_kind else ""
-    return payments
 
 
 def deposit_queryset(user):
@@ -290,3 +232,12 @@ def payment_status(payment):
     if refunded and refunded >= payment.amount:
         return _("已全额退款")
     return _("部分退款") if refunded else ""
+
+
+def earliest_first_violations(bill_ids):
+    """Open bills a selection skips: within one fee item of one unit (or of a customer's own bills), an open bill of
+    an earlier period than a chosen one that is not chosen itself. The owner portal and online payment refuse such
+    a selection (不支持跨时间缴费); an empty list means the selection pays each fee item oldest first."""
+    bills = list(Bill.objects.filter(pk__in=list(bill_ids)).only(
+        "pk", "project_id", "unit_id", "payer_id", "fee_item_id", "kind", "period_start"))
+    return earlier_open_bills(bills) if bills else []

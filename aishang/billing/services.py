@@ -414,7 +414,7 @@ def _rule_sources(run, rule, problems=None, building_ids=()):
     """The rule's sources of bills in the run: its parking spaces, or its customers and its units; only the
     units of the buildings given, if any."""
     period = rule_period(rule, run.period_month)
-    due = due_date(period, rule=rule.due_date_rule, value=rule.due_day)
+    due = due_date(period, rule=rule.due_date_rule, value=rule.due_day, mode=rule.billing_mode)
     if building_ids and rule.method == ChargeMethod.PARKING_SPACE:
         return
     if rule.method == ChargeMethod.PARKING_SPACE:

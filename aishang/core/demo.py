@@ -143,6 +143,9 @@ def demo_create(*, seed=DEMO_SEED, today=None, activity=False):
 
         demo_billing_setup(company, today=today)
         demo_meters_setup(company, today=today, seed=seed)
+        from aishang.payments.demo import demo_payments_setup
+
+        demo_payments_setup(company)
         if activity:
             demo_activity(company, seed=seed, today=today)
         return company
@@ -466,6 +469,12 @@ def demo_delete(company):
                 cursor.execute("SET LOCAL session_replication_role = replica")
         for queryset in (
             Message.objects.filter(company=company),
+        ):
+            queryset.delete()
+        from aishang.payments.demo import demo_payments_delete
+
+        demo_payments_delete(company)
+        for queryset in (
             ApprovalStep.objects.filter(request__project__in=projects),
             Waiver.objects.filter(bill__project__in=projects),
             BillVoid.objects.filter(bill__project__in=projects),
@@ -537,6 +546,29 @@ def demo_logins(company):
         roles = "、".join(role.name for role in user.roles.all())
         scope = "全部项目" if user.scope_all_projects else "、".join(p.name for p in user.projects.all())
         rows.append((username, roles, scope, DEMO_PASSWORD))
+    return rows
+
+
+def demo_owner_logins(company, count=3):
+    """(mobile, name, project and unit, what it owes) of a few current owners in 爱尚花园 with bills still open:
+    who to sign in as on the owner pages (/m/) to see bills to pay."""
+    from aishang.billing.balances import open_amounts
+    from aishang.billing.models import Bill
+
+    owners = (Occupancy.objects.current().filter(unit__project__company=company, unit__project__name="爱尚花园",
+                                                 role=OccupancyRole.OWNER).exclude(customer__mobile="")
+              .select_related("customer", "unit__project").order_by("unit__code", "pk")[:200])
+    rows, seen = [], set()
+    for occupancy in owners:
+        if occupancy.customer.mobile in seen:
+            continue
+        owed = sum(open_amounts(Bill.objects.filter(unit_id=occupancy.unit_id)).values(), Decimal(0))
+        if owed > 0:
+            seen.add(occupancy.customer.mobile)
+            rows.append((occupancy.customer.mobile, occupancy.customer.name,
+                         f"{occupancy.unit.project.name} {occupancy.unit.code}", f"欠费 ¥{owed:,.2f}"))
+        if len(rows) == count:
+            break
     return rows
 
 

@@ -133,7 +133,7 @@ def all_register_permissions():
 
     return [f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")
             .filter(content_type__app_label__in=["estate", "customers", "users", "extras", "notifications",
-                                                          "billing", "meters"])]
+                                                          "billing", "meters", "payments"])]
 
 
 def api_client(user=None):
@@ -255,3 +255,43 @@ def make_bill_void(bill, requester=None):
 def htmx_idle(page):
     """In a browser test, wait until htmx has swapped and settled, so the next action meets the new elements."""
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
+def missing_id(table):
+    """An id no row of the table has, for a reference that points at nothing."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {table}")
+        return cursor.fetchone()[0]
+
+
+def foreign_key_violation(error):
+    """Whether a pytest.raises(IntegrityError) caught PostgreSQL's foreign_key_violation (23503)."""
+    return getattr(error.value.__cause__, "sqlstate", None) == "23503"
+
+
+def at_once(*calls):
+    """Run the calls in threads that start together, each on its own database connection (a test that commits for
+    real); returns (what they returned, what they raised), each in the order they ended."""
+    import threading
+
+    from django.db import connections
+
+    start, returned, raised = threading.Barrier(len(calls)), [], []
+
+    def run(call):
+        try:
+            start.wait()
+            returned.append(call())
+        except Exception as exc:  # handed to the test: a thread's exception would only be printed
+            raised.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return returned, raised

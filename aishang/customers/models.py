@@ -182,3 +182,108 @@ class Vehicle(ChangeLoggedModel, ScopedModel):
             errors["parking_space"] = gettext("车位不属于该项目")
         if errors:
             raise ValidationError(errors)
+
+
+# Owner accounts (业主端): separate from staff users; an owner reaches only the units bound to the account.
+
+
+class OwnerAccount(models.Model):
+    """An owner's sign-in: one per mobile number verified by an SMS code, across companies."""
+
+    mobile = models.CharField(_("手机号"), max_length=11, unique=True, validators=[validate_mobile])
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("最近登录"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("业主账号")
+        ordering = ["id"]
+
+    def __str__(self):
+        return mask_phone(self.mobile)
+
+    # An owner is never a staff user: staff checks (permissions, scope) answer "no" for it.
+    is_authenticated = True
+    is_anonymous = False
+    is_superuser = False
+    is_staff = False
+
+    def has_perm(self, perm, obj=None):
+        return False
+
+
+class OwnerBinding(models.Model):
+    """A unit the account was verified for at sign-in: a current occupancy of a customer with its mobile."""
+
+    account = models.ForeignKey(OwnerAccount, verbose_name=_("业主账号"), on_delete=models.CASCADE,
+                                related_name="bindings")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.CASCADE, related_name="owner_bindings")
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE,
+                                 related_name="owner_bindings")
+    verified_at = models.DateTimeField(_("验证时间"))
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("业主绑定房屋")
+        ordering = ["account", "unit"]
+        constraints = [models.UniqueConstraint(fields=["account", "unit", "customer"],
+                                               name="owner_binding_unique")]
+
+    def __str__(self):
+        return f"{self.account} {self.unit}"
+
+
+class OwnerLoginCode(models.Model):
+    """A 6-digit SMS code, kept only as a keyed hash; it expires and dies after too many wrong tries."""
+
+    mobile = models.CharField(_("手机号"), max_length=11, db_index=True)
+    code_hash = models.CharField(_("验证码摘要"), max_length=64)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    failed_attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("请求地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("登录验证码")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["mobile", "-created_at"], name="owner_code_recent")]
+
+    def __str__(self):
+        return f"{mask_phone(self.mobile)} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OwnerToken(models.Model):
+    """A bearer token of the owner API (``Authorization: Bearer <token>``), stored as its SHA-256."""
+
+    account = models.ForeignKey(OwnerAccount, verbose_name=_("业主账号"), on_delete=models.CASCADE,
+                                related_name="tokens")
+    key_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    revoked_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("业主令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.account} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OwnerWechatIdentity(models.Model):
+    """The openid a company's mini program knows the owner by, linked after the owner verified the mobile."""
+
+    account = models.ForeignKey(OwnerAccount, verbose_name=_("业主账号"), on_delete=models.CASCADE,
+                                related_name="wechat_identities")
+    app_id = models.CharField(_("小程序 AppID"), max_length=40)
+    openid = models.CharField(_("openid"), max_length=64)
+    unionid = models.CharField(_("unionid"), max_length=64, blank=True)
+    linked_at = models.DateTimeField(_("绑定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("业主微信身份")
+        ordering = ["account", "app_id"]
+        constraints = [models.UniqueConstraint(fields=["app_id", "openid"], name="owner_wechat_unique_openid")]
+
+    def __str__(self):
+        return f"{self.account} {self.app_id}"

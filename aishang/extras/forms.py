@@ -19,7 +19,7 @@ class CustomFieldForm(ScopedModelForm):
     class Meta:
         model = CustomField
         fields = ["target", "property_type", "label", "name", "field_type", "choices", "help_text", "weight",
-                  "required", "filterable"]
+                  "required", "filterable", "owner_visible"]
         help_texts = {"name": _("小写字母开头，只含小写字母、数字和下划线，如 pet_count；创建后不能修改"),
                       "property_type": _("仅房屋字段可按业态区分；留空表示适用于所有业态"),
                       "weight": _("数字小的排在前面")}

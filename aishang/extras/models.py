@@ -124,6 +124,8 @@ class CustomField(models.Model):
     choices = models.JSONField(_("选项"), default=list, blank=True, help_text=_("单选、多选的可选值"))
     help_text = models.CharField(_("说明"), max_length=200, blank=True)
     filterable = models.BooleanField(_("可筛选"), default=True)
+    owner_visible = models.BooleanField(_("业主可见"), default=False,
+                                        help_text=_("勾选后业主在业主端（小程序、手机网页）可看到该字段"))
     weight = models.PositiveSmallIntegerField(_("排序"), default=100)
 
     objects = CustomFieldQuerySet.as_manager()

@@ -98,6 +98,7 @@ class CustomFieldListView(ViewPermissionRequiredMixin, ObjectListView):
         Column("choices", _("选项"), display=lambda obj, view: "、".join(obj.choices or [])),
         Column("required", _("必填")),
         Column("filterable", _("可筛选")),
+        Column("owner_visible", _("业主可见")),
         Column("weight", _("排序"), numeric=True, order_by="weight"),
         Column("actions", _("操作"), display=_custom_field_actions, export=False),
     ]

@@ -54,6 +54,15 @@ register_template_kind(TemplateKind(
     "bill_overdue", _("欠费提醒"), "{project}欠费提醒",
     "尊敬的{customer}，您的房屋{unit}有{amount}元费用已逾期{overdue_days}天，请尽快缴纳，如已缴请忽略。",
     {**BILL_VARIABLES, "overdue_days": _("逾期天数")}, BILL_SAMPLE))
+# To owners in the message centre when a payment is booked, at the desk or online.
+register_template_kind(TemplateKind(
+    "payment_received", _("缴费成功"), "{project}缴费成功",
+    "尊敬的{customer}，已收到您为{unit}缴纳的费用{amount}元（{fee_items}），收据号{receipt_number}，"
+    "缴费时间{paid_at}。感谢您的支持！",
+    {"customer": _("客户姓名"), "company": _("物业企业"), "project": _("项目"), "unit": _("房屋"),
+     "amount": _("金额（元）"), "fee_items": _("收费项目"), "receipt_number": _("收据号"), "paid_at": _("缴费时间")},
+    {"customer": "张三", "company": "爱尚物业", "project": "爱尚花园", "unit": "1-2-301", "amount": "650.70",
+     "fee_items": "物业费", "receipt_number": "SJ2026-000123", "paid_at": "2026-11-24 14:08"}))
 # 催缴 from the arrears report (统计台账 › 欠费): one message per unit a day with all it owes.
 register_template_kind(TemplateKind(
     "arrears_reminder", _("欠费催缴"), "{project}欠费催缴",
@@ -62,6 +71,12 @@ register_template_kind(TemplateKind(
     {**BILL_VARIABLES, "overdue_days": _("最长逾期天数"), "as_of": _("统计日期")},
     {**BILL_SAMPLE, "amount": "1,302.40", "bill_count": 6, "due_date": "2026-06-15", "overdue_days": 160,
      "as_of": "2026-11-22"}))
+
+# The owner portal's sign-in code (业主端登录): SMS only, never shown in the owner's message centre.
+register_template_kind(TemplateKind(
+    "owner_login_code", _("业主登录验证码"), "登录验证码",
+    "您的登录验证码为{code}，{minutes}分钟内有效。请勿告诉他人，如非本人操作请忽略。",
+    {"code": _("验证码"), "minutes": _("有效分钟数")}, {"code": "123456", "minutes": 5}))
 
 # To staff, about approvals of waivers and voids (the message also carries a link to the request).
 APPROVAL_VARIABLES = {

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aishang.extras.services import register_object_save
 
-from .backends import DeliveryError, get_backend
+from .backends import DeliveryError, InAppBackend, get_backend
 from .choices import Channel, MessageStatus
 from .models import Message, MessageTemplate
 from .rendering import TEMPLATE_KINDS, render_text
@@ -94,15 +94,17 @@ def notify(*, company, recipient, channel, template_code, params, dedupe_key, pr
         status, error = MessageStatus.CANCELLED, gettext("消息模板已停用")
     elif channel != Channel.IN_APP and not fields["address"]:
         status, error = MessageStatus.CANCELLED, str(MISSING_ADDRESS[channel])
-    elif channel == Channel.IN_APP and "recipient_user" not in fields:
-        status, error = MessageStatus.CANCELLED, gettext("站内信只能发给员工")
     now = timezone.now()
+    delivered = {}
+    if channel == Channel.IN_APP and status == MessageStatus.PENDING and "recipient_customer" in fields:
+        # The row is the owner's message in the portal's message centre: there is nothing to send.
+        status, delivered = MessageStatus.SENT, {"sent_at": now, "provider": InAppBackend.name}
     with transaction.atomic():
         message, created = Message.objects.get_or_create(dedupe_key=dedupe_key, defaults={
             "company": company, "channel": channel, "template_code": template_code, "params": params,
             "title": render_text(template.title, params)[:200], "body": render_text(template.body, params),
             "status": status, "last_error": error, "created_by": actor if getattr(actor, "pk", None) else None,
-            "next_attempt_at": now if status == MessageStatus.PENDING else None, **fields,
+            "next_attempt_at": now if status == MessageStatus.PENDING else None, **delivered, **fields,
         })
     if created and message.status == MessageStatus.PENDING:
         transaction.on_commit(lambda: enqueue_delivery(message.pk))

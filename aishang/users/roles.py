@@ -50,6 +50,11 @@ ALLOCATION = ["meters.view_allocationrule", "meters.add_allocationrule", "meters
               "meters.view_allocationrun", "meters.add_allocationrun", "meters.change_allocationrun",
               "meters.export_allocationrun"]
 READ_ALLOCATION = ["meters.view_allocationrule", "meters.view_allocationrun"]
+# 线上支付: finance follows online orders (查单, export, 重新退款); cashiers see them; admins keep merchant accounts.
+ONLINE_PAYMENTS = ["payments.view_paymentorder", "payments.query_paymentorder", "payments.export_paymentorder",
+                   "payments.view_gatewayrefund", "payments.change_gatewayrefund", "payments.view_gatewayconfig"]
+VIEW_ONLINE_PAYMENTS = ["payments.view_paymentorder"]
+ONLINE_PAYMENT_SETUP = ["payments.add_gatewayconfig", "payments.change_gatewayconfig"]
 NOTIFICATIONS = ["notifications.view_message", "notifications.change_message", "notifications.view_messagetemplate",
                  "notifications.add_messagetemplate", "notifications.change_messagetemplate",
                  "notifications.view_smsproviderconfig", "notifications.change_smsproviderconfig"]
@@ -73,8 +78,9 @@ SYSTEM_ROLES = [
     ("finance", "财务", "收费设置、账单、报表",
      VIEW_REGISTER + EXTRA["export"] + EXTRA["changelog"] + EXTRA["pii"] + BILLING + APPROVALS
      + PAYMENTS + PAYMENT_OVERRIDE + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT + METERS
-     + REVIEW_READINGS + ALLOCATION + ["notifications.view_message"]),
-    ("cashier", "收银员", "收银台收费、打印收据", VIEW_REGISTER + VIEW_BILLS + RAISE_BILLS + PAYMENTS),
+     + REVIEW_READINGS + ALLOCATION + ONLINE_PAYMENTS + ["notifications.view_message"]),
+    ("cashier", "收银员", "收银台收费、打印收据",
+     VIEW_REGISTER + VIEW_BILLS + RAISE_BILLS + PAYMENTS + VIEW_ONLINE_PAYMENTS),
     ("service", "客服", "报事报修、投诉建议、客户档案",
      VIEW_REGISTER + _perms(["add", "change"], {"customers": ["customer", "occupancy", "vehicle"]})
      + EXTRA["changelog"]),
@@ -89,4 +95,4 @@ SYSTEM_ROLES = [
 ADMIN_ROLE_PERMS = (VIEW_REGISTER + EDIT_REGISTER + _perms(["delete"]) + [p for perms in EXTRA.values() for p in perms]
                     + BILLING + NOTIFICATIONS + APPROVALS + APPROVAL_SETUP + PAYMENTS + PAYMENT_OVERRIDE
                     + RECEIPT_SETUP + SHIFT_OVERSIGHT + BILL_IMPORT + METERS + REVIEW_READINGS + ALLOCATION
-                    + ["meters.delete_allocationrule"])
+                    + ["meters.delete_allocationrule"] + ONLINE_PAYMENTS + ONLINE_PAYMENT_SETUP)

@@ -18,13 +18,14 @@ from .roles import REGISTER_MODELS
 
 ACTIONS = (("view", _("查看")), ("add", _("新增")), ("change", _("修改")), ("delete", _("删除")))
 APP_TITLES = {"estate": _("资源管理"), "customers": _("客户管理"), "billing": _("收费管理"), "meters": _("水电抄表"),
-              "notifications": _("消息通知"), "users": _("员工与权限"), "extras": _("扩展")}
+              "payments": _("线上支付"), "notifications": _("消息通知"), "users": _("员工与权限"), "extras": _("扩展")}
 MATRIX_MODELS = {
     **REGISTER_MODELS,
     "billing": ["feeitem", "chargerule", "ruleprice", "rulebinding", "discountscheme", "billrunschedule", "billrun",
                 "bill", "approvalflow", "approvallevel", "approvalrequest", "payment", "prepaidaccount",
                 "deposit", "paymentreversal", "shiftclose", "receipttemplate", "printerprofile"],
     "meters": ["meter", "meterreading"],
+    "payments": ["paymentorder", "gatewayrefund", "gatewayconfig"],
     "notifications": ["message", "messagetemplate", "smsproviderconfig"],
     "users": ["user", "role"],
     "extras": ["customfield"],
@@ -37,7 +38,10 @@ NOT_OFFERED = {"estate.add_company", "estate.delete_company", "users.delete_user
                "billing.add_paymentreversal", "billing.change_paymentreversal", "billing.delete_paymentreversal",
                "billing.change_shiftclose", "billing.delete_shiftclose",
                # A reading is corrected by the reading service (later readings are measured from it).
-               "meters.change_meterreading", "meters.delete_meterreading"}
+               "meters.change_meterreading", "meters.delete_meterreading",
+               # Owners place online orders and gateways' answers move them; refunds come from approved requests.
+               "payments.add_paymentorder", "payments.change_paymentorder", "payments.delete_paymentorder",
+               "payments.add_gatewayrefund", "payments.delete_gatewayrefund", "payments.delete_gatewayconfig"}
 # Permissions of log models that are only ever read, offered as single checkboxes.
 READ_ONLY_LABELS = {"extras.view_objectchange": _("查看变更记录"), "extras.view_auditevent": _("查看审计日志"),
                     "billing.view_waiver": _("查看减免记录"), "billing.view_billvoid": _("查看作废记录"),

@@ -51,7 +51,9 @@ INSTALLED_APPS = [
     "aishang.notifications",
     "aishang.billing",
     "aishang.meters",
+    "aishang.payments",
     "aishang.analytics",
+    "aishang.portal",
 ]
 
 MIDDLEWARE = [
@@ -178,7 +180,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "2000/min", "login": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "2000/min", "login": "10/min", "owner": "600/min"},
     "EXCEPTION_HANDLER": "aishang.core.api.exceptions.exception_handler",
     "DATETIME_FORMAT": "%Y-%m-%d %H:%M:%S",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -189,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentOrderStatusEnum": "aishang.payments.choices.OrderStatus",
+        "GatewayRefundStatusEnum": "aishang.payments.choices.RefundStatus",
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -204,8 +210,18 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-deliver-due": {"task": "notifications.deliver_due", "schedule": 60},
     "billing-send-due-reminders": {"task": "billing.send_due_reminders", "schedule": crontab(hour=9, minute=0)},
     "billing-start-scheduled-runs": {"task": "billing.start_scheduled_runs", "schedule": crontab(hour=1, minute=0)},
+    "payments-check-pending-orders": {"task": "payments.check_pending_orders", "schedule": 60},
 }
 JOBS_RUN_INLINE = False
+
+# Owner sign-in codes by SMS: one a minute per number (fixed), and at most these many.
+OWNER_SMS_LIMITS = {"per_day": int(env("OWNER_SMS_PER_DAY", 10)), "per_ip_hour": int(env("OWNER_SMS_PER_IP_HOUR", 30))}
+
+# Online payments: the address gateways send callbacks to, and the sandbox gateway (/sandbox/), which speaks the
+# WeChat Pay and Alipay protocols for the demo and the tests. Production settings always turn the sandbox off.
+PAYMENTS_PUBLIC_URL = env("PAYMENTS_PUBLIC_URL", "http://127.0.0.1:8000")
+PAYMENTS_SANDBOX = env_bool("PAYMENTS_SANDBOX", False)
+PAYMENTS_SANDBOX_RETRY_DELAYS = [0, 2, 10, 30, 60, 300]
 
 LOGGING = {
     "version": 1,

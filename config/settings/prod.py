@@ -26,7 +26,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+PAYMENTS_SANDBOX = False  # never: the sandbox would accept "payments" nobody made
 NOTIFICATION_SMS_BACKEND = "aishang.notifications.backends.sms.SmsProviderBackend"
 NOTIFICATION_WECHAT_BACKEND = "aishang.notifications.backends.wechat.WechatSubscribeBackend"
 if os.environ.get("MEDIA_ROOT"):
     MEDIA_ROOT = os.environ["MEDIA_ROOT"]
+# How many proxies (nginx) put their address in X-Forwarded-For before ours: DRF's throttles and the owner
+# SMS-code limit per address read the client's address that many entries from the right.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": int(env("NUM_PROXIES", 1))}  # noqa: F405

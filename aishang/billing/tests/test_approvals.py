@@ -6,7 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Sum
 
-from aishang.billing.approvals import approval_decide, approval_flows_install_defaults, approval_request_create
+from aishang.billing.approvals import (
+    approval_decide,
+    approval_flows_install_defaults,
+    approval_refusal,
+    approval_request_create,
+)
 from aishang.billing.balances import bill_outstanding, bills_with_outstanding
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import (
@@ -25,6 +30,7 @@ from aishang.billing.models import (
     RuleBinding,
     Waiver,
 )
+from aishang.billing.payments import Tender, payment_collect
 from aishang.billing.services import bill_run_create, bill_run_post
 from aishang.core.money import money_total
 from aishang.core.testing import make_company, make_project, make_role, make_staff, make_unit
@@ -181,6 +187,33 @@ def test_a_void_after_a_waiver_voids_the_rest_and_journals_revenue_against_recei
     assert_entries_balance()
     with pytest.raises(ValidationError, match="已作废"):
         approval_request_create(action=WAIVER, bill=bill, amount="1", reason="再减", actor=staff["cashier"])
+
+
+def test_what_a_payment_void_reopens_on_a_voided_bill_can_be_waived_or_paid_but_not_voided_again(project, staff):
+    bill = post_bill(project)
+    payment = payment_collect(project=project, bill_ids=[bill.pk], tenders=[Tender("cash", Decimal("200.00"))],
+                              actor=staff["cashier"])
+    void = approval_request_create(action=VOID, bill=bill, reason="重复", actor=staff["cashier"])
+    approval_decide(request=void, actor=staff["finance"], approve=True)
+    approval_decide(request=void, actor=staff["admin"], approve=True)
+    payment_void = approval_request_create(action=ApprovalAction.PAYMENT_VOID, payment=payment, reason="收错",
+                                           actor=staff["cashier"])
+    while payment_void.is_pending:
+        approver = next(person for person in (staff["finance"], staff["admin"])
+                        if not approval_refusal(payment_void, person))
+        payment_void = approval_decide(request=payment_void, actor=approver, approve=True)
+    assert bill_outstanding(bill) == Decimal("200.00")
+
+    with pytest.raises(ValidationError, match="不能再次作废"):
+        approval_request_create(action=VOID, bill=bill, reason="再作废", actor=staff["cashier"])
+    waiver = approval_request_create(action=WAIVER, bill=bill, amount="50", reason="补偿", actor=staff["cashier"])
+    approval_decide(request=waiver, actor=staff["finance"], approve=True)
+    payment_collect(project=project, bill_ids=[bill.pk], tenders=[Tender("cash", Decimal("150.00"))],
+                    actor=staff["cashier"])
+
+    assert bill_outstanding(bill) == Decimal("0.00")
+    assert BillVoid.objects.filter(bill=bill).count() == 1
+    assert_entries_balance()
 
 
 @pytest.mark.parametrize("amount, message", [("1200.01", "不能超过"), ("0", "大于 0"), ("-5", "大于 0"),

@@ -13,7 +13,16 @@ from django.db import IntegrityError, connection, transaction
 
 from aishang.billing import services
 from aishang.billing.models import Bill, BillKind, BindingTarget, ChargeRule, FeeItem, JournalEntry, RuleBinding
-from aishang.core.testing import make_company, make_customer, make_owner, make_parking_space, make_project, make_unit
+from aishang.core.testing import (
+    foreign_key_violation,
+    make_company,
+    make_customer,
+    make_owner,
+    make_parking_space,
+    make_project,
+    make_unit,
+    missing_id,
+)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -49,12 +58,6 @@ def bill():
                                amount=Decimal("180.00"), computation="100.00 ㎡ × 1.80 元/㎡/月")
 
 
-def missing_id(table):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT coalesce(max(id), 0) + 1000 FROM {table}")
-        return cursor.fetchone()[0]
-
-
 def insert_copies(bill, column, values):
     """INSERT copies of the bill in one statement, one per value of the column, each for a later day of its
     own (so that no unique constraint gets in the way)."""
@@ -65,10 +68,6 @@ def insert_copies(bill, column, values):
             f"INSERT INTO billing_bill ({', '.join(COLUMNS)}) SELECT {', '.join(chosen[name] for name in COLUMNS)}"
             " FROM billing_bill, unnest(%s::bigint[]) WITH ORDINALITY AS v(value, n) WHERE billing_bill.id = %s",
             [LATER, LATER, values, bill.pk])
-
-
-def foreign_key_violation(error):
-    return getattr(error.value.__cause__, "sqlstate", None) == "23503"
 
 
 @pytest.mark.parametrize(("field", "column", "table"), REFERENCES, ids=[name for name, *_ in REFERENCES])

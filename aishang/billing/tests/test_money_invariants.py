@@ -29,6 +29,7 @@ from aishang.billing.models import (
     Allocation,
     ApprovalAction,
     Bill,
+    BillVoid,
     DepositMovement,
     Payment,
     PaymentMethod,
@@ -275,6 +276,11 @@ class MoneyMachine(RuleBasedStateMachine):
         bill = bills[-1]
         amount = bill.outstanding if share == "all" else max((bill.outstanding / 3).quantize(Decimal("0.01")),
                                                               Decimal("0.01"))
+        if void and BillVoid.objects.filter(bill=bill).exists():
+            # What a payment void reopened on a voided bill is collected or waived, never voided twice.
+            with pytest.raises(ValidationError, match="不能再次作废"):
+                approval_request_create(action="void", bill=bill, reason="测试", actor=self.world.cashier)
+            return
         request = approval_request_create(action="void" if void else "waiver", bill=bill,
                                           amount=None if void else amount, reason="测试", actor=self.world.cashier)
         while request.is_pending:

@@ -97,3 +97,82 @@ def test_due_and_overdue_reminders_pick_the_right_bills(project, payers):
     assert "已逾期1天" in overdue.filter(status=MessageStatus.PENDING).first().body
     # The daily task runs both and is safe to run again.
     assert send_due_reminders(DUE.isoformat()) == {"due": 0, "overdue": 0}
+
+
+def portal_account(customer):
+    """The customer signed in to the owner portal once: an active owner account verified for their units."""
+    from aishang.customers.models import OwnerAccount
+    from aishang.customers.owners import owner_bindings_refresh
+
+    account = OwnerAccount.objects.create(mobile=customer.mobile)
+    owner_bindings_refresh(account)
+    return account
+
+
+def test_payers_in_the_owner_portal_also_get_each_notice_in_app(project, payers):
+    with_mobile, _without = payers
+    portal_account(with_mobile[0])
+    rule = property_fee(project)
+    run = bill_run_post(run_for(project, rule))
+
+    assert bill_run_notify_payers(run) == 4  # three SMS (one cancelled for want of a mobile) and one in-app
+    bills_due_reminders(DUE - datetime.timedelta(days=1))
+    bills_overdue_reminders(DUE + datetime.timedelta(days=1))
+
+    bill = Bill.objects.get(payer=with_mobile[0])
+    in_app = Message.objects.filter(channel=Channel.IN_APP)
+    assert {(m.recipient_customer, m.template_code, m.dedupe_key, m.status) for m in in_app} == {
+        (with_mobile[0], code, f"{prefix}:{bill.pk}:in_app", MessageStatus.SENT)
+        for code, prefix in (("bill_posted", "bill-posted"), ("bill_due", "bill-due"),
+                             ("bill_overdue", "bill-overdue"))}
+    assert all(m.sent_at and m.attempts == 0 and m.address == "" for m in in_app)
+    assert "216.90元" in in_app.get(template_code="bill_posted").body
+
+
+def test_in_app_notices_are_queued_once_however_often_they_are_asked_for(project, payers):
+    with_mobile, _without = payers
+    portal_account(with_mobile[0])
+    run = bill_run_post(run_for(project, property_fee(project)))
+    bill_run_notify_payers(run)
+    before = Message.objects.count()
+
+    assert bill_run_notify_payers(run) == 0
+    assert bills_due_reminders(DUE - datetime.timedelta(days=1)) == 4
+    assert bills_due_reminders(DUE - datetime.timedelta(days=1)) == 0
+    assert Message.objects.count() == before + 4
+
+
+def test_a_deactivated_owner_account_gets_no_in_app_notice(project, payers):
+    with_mobile, _without = payers
+    account = portal_account(with_mobile[0])
+    account.is_active = False
+    account.save()
+
+    bill_run_notify_payers(bill_run_post(run_for(project, property_fee(project))))
+
+    assert not Message.objects.filter(channel=Channel.IN_APP).exists()
+
+
+def test_a_payment_tells_a_portal_payer_in_app_once_and_others_not_at_all(project, payers):
+    from decimal import Decimal
+
+    from aishang.billing.payments import Tender, payment_collect
+    from aishang.core.testing import make_staff
+
+    with_mobile, _without = payers
+    portal_account(with_mobile[0])
+    bill_run_post(run_for(project, property_fee(project)))
+    cashier = make_staff(project.company, "cashier")
+    mine, theirs = (Bill.objects.get(payer=customer) for customer in with_mobile)
+
+    payment = payment_collect(project=project, bill_ids=[mine.pk], tenders=[Tender("cash", Decimal("216.90"))],
+                              actor=cashier)
+    payment_collect(project=project, bill_ids=[theirs.pk], tenders=[Tender("cash", Decimal("216.90"))],
+                    actor=cashier)
+    billing_notify.payment_notify_payer(payment)
+
+    message = Message.objects.get(template_code="payment_received")
+    assert (message.recipient_customer, message.channel, message.status, message.dedupe_key) == (
+        with_mobile[0], Channel.IN_APP, MessageStatus.SENT, f"payment-received:{payment.pk}:in_app")
+    assert message.title.endswith("缴费成功")
+    assert "216.90元" in message.body and payment.receipt_number in message.body and "物业费" in message.body

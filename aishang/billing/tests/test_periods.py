@@ -144,6 +144,31 @@ def test_the_due_date_can_be_some_days_after_the_period_starts():
     assert due_date(JAN_2026, rule=DueDateRule.DAYS_AFTER_START, value=20) == date(2026, 1, 21)
 
 
+def test_a_bill_in_arrears_falls_due_on_the_due_day_of_the_month_after_its_period():
+    # October's water is read at the end of October and billed in November: due 15 November, not 15 October.
+    october = Period(date(2026, 10, 1), date(2026, 10, 31))
+
+    assert due_date(october, rule=DueDateRule.DAY_OF_FIRST_MONTH, value=15,
+                    mode=BillingMode.ARREARS) == date(2026, 11, 15)
+    assert due_date(Q1_2026, rule=DueDateRule.DAY_OF_FIRST_MONTH, value=15,
+                    mode=BillingMode.ARREARS) == date(2026, 4, 15)
+    assert due_date(Period(date(2026, 1, 1), date(2026, 1, 31)), rule=DueDateRule.DAY_OF_FIRST_MONTH, value=31,
+                    mode=BillingMode.ARREARS) == date(2026, 2, 28)
+
+
+def test_a_bill_in_arrears_counts_its_days_from_the_end_of_its_period():
+    assert due_date(JAN_2026, rule=DueDateRule.DAYS_AFTER_START, value=20,
+                    mode=BillingMode.ARREARS) == date(2026, 2, 20)
+
+
+def test_a_bill_in_arrears_is_never_due_before_its_period_ends():
+    for cycle in (BillingCycle.MONTHLY, BillingCycle.QUARTERLY, BillingCycle.YEARLY):
+        for month in range(1, 13):
+            period = period_containing(cycle, date(2026, 1, 1), date(2026, month, 1))
+            for rule, value in ((DueDateRule.DAY_OF_FIRST_MONTH, 1), (DueDateRule.DAYS_AFTER_START, 0)):
+                assert due_date(period, rule=rule, value=value, mode=BillingMode.ARREARS) >= period.end
+
+
 @pytest.mark.parametrize(("rule", "value"), [(DueDateRule.DAY_OF_FIRST_MONTH, 0), (DueDateRule.DAY_OF_FIRST_MONTH, 32),
                                              (DueDateRule.DAYS_AFTER_START, -1)])
 def test_an_impossible_due_setting_is_refused(rule, value):

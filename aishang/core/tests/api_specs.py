@@ -80,11 +80,16 @@ from aishang.meters.models import AllocationRule, AllocationRun, Meter, MeterRea
 from aishang.meters.readings import reading_record
 from aishang.notifications.api.urls import router as notifications_router
 from aishang.notifications.models import Message
+from aishang.payments.api.urls import router as payments_router
+from aishang.payments.models import GatewayConfig, PaymentOrder
+from aishang.payments.sandbox.services import sandbox_config_create
+from aishang.payments.services import order_create
 from aishang.users.api.urls import router as users_router
 from aishang.users.models import Role, User
 
 ROUTERS = {"estate": estate_router, "customers": customers_router, "users": users_router, "extras": extras_router,
-           "notifications": notifications_router, "billing": billing_router, "meters": meters_router}
+           "notifications": notifications_router, "billing": billing_router, "meters": meters_router,
+           "payments": payments_router}
 _price_days = itertools.count(1)
 _reading_days = itertools.count(1)
 
@@ -262,12 +267,19 @@ def _receipt_print(world, project):
                                 actor=make_staff(project.company, "cashier"))
 
 
+def _payment_order(world, project):
+    if not GatewayConfig.objects.filter(company=project.company, gateway="alipay").exists():
+        sandbox_config_create(project.company, "alipay")
+    return order_create(gateway="alipay", bills=[make_bill(project)], actor_label="业主")
+
+
 def _price_day():
     """A fresh effective date for each price change (one per rule and day)."""
     return (datetime.date(2027, 1, 1) + datetime.timedelta(days=next(_price_days))).isoformat()
 
 
 SPECS = {
+    PaymentOrder: Spec(make=_payment_order),
     Message: Spec(make=lambda w, project: make_message(project.company, channel="sms",
                                                        recipient=make_customer(project))),
     Company: Spec(

@@ -33,6 +33,9 @@ pytestmark = pytest.mark.django_db
 
 ROUTES = registered_routes()
 REFUSED = {400, 403, 404}
+# Owner API: owner bearer tokens only, the owner's own units; portal/tests/test_api.py proves the 404s and that
+# staff tokens get 401.
+OWNER_API = "owner portal: reaches only the signed-in owner's units; see portal/tests"
 # API views outside the register routers, each with the reason the sweep does not walk it.
 NOT_SWEPT = {
     "aishang.users.api.views.ObtainTokenView": "anonymous exchange of credentials for a token",
@@ -44,6 +47,23 @@ NOT_SWEPT = {
     "aishang.billing.api.reports.ReportView": "read-only figures from the user's scope; tested in test_reports",
     "aishang.billing.api.reports.StatementView": "a unit's or customer's statement; tested in test_reports",
     "aishang.billing.api.reports.ArrearsRemindView": "starts a 催缴 job in the user's scope; see test_reports_aging",
+    "aishang.portal.api.views.SmsCodeView": OWNER_API,
+    "aishang.portal.api.views.SmsLoginView": OWNER_API,
+    "aishang.portal.api.views.WechatLoginView": OWNER_API,
+    "aishang.portal.api.views.LogoutView": OWNER_API,
+    "aishang.portal.api.views.MeView": OWNER_API,
+    "aishang.portal.api.views.UnitListView": OWNER_API,
+    "aishang.portal.api.views.UnitDetailView": OWNER_API,
+    "aishang.portal.api.views.BillListView": OWNER_API,
+    "aishang.portal.api.views.BillSelectionView": OWNER_API,
+    "aishang.portal.api.views.PayView": OWNER_API,
+    "aishang.portal.api.views.OrderView": OWNER_API,
+    "aishang.portal.api.views.TopUpView": OWNER_API,
+    "aishang.portal.api.views.PaymentListView": OWNER_API,
+    "aishang.portal.api.views.ReceiptPdfView": OWNER_API,
+    "aishang.portal.api.views.MessageListView": OWNER_API,
+    "aishang.portal.api.views.UnreadCountView": OWNER_API,
+    "aishang.portal.api.views.MarkReadView": OWNER_API,
 }
 
 

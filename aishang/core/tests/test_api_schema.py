@@ -29,7 +29,7 @@ from aishang.core.testing import (
 
 pytestmark = pytest.mark.django_db
 
-API_APPS = {"auth", "estate", "customers", "users", "extras", "notifications", "billing", "meters"}
+API_APPS = {"auth", "estate", "customers", "users", "extras", "notifications", "billing", "meters", "owner", "payments"}
 # The coverage phase (every boundary value of every parameter, ~20,000 requests) takes minutes;
 # run it by hand after API changes. The suite runs the examples and random fuzzing phases.
 FAST = schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False}}})

@@ -327,3 +327,25 @@ def test_huayuan_is_metered_and_its_runs_bill_last_months_readings(demo):
     electricity = Bill.objects.filter(project=huayuan, fee_item__code="DF", unit=water.unit,
                                       period_start=water.period_start).get()
     assert "公区照明公摊" in electricity.computation and "线损分摊" in electricity.computation
+
+
+def test_the_demo_owners_printed_can_sign_in_with_a_code_and_see_bills_to_pay(demo):
+    from django.core.cache import cache
+
+    from aishang.core.demo import demo_owner_logins
+    from aishang.customers.owners import owner_login_code_send, owner_sign_in_with_code
+    from aishang.notifications.models import Message
+    from aishang.portal.selectors import BillStatus, owner_bills
+
+    rows = demo_owner_logins(demo)
+    cache.clear()
+    mobile = rows[0][0]
+    owner_login_code_send(mobile=mobile)
+    code = Message.objects.filter(template_code="owner_login_code", address=mobile).latest("pk").params["code"]
+    account = owner_sign_in_with_code(mobile=mobile, code=code)
+
+    assert len(rows) == 3 and len({row[0] for row in rows}) == 3
+    assert owner_bills(account, status=BillStatus.OPEN).exists()
+    out = io.StringIO()
+    call_command("demo_data", stdout=out)
+    assert mobile in out.getvalue() and "消息记录" in out.getvalue()

@@ -25,7 +25,7 @@ class CustomFieldSerializer(CompanyOwnedSerializerMixin, RegisterSerializer):
     class Meta:
         model = CustomField
         fields = ("id", "company", "target", "property_type", "name", "label", "field_type", "required", "choices",
-                  "help_text", "filterable", "weight")
+                  "help_text", "filterable", "owner_visible", "weight")
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -208,3 +208,15 @@ def test_the_development_backend_records_the_message_as_sent(company, customer, 
     message.refresh_from_db()
     assert (message.status, message.provider, message.provider_message_id) == (
         MessageStatus.SENT, "development", f"dev-{message.pk}")
+
+
+def test_an_in_app_message_to_a_customer_is_in_their_message_centre_at_once_without_delivery(
+        company, customer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = notify(company=company, recipient=customer, channel="in_app", template_code="bill_posted",
+                         params=PARAMS, dedupe_key="bill-posted:1:in_app")
+
+    assert callbacks == []
+    assert (message.status, message.attempts, message.provider, message.address) == (
+        MessageStatus.SENT, 0, "in_app", "")
+    assert message.sent_at is not None and message.recipient_customer == customer

@@ -391,7 +391,8 @@ def test_the_permission_matrix_saves_permissions_and_they_take_effect(client, co
     assert rows == ["物业企业", "业态", "项目", "楼栋", "单元", "房屋", "车位", "客户", "入住关系", "车辆",
                     "收费项目", "收费标准", "调价记录", "收费标准绑定", "优惠方案", "定时出账", "出账批次", "应收账单",
                     "审批流程", "审批级次", "审批申请", "收款", "预存账户", "押金", "收款冲回", "日结", "收据模板",
-                    "打印机", "仪表", "抄表读数", "消息", "消息模板", "短信服务配置", "员工", "角色", "自定义字段"]
+                    "打印机", "仪表", "抄表读数", "线上支付订单", "渠道退款", "支付渠道配置", "消息", "消息模板",
+                    "短信服务配置", "员工", "角色", "自定义字段"]
 
     chosen = ["users.view_user", "extras.view_objectchange", "estate.view_unit"]
     response = client.post(reverse("users:role_add"), {

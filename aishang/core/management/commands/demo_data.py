@@ -5,7 +5,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import ProtectedError, RestrictedError
 
-from aishang.core.demo import DEMO_COMPANY_NAME, DEMO_PASSWORD, demo_counts, demo_install, demo_logins
+from aishang.core.demo import (
+    DEMO_COMPANY_NAME,
+    DEMO_PASSWORD,
+    demo_counts,
+    demo_install,
+    demo_logins,
+    demo_owner_logins,
+)
 
 
 def _width(text):
@@ -16,8 +23,7 @@ def _pad(text, width):
     return text + " " * (width - _width(text))
 
 
-def logins_table(rows):
-    header = ("用户名", "角色", "范围", "密码")
+def logins_table(rows, header=("用户名", "角色", "范围", "密码")):
     widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
                      for row in [header, *rows])
@@ -51,3 +57,8 @@ class Command(BaseCommand):
             self.stdout.write(f"演示数据「{DEMO_COMPANY_NAME}」已存在（{summary}）；如需重建请加 --reset。")
         self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
         self.stdout.write(logins_table(demo_logins(result.company)))
+        self.stdout.write("\n业主端（手机网页 /m/，小程序接口 /api/v1/owner/）：用业主的手机号获取验证码登录，例如")
+        self.stdout.write(logins_table(demo_owner_logins(result.company), header=("手机号", "业主", "房屋", "账单")))
+        self.stdout.write("演示环境不发送真实短信：验证码写在运行服务的终端日志（notification … recorded, not sent: "
+                          "您的登录验证码为……），也可用 admin 登录后在 消息 › 消息记录 中查看模板为「业主登录验证码」"
+                          "的短信。")
