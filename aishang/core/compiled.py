@@ -7,7 +7,8 @@ into the parameters and runs the text through ``connection.cursor()``. The SQL i
 querysets, expressions and ``restrict()`` the rest of the product uses; nothing is written twice by hand.
 
 The shape of a query is what changes its text: the scope queryset's filter (compiled and compared on every call,
-so another user's projects or rights give another text) and the length of any list argument.
+so another user's projects or rights give another text), the length of any list argument and the page asked for
+(``offset`` and ``limit``, written into the text as Django writes a slice).
 """
 
 import datetime
@@ -40,8 +41,9 @@ class CompiledQuery:
     """``build(scope, **arguments)`` returns a ``values_list`` queryset; ``rows(scope, **arguments)`` runs it and
     returns its rows as tuples (or single values, with ``flat=True``).
 
-    Arguments are ids (int), lists of ids, or days (``datetime.date``): the values that change from one call to
-    the next. Everything else (the scope, constants) is part of the compiled text.
+    Arguments are ids (int), lists of ids, days (``datetime.date``) or texts compared for equality (a token's
+    hash): the values that change from one call to the next. Everything else (the scope, constants) is part of the
+    compiled text.
     """
 
     def __init__(self, build):
@@ -49,21 +51,21 @@ class CompiledQuery:
         self._shapes = {}
         self._lock = threading.Lock()
 
-    def rows(self, scope, **arguments):
-        """The queryset's rows as tuples; none where the scope can match nothing, or an id no database integer
-        holds (a guessed URL) could match nothing either."""
+    def rows(self, scope, *, offset=0, limit=None, **arguments):
+        """The queryset's rows as tuples (``limit`` of them from ``offset`` when given); none where the scope can
+        match nothing, or an id no database integer holds (a guessed URL) could match nothing either."""
         if not all(_holds(value) for value in arguments.values()):
             return []
         try:
             scope_key = _filter_key(scope)
         except EmptyResultSet:
             return []
-        key = (connection.vendor, scope_key, tuple(
+        key = (connection.vendor, scope_key, offset, limit, tuple(
             (name, len(value) if isinstance(value, (list, tuple)) else None) for name, value in arguments.items()))
         compiled = self._shapes.get(key)
         if compiled is None:
             try:
-                compiled = self._compile(scope, arguments)
+                compiled = self._compile(scope, arguments, offset, limit)
             except EmptyResultSet:
                 return []
             with self._lock:
@@ -83,7 +85,7 @@ class CompiledQuery:
             rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
         return [row[0] for row in rows] if compiled.flat else rows
 
-    def _compile(self, scope, arguments):
+    def _compile(self, scope, arguments, offset, limit):
         stand_ins, names = {}, {}
         for name, value in arguments.items():
             if isinstance(value, (list, tuple)):
@@ -91,6 +93,8 @@ class CompiledQuery:
             else:
                 stand_ins[name] = _stand_in(names, name, None, value)
         queryset = self.build(scope, **stand_ins)
+        if limit is not None:
+            queryset = queryset[offset:offset + limit]
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         slots = []
@@ -115,21 +119,27 @@ def _stand_in(names, name, index, value):
         names[stand_in] = (name, index, False)
         names[stand_in.isoformat()] = (name, index, True)  # as SQLite's backend passes a day
         return stand_in
+    if isinstance(value, str):
+        stand_in = f"\x1fcompiled stand-in {number}\x1f"
+        names[stand_in] = (name, index, False)
+        return stand_in
     stand_in = _ID_BASE - number
     names[stand_in] = (name, index, False)
     return stand_in
 
 
 def _holds(value):
-    """Whether a database integer can hold the id (or every id of a list); a type other than ids and days is a
-    programming error."""
+    """Whether a database integer can hold the id (or every id of a list); a type other than ids, days and texts is
+    a programming error."""
     if isinstance(value, (list, tuple)):
         return all(_holds(item) for item in value)
+    if isinstance(value, str):
+        return True
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return True
     if isinstance(value, int) and not isinstance(value, bool):
         return _INTEGER_RANGE[0] <= value <= _INTEGER_RANGE[1]
-    raise TypeError(f"CompiledQuery takes ids and days, not {type(value).__name__}")
+    raise TypeError(f"CompiledQuery takes ids, days and texts, not {type(value).__name__}")
 
 
 def _filter_key(scope):

@@ -15,7 +15,7 @@ from aishang.billing.balances import bill_late_fee, bills_with_outstanding
 from aishang.billing.models import Bill, Payment
 from aishang.billing.selectors import payment_status
 from aishang.customers.models import Occupancy
-from aishang.customers.owners import owner_customer_ids, owner_occupancies, owner_unit_ids
+from aishang.customers.owners import owner_customer_ids, owner_occupancy_starts, owner_unit_ids
 from aishang.estate.models import Unit
 from aishang.extras.models import CustomField
 from aishang.notifications.choices import Channel, MessageStatus
@@ -60,12 +60,50 @@ def owner_unit_facts(account, unit):
 def _since_by_unit(account):
     """(unit id → the first day the account's current occupancies of it began (None: as long as records go), the
     account's customer ids), from one query."""
+    return since_by_unit(owner_occupancy_starts(account))
+
+
+def since_by_unit(occupancy_rows):
+    """From (unit id, customer id, start date) rows: (unit id → first start, None where any began before records),
+    customer ids)."""
     starts, customers = {}, set()
-    for unit_id, customer_id, start in owner_occupancies(account).values_list("unit_id", "customer_id", "start_date"):
+    for unit_id, customer_id, start in occupancy_rows:
         known = starts.get(unit_id, datetime.date.max)
         starts[unit_id] = None if start is None or known is None else min(known, start)
         customers.add(customer_id)
     return starts, customers
+
+
+def visible_bills(bills, since_by_unit, customers):
+    """The bills an account may see, annotated by ``bills_with_outstanding``: a unit's open bills whoever owned it
+    then, its settled ones only from the day the account's occupancy began (``since``, None: all), and the
+    customers' own unit-less bills."""
+    visible = Q(pk__in=[])
+    for unit, since in since_by_unit:
+        shown = (Q(period_end__gte=since) | Q(outstanding__gt=0)) if since else Q()
+        visible |= Q(unit_id=unit) & shown
+    if customers:
+        visible |= Q(unit__isnull=True, payer_id__in=customers)
+    return bills_with_outstanding(bills).filter(visible)
+
+
+def filter_bills(bills, *, unit_id=None, fee_item_id=None, period=None, period_end=None, status=None):
+    """The owner's filters: a unit, a fee item, a month the bill's period touches (its first and last day),
+    ``open`` or ``paid``."""
+    if unit_id:
+        bills = bills.filter(unit_id=unit_id)
+    if fee_item_id:
+        bills = bills.filter(fee_item_id=fee_item_id)
+    if period:
+        bills = bills.filter(period_start__lte=period_end or month_end(period), period_end__gte=period)
+    if status == BillStatus.OPEN:
+        bills = bills.filter(outstanding__gt=0)
+    elif status == BillStatus.PAID:
+        bills = bills.filter(outstanding__lte=0, paid__gt=0)
+    return bills
+
+
+BILL_ORDER = ("unit__code", "fee_item__code", "period_start", "pk")
 
 
 def owner_bills(account, *, unit_id=None, fee_item_id=None, period=None, status=None):
@@ -75,29 +113,13 @@ def owner_bills(account, *, unit_id=None, fee_item_id=None, period=None, status=
 
     ``period`` is a month (``2026-11``) the bill's period touches; ``status`` is ``open`` or ``paid``.
     """
-    visible = Q(pk__in=[])
-    since_by_unit, customers = _since_by_unit(account)
-    for unit, since in since_by_unit.items():
-        shown = (Q(outstanding__gt=0) | Q(period_end__gte=since)) if since else Q()
-        visible |= Q(unit_id=unit) & shown
-    if customers:
-        visible |= Q(unit__isnull=True, payer_id__in=customers)
-    bills = bills_with_outstanding(Bill.objects.all()).filter(visible)
-    if unit_id:
-        bills = bills.filter(unit_id=unit_id)
-    if fee_item_id:
-        bills = bills.filter(fee_item_id=fee_item_id)
-    if period:
-        bills = bills.filter(period_start__lte=_month_end(period), period_end__gte=period)
-    if status == BillStatus.OPEN:
-        bills = bills.filter(outstanding__gt=0)
-    elif status == BillStatus.PAID:
-        bills = bills.filter(outstanding__lte=0, paid__gt=0)
-    return bills.select_related("project", "unit", "parking_space", "fee_item").order_by(
-        "unit__code", "fee_item__code", "period_start", "pk")
+    starts, customers = _since_by_unit(account)
+    bills = visible_bills(Bill.objects.all(), starts.items(), customers)
+    bills = filter_bills(bills, unit_id=unit_id, fee_item_id=fee_item_id, period=period, status=status)
+    return bills.select_related("project", "unit", "parking_space", "fee_item").order_by(*BILL_ORDER)
 
 
-def _month_end(month):
+def month_end(month):
     following = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return following - datetime.timedelta(days=1)
 
@@ -105,23 +127,27 @@ def _month_end(month):
 def with_late_fees(bills, as_of=None):
     """The bills as a list, each with ``late_fee`` (Decimal, 0 where none accrues), ``overdue`` and ``status``."""
     as_of = as_of or timezone.localdate()
+    labels = status_labels()
     rows = list(bills)
     for bill in rows:
-        fee = bill_late_fee(bill, bill.outstanding, as_of) if bill.outstanding > 0 else None
-        bill.late_fee = fee.amount if fee else Decimal("0.00")
-        bill.overdue = bill.outstanding > 0 and bill.due_date < as_of
-        bill.status = _bill_status(bill)
+        add_late_fee_and_status(bill, as_of, labels)
     return rows
 
 
-def _bill_status(bill):
+def add_late_fee_and_status(bill, as_of, labels):
+    fee = bill_late_fee(bill, bill.outstanding, as_of) if bill.outstanding > 0 else None
+    bill.late_fee = fee.amount if fee else Decimal("0.00")
+    bill.overdue = bill.outstanding > 0 and bill.due_date < as_of
     if bill.outstanding > 0:
-        return _("已逾期") if bill.overdue else _("待缴")
-    if bill.paid > 0:
-        return _("已缴清")
-    if bill.voided > 0:
-        return _("已作废")
-    return _("已减免")
+        bill.status = labels["overdue" if bill.overdue else "open"]
+    else:
+        bill.status = labels["paid" if bill.paid > 0 else "voided" if bill.voided > 0 else "waived"]
+
+
+def status_labels():
+    """A bill's status as an owner reads it, translated once per list."""
+    return {"open": _("待缴"), "overdue": _("已逾期"), "paid": _("已缴清"), "voided": _("已作废"),
+            "waived": _("已减免")}
 
 
 def owner_payments(account):

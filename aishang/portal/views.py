@@ -22,6 +22,7 @@ from aishang.customers.owners import (
     owner_token_issue,
     owner_token_revoke,
 )
+from aishang.payments.choices import Gateway
 
 from . import selectors, services
 from .api.views import client_address
@@ -145,10 +146,13 @@ def bill_total(request):
 
 
 def _go_pay(request, **what):
-    """Place the order and send the phone to the gateway's page; None (with the reason flashed) if refused."""
+    """Place the order and send the phone to the gateway's page; None (with the reason flashed) if refused.
+
+    A phone browser pays on Alipay's phone page: WeChat's JSAPI pays only inside the mini program, even for an owner
+    who linked it once."""
     try:
         started = services.online_payment_start(
-            account=request.owner, return_url_for=lambda number: request.build_absolute_uri(
+            account=request.owner, gateway=Gateway.ALIPAY, return_url_for=lambda number: request.build_absolute_uri(
                 reverse("portal:order", args=[number])), **what)
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))

@@ -44,6 +44,23 @@ def test_lists_of_each_length_and_days_reach_their_places(project):
     assert LIVING.rows(Occupancy.objects.all(), unit=unit.pk, day=datetime.date(2025, 6, 1)) == ["李四"]
 
 
+BY_NAME = CompiledQuery(lambda units, name, project: units.filter(project__name=name, project_id=project)
+                        .order_by("code").values_list("code", flat=True))
+
+
+def test_texts_and_pages_reach_their_places(project):
+    codes = [make_unit(project, number=str(number)).code for number in (301, 302, 303, 304, 305)]
+    other = make_project(project.company, name="二期")
+    make_unit(other, number="306")
+
+    assert BY_NAME.rows(Unit.objects.all(), name="一期", project=project.pk) == codes
+    assert BY_NAME.rows(Unit.objects.all(), name="二期", project=project.pk) == []
+    assert BY_NAME.rows(Unit.objects.all(), name="一期", project=project.pk, offset=0, limit=2) == codes[:2]
+    assert BY_NAME.rows(Unit.objects.all(), name="一期", project=project.pk, offset=4, limit=2) == codes[4:]
+    assert BY_NAME.rows(Unit.objects.all(), name="一期", project=project.pk, offset=6, limit=2) == []
+    assert len(BY_NAME._shapes) == 4  # the whole list and three pages
+
+
 def test_each_scope_gets_its_own_statement(project):
     other = make_project(project.company, name="二期")
     ours, theirs = make_unit(project), make_unit(other)
@@ -65,7 +82,7 @@ def test_an_argument_the_queryset_does_not_use_is_refused():
     unused = CompiledQuery(lambda units, unit: units.values_list("code"))
     with pytest.raises(ValueError, match="do not reach the SQL"):
         unused.rows(Unit.objects.all(), unit=1)
-    with pytest.raises(TypeError, match="ids and days"):
-        CODES.rows(Unit.objects.all(), unit="1")
+    with pytest.raises(TypeError, match="ids, days and texts"):
+        CODES.rows(Unit.objects.all(), unit=1.5)
     with pytest.raises(ValueError, match="may only filter"):
         CODES.rows(Unit.objects.select_related("project"), unit=1)

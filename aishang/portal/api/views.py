@@ -36,6 +36,7 @@ from aishang.estate.models import Unit
 from aishang.notifications.models import Message
 
 from .. import selectors, services
+from ..bill_rows import owner_bill_page
 from ..filters import BillFilterForm
 from .authentication import IsOwner, OwnerRateThrottle, OwnerTokenAuthentication
 from .serializers import (
@@ -214,8 +215,13 @@ class BillListView(OwnerView):
         form = BillFilterForm(request.query_params)
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors)
-        page = self.paginate_queryset(selectors.owner_bills(self.account, **form.selector_kwargs()))
-        return self.get_paginated_response(OwnerBillSerializer(selectors.with_late_fees(page), many=True).data)
+        filters = form.selector_kwargs()
+
+        def read(offset, limit):
+            count, bills = owner_bill_page(self.account, offset=offset, limit=limit, **filters)
+            return count, OwnerBillSerializer(bills, many=True).data
+
+        return self.paginator.counted_page(request, read)
 
 
 def _checked_selection(account, data):

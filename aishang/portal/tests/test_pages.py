@@ -78,6 +78,21 @@ def test_paying_shows_the_total_to_confirm(owner_client, estate):
     assert "确认支付" in page and "¥345.50" in page and 'name="confirm"' in page
 
 
+def test_the_phone_page_pays_by_alipay_even_for_an_owner_who_linked_the_mini_program(owner_client, estate):
+    from aishang.customers.models import OwnerWechatIdentity
+    from aishang.payments.models import PaymentOrder
+    from aishang.payments.tests.helpers import sandbox_configs
+
+    sandbox_configs(estate.company)
+    OwnerWechatIdentity.objects.create(account=estate.account(), app_id="wx0123456789abcdef", openid="o-wang-fang")
+
+    response = owner_client.post("/m/pay/", {"bills": [estate.february.pk], "confirm": "1"})
+
+    order = PaymentOrder.objects.get()
+    assert (order.gateway, order.amount) == ("alipay", estate.february.amount)
+    assert response.status_code == 302 and order.out_trade_no in response["Location"]
+
+
 def test_a_prepaid_top_up_is_checked_and_refused_in_the_page_without_a_gateway(owner_client, estate):
     from aishang.payments.models import PaymentOrder
 
