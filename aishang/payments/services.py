@@ -203,7 +203,10 @@ def order_prepay(order, *, openid=None, return_url=""):
     try:
         prepay_id, params = gateways.prepay(order, openid=openid or "", return_url=return_url)
     except GatewayError as exc:
-        raise ValidationError({"gateway": str(exc)}) from exc
+        # Closed at once so the owner's bills are not held by an order nobody can pay; should the gateway have made
+        # the trade after all and someone pay it, the closed order's money goes back (_settle_locked).
+        order_close(order, reason=_("渠道下单失败：%(error)s") % {"error": exc}, whatever_the_gateway_says=True)
+        raise ValidationError({"gateway": _("%(error)s。订单已关闭，未扣款，请稍后重新支付") % {"error": exc}}) from exc
     PaymentOrder.objects.filter(pk=order.pk).update(prepay_id=prepay_id, openid=openid or "")
     order.prepay_id, order.openid = prepay_id, openid or ""
     return params
@@ -350,12 +353,14 @@ def order_query(order):
     return _("渠道状态：%(state)s") % {"state": state.state or _("未支付")}
 
 
-def order_close(order, *, reason):
-    """Close a 待支付 order at the gateway, then here; a trade paid meanwhile is booked instead."""
+def order_close(order, *, reason, whatever_the_gateway_says=False):
+    """Close a 待支付 order at the gateway, then here; a trade paid meanwhile is booked instead. Where the gateway
+    cannot close it, the order stays open unless ``whatever_the_gateway_says``."""
     try:
         gateways.close(order)
     except GatewayError as exc:
-        return _("关闭失败：%(error)s") % {"error": exc}
+        if not whatever_the_gateway_says:
+            return _("关闭失败：%(error)s") % {"error": exc}
     with transaction.atomic():
         locked = PaymentOrder.objects.select_for_update().get(pk=order.pk)
         if locked.status != OrderStatus.PENDING:

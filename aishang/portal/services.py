@@ -62,6 +62,8 @@ def online_payment_start(*, account, selection=None, topup=None, gateway=None, o
         openid = (OwnerWechatIdentity.objects.filter(account=account).order_by("-linked_at")
                   .values_list("openid", flat=True).first())
     gateway = gateway or (Gateway.WECHAT if openid else Gateway.ALIPAY)
+    if gateway == Gateway.WECHAT and not openid:
+        raise ValidationError({"gateway": _("微信支付请在小程序内进行（需先用微信登录）")})
     order = order_create(gateway=gateway, bills=bills, topup=amount, unit=unit,
                          payer=binding.customer if binding else None,
                          actor_label=_("业主 %(mobile)s") % {"mobile": mask_phone(account.mobile)})

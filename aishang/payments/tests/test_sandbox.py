@@ -8,6 +8,7 @@ from decimal import Decimal
 from http.cookiejar import CookieJar
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from aishang.billing.approvals import approval_request_create
 from aishang.billing.models import Payment, PaymentMethod
@@ -96,6 +97,21 @@ def test_the_sandbox_refuses_a_request_the_merchant_did_not_sign(project):
 
     with pytest.raises(GatewayError, match="签名错误"):
         stranger.query("AS0000000000")
+
+
+def test_an_order_the_gateway_refuses_to_place_is_closed_at_once_with_a_clear_message(project):
+    config = project.company.gateway_configs.get(gateway="wechat")
+    config.private_key = sandbox_account(config).platform_private_key  # not the key the sandbox knows the merchant by
+    config.save()
+    order = order_create(gateway="wechat", bills=[make_bill(project, "128.50")], actor_label="业主 138****8000")
+
+    with pytest.raises(ValidationError) as refused:
+        order_prepay(order, openid="o-owner-1")
+
+    order.refresh_from_db()
+    assert "订单已关闭，未扣款" in str(refused.value)
+    assert order.status == OrderStatus.CLOSED and "渠道下单失败" in order.close_reason
+    assert not SandboxTrade.objects.filter(out_trade_no=order.out_trade_no).exists()
 
 
 def test_duplicate_out_of_order_and_late_deliveries_book_each_order_once(project):

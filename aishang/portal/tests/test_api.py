@@ -157,6 +157,19 @@ def test_paying_online_without_a_gateway_of_the_company_is_refused_with_nothing_
     assert owner_api.get("/api/v1/owner/orders/NOSUCHORDER1/").status_code == 404
 
 
+def test_wechat_pay_without_a_wechat_sign_in_is_refused_before_any_order_is_placed(estate, owner_api):
+    from aishang.payments.models import PaymentOrder
+    from aishang.payments.tests.helpers import sandbox_configs
+
+    sandbox_configs(estate.company)
+
+    response = owner_api.post("/api/v1/owner/pay/", {"bills": [estate.february.pk], "gateway": "wechat"},
+                              format="json")
+
+    assert response.status_code == 400 and "需先用微信登录" in str(response.json())
+    assert not PaymentOrder.objects.exists()
+
+
 def test_the_receipt_of_the_owners_payment_is_a_pdf(estate, owner_api):
     payment = owner_api.get("/api/v1/owner/payments/").json()["results"][0]
 
