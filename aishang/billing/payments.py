@@ -174,8 +174,8 @@ def _deposits_used(tenders, *, project, unit, payer):
 
 
 def _late_fee_bills(bills, owed, day, *, actor):
-    """滞纳金 collected at the desk: for each chosen overdue bill paid in full, a late-fee bill of the fee accrued
-    on what it owes up to ``day``, posted (应收/收入) in the payment's transaction."""
+    """滞纳金 collected with a payment (at the desk or online): for each chosen overdue bill paid in full, a late-fee
+    bill of the fee accrued on what it owes up to ``day``, posted (应收/收入) in the payment's transaction."""
     created, accrued = [], defaultdict(Decimal)
     for bill in bills:
         fee = bill_late_fee(bill, owed[bill.pk], day)
@@ -192,13 +192,14 @@ def _late_fee_bills(bills, owed, day, *, actor):
     project = bills[0].project
     for fee_item, amount in accrued.items():
         journal_post(project=project, event="late_fee_accrued", actor=actor,
-                     memo=_("收银台收取滞纳金 %(item)s") % {"item": fee_item.name},
+                     memo=_("缴费时收取滞纳金 %(item)s") % {"item": fee_item.name},
                      lines=[(Account.RECEIVABLE, fee_item, amount), (Account.REVENUE, fee_item, -amount)])
     return created
 
 
 def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None, override_reason="", note="",
-                    prepaid_from=None, prepaid_to=None, collect_late_fees=False, source=PaymentSource.DESK):
+                    prepaid_from=None, prepaid_to=None, collect_late_fees=False, late_fees_as_of=None,
+                    source=PaymentSource.DESK):
     """Collect one payment for the chosen bills; what is paid beyond them goes to the unit's prepaid.
 
     Bills are settled oldest period first; a bill paid in part stays open for the rest. 预存冲抵 draws on
@@ -206,7 +207,8 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
     bill must be of it); the remainder goes to the general account, or to the one of ``prepaid_to``
     (with no bills, the payment is a top-up). A payment that settles every chosen bill earns the
     payment-time discounts in force (缴费时优惠); with ``collect_late_fees`` it also settles the 滞纳金 of
-    its overdue bills, raised as late-fee bills. Raises ValidationError, with nothing written, for bad
+    its overdue bills, raised as late-fee bills (accrued up to ``late_fees_as_of``, by default today: an online
+    order collects what it quoted). Raises ValidationError, with nothing written, for bad
     input, bills already paid, or a later bill chosen while an earlier one of the same fee item is open
     (unless the actor may override it, with a reason).
 
@@ -234,7 +236,8 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
         today = timezone.localdate()
         grants = payment_grants(bills, owed, today)
         discounted = {grant.bill.pk: grant.amount for grant in grants}
-        late_fees = [bill_late_fee(bill, owed[bill.pk] - discounted.get(bill.pk, 0), today)
+        late_fees_as_of = late_fees_as_of or today
+        late_fees = [bill_late_fee(bill, owed[bill.pk] - discounted.get(bill.pk, 0), late_fees_as_of)
                      for bill in bills] if collect_late_fees else []
         settles_all = total >= sum((max(owed[bill.pk] - discounted.get(bill.pk, 0), Decimal(0)) for bill in bills),
                                    Decimal(0)) + sum((fee.amount for fee in late_fees if fee), Decimal(0))
@@ -255,7 +258,7 @@ def payment_collect(*, project, bill_ids, tenders, actor, unit=None, payer=None,
             for bill_id, amount in discounted.items():
                 owed[bill_id] -= amount
         if collect_late_fees:
-            late_bills = _late_fee_bills(bills, owed, today, actor=actor)
+            late_bills = _late_fee_bills(bills, owed, late_fees_as_of, actor=actor)
             bills += late_bills
             owed.update({bill.pk: bill.amount for bill in late_bills})
         prepaid_used = sum((t.amount for t in tenders if t.method == PaymentMethod.PREPAID), Decimal(0))

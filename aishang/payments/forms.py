@@ -64,7 +64,7 @@ class GatewayConfigForm(forms.ModelForm):
 class PaymentSettingsForm(forms.ModelForm):
     class Meta:
         model = PaymentSettings
-        fields = ["surplus_policy", "order_expire_minutes", "query_after_minutes"]
+        fields = ["surplus_policy", "collect_late_fees", "order_expire_minutes", "query_after_minutes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -154,6 +154,11 @@ class PaymentSettings(ChangeLoggedModel, ScopedModel):
         choices=SurplusPolicy.choices,
         default=SurplusPolicy.PREPAID,
     )
+    collect_late_fees = models.BooleanField(
+        _("线上缴费同时收取滞纳金"),
+        default=True,
+        help_text=_("逾期账单在线缴费时，按下单当日计算的滞纳金与账单一并收取（与收银台「同时收取滞纳金」相同）"),
+    )
     order_expire_minutes = models.PositiveIntegerField(_("订单有效期（分钟）"), default=30)
     query_after_minutes = models.PositiveIntegerField(_("未收到通知几分钟后主动查单"), default=5)
 
@@ -261,12 +266,17 @@ class PaymentOrderLine(models.Model):
         related_name="payment_order_lines",
     )
     amount = models.DecimalField(_("金额"), **MONEY)
+    late_fee = models.DecimalField(_("滞纳金"), **MONEY, default=0, help_text=_("下单当日计算，随账单一并收取"))
 
     class Meta:
         verbose_name = verbose_name_plural = _("订单明细")
         ordering = ["order", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_order_line_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(late_fee__gte=0) & (Q(kind="bill") | Q(late_fee=0)),
+                name="payment_order_line_late_fee_of_a_bill",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="bill", bill__isnull=False) | Q(kind="top_up", bill__isnull=True, unit__isnull=False),
                 name="payment_order_line_kind_matches",

@@ -9,6 +9,7 @@ a transaction that may roll back: refunds are sent after commit.
 import datetime
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aishang.billing.balances import earlier_open_bills, open_amounts
+from aishang.billing.balances import bill_late_fee, earlier_open_bills, open_amounts
 from aishang.billing.discounts import payment_grants
 from aishang.billing.models import Bill, PaymentSource
 from aishang.billing.payments import Tender, payment_collect
@@ -91,6 +92,36 @@ def payable_amounts(bills, owed, day):
     return payable
 
 
+def late_fees_due(bills, payable, day):
+    """{bill id: the 滞纳金 accrued by ``day`` on what paying it still costs}, as the desk's 同时收取滞纳金 raises it;
+    bills whose fee item charges none are left out."""
+    fees = {}
+    for bill in bills:
+        fee = bill_late_fee(bill, payable.get(bill.pk, ZERO), day)
+        if fee is not None and fee.amount > 0:
+            fees[bill.pk] = fee.amount
+    return fees
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What paying the bills online costs on a day: per bill the amount (outstanding less discount) and late fee."""
+
+    payable: dict
+    late_fees: dict
+
+    @property
+    def total(self):
+        return sum(self.payable.values(), ZERO) + sum(self.late_fees.values(), ZERO)
+
+
+def bills_quote(bills, owed, day, *, company):
+    """The ``Quote`` of paying the bills on ``day``, with late fees where the company collects them online."""
+    payable = payable_amounts(bills, owed, day)
+    late_fees = late_fees_due(bills, payable, day) if payment_settings(company).collect_late_fees else {}
+    return Quote(payable=payable, late_fees=late_fees)
+
+
 def earliest_first_refusal(bills):
     """不支持跨时间缴费: the message when the selection skips an open earlier bill of a fee item of a unit, or None."""
     earlier = earlier_open_bills(bills)
@@ -144,12 +175,13 @@ def order_create(*, gateway, bills=None, bill_ids=None, topup=None, unit=None, p
     refusal = earliest_first_refusal(chosen)
     if refusal:
         raise ValidationError({"bills": refusal})
-    payable = payable_amounts(chosen, owed, timezone.localdate())
-    amount = sum(payable.values(), ZERO) + (topup_amount or ZERO)
-    if amount <= 0:
-        raise ValidationError({"bills": _("所选账单无需缴费")})
     project = chosen[0].project if chosen else unit.project
     company = project.company
+    quote = bills_quote(chosen, owed, timezone.localdate(), company=company)
+    payable, late_fees = quote.payable, quote.late_fees
+    amount = quote.total + (topup_amount or ZERO)
+    if amount <= 0:
+        raise ValidationError({"bills": _("所选账单无需缴费")})
     config = gateway_config(company, gateway)
     units = {bill.unit_id for bill in chosen} | ({unit.pk} if unit else set())
     fee_items = list(dict.fromkeys(bill.fee_item.name for bill in chosen))
@@ -170,7 +202,12 @@ def order_create(*, gateway, bills=None, bill_ids=None, topup=None, unit=None, p
         )
         lines = [
             PaymentOrderLine(
-                order=order, project_id=bill.project_id, unit_id=bill.unit_id, bill=bill, amount=payable[bill.pk]
+                order=order,
+                project_id=bill.project_id,
+                unit_id=bill.unit_id,
+                bill=bill,
+                amount=payable[bill.pk],
+                late_fee=late_fees.get(bill.pk, ZERO),
             )
             for bill in chosen
             if payable[bill.pk] > 0
@@ -244,7 +281,10 @@ def _book(order, state):
         Bill.objects.select_for_update(of=("self",)).filter(pk__in=bill_ids).select_related("fee_item").order_by("pk")
     )
     owed = open_amounts(Bill.objects.filter(pk__in=bill_ids))
+    # Priced on the day the order was made, as it was quoted: a callback after midnight adds no day of late fee.
+    ordered_on = timezone.localdate(order.created_at)
     payable = payable_amounts(bills, owed, timezone.localdate())
+    late_fees = late_fees_due(bills, payable, ordered_on)
     groups = defaultdict(list)
     for line in lines:
         groups[(line.project_id, line.unit_id, line.kind)].append(line)
@@ -252,12 +292,17 @@ def _book(order, state):
     refund_total = ZERO
     for (_project_id, _unit_id, kind), group in groups.items():
         first = group[0]
-        paid = sum((line.amount for line in group), ZERO)
         open_bills = [line.bill_id for line in group if line.bill_id and payable.get(line.bill_id, ZERO) > 0]
+        paid = sum((line.amount + line.late_fee for line in group), ZERO)
+        collect_late_fees = False
         if kind == OrderLineKind.TOP_UP:
             booked = paid
         else:
             due = sum((payable.get(line.bill_id, ZERO) for line in group), ZERO)
+            # payment_collect raises the late fee of every bill it settles, so all of them count here.
+            with_late_fees = due + sum((late_fees.get(line.bill_id, ZERO) for line in group), ZERO)
+            collect_late_fees = any(line.late_fee > 0 for line in group) and paid >= with_late_fees
+            due = with_late_fees if collect_late_fees else due
             keep_surplus = policy == SurplusPolicy.PREPAID and first.unit_id is not None
             booked = paid if keep_surplus or paid <= due else due
             refund_total += paid - booked
@@ -272,6 +317,8 @@ def _book(order, state):
             source=PaymentSource.ONLINE,
             tenders=[Tender(order.payment_method, booked, reference=reference)],
             note=_("线上支付 %(number)s") % {"number": order.out_trade_no},
+            collect_late_fees=collect_late_fees,
+            late_fees_as_of=ordered_on,
         )
         PaymentOrderSettlement.objects.create(order=order, payment=payment)
     if refund_total > 0:

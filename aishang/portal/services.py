@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aishang.billing.selectors import earliest_first_violations
 from aishang.core.masking import mask_phone
 from aishang.customers.models import OwnerBinding, OwnerWechatIdentity
 from aishang.payments.choices import Gateway
-from aishang.payments.services import order_create, order_prepay
+from aishang.payments.services import bills_quote, order_create, order_prepay
 
 from .selectors import BillStatus, owner_bills, with_late_fees
 
@@ -18,7 +19,9 @@ from .selectors import BillStatus, owner_bills, with_late_fees
 @dataclass(frozen=True)
 class BillSelection:
     bills: list  # the chosen open bills, with ``outstanding`` and ``late_fee``
-    total: Decimal  # what they still owe, computed here; the client never sets it
+    total: Decimal  # what paying them online costs, computed here as the order will be; the client never sets it
+    late_fees: Decimal = Decimal("0.00")  # 滞纳金 included in the total, where the company collects it online
+    discount: Decimal = Decimal("0.00")  # payment-time discounts taken off the total
 
 
 def bill_selection_check(account, bill_ids):
@@ -43,7 +46,10 @@ def bill_selection_check(account, bill_ids):
         raise ValidationError({"bills": _("不支持跨时间缴费：请先缴纳 %(unit)s「%(item)s」%(month)s 的账单") % {
             "unit": where, "item": first.fee_item.name,
             "month": first.period_start.strftime("%Y-%m")}})
-    return BillSelection(bills=bills, total=sum((bill.outstanding for bill in bills), Decimal("0.00")))
+    owed = {bill.pk: bill.outstanding for bill in bills}
+    quote = bills_quote(bills, owed, timezone.localdate(), company=bills[0].project.company)
+    return BillSelection(bills=bills, total=quote.total, late_fees=sum(quote.late_fees.values(), Decimal("0.00")),
+                         discount=sum(owed.values(), Decimal("0.00")) - sum(quote.payable.values(), Decimal("0.00")))
 
 
 def online_payment_start(*, account, selection=None, topup=None, gateway=None, openid=None, return_url_for=None):
@@ -74,7 +80,6 @@ def online_payment_start(*, account, selection=None, topup=None, gateway=None, o
 
 def owner_messages_mark_read(account, message_ids=None):
     """Mark the account's messages read (all of them without ids); returns how many changed."""
-    from django.utils import timezone
 
     from .selectors import owner_messages
 

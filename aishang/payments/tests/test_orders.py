@@ -8,9 +8,19 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from aishang.billing.balances import bill_outstanding
-from aishang.billing.models import Account, Payment, PaymentMethod, PaymentSource, Posting, PrepaidMovementKind
+from aishang.billing.models import (
+    Account,
+    Bill,
+    BillKind,
+    Payment,
+    PaymentMethod,
+    PaymentSource,
+    Posting,
+    PrepaidMovementKind,
+)
 from aishang.billing.payments import Tender, payment_collect, prepaid_account, prepaid_balance
 from aishang.billing.reconcile import reconcile
 from aishang.core.testing import make_bill, make_fee_item, make_owner, make_staff, make_unit
@@ -288,3 +298,67 @@ def test_a_callback_to_an_unknown_merchant_or_with_junk_is_answered_without_a_se
     )
     assert junk.status_code in (400, 401)
     assert client.post(reverse("payments:notify_alipay", args=[999999]), {"a": "b"}).content == b"failure"
+
+
+@pytest.fixture
+def late_fee_item(project):
+    return make_fee_item(project.company, name="物业费", late_fee_enabled=True, late_fee_daily_rate=Decimal("0.0005"))
+
+
+def accrued(principal, bill, day):
+    """300.00 × 0.0005 a day from the day after the due date, to the fen."""
+    days = (day - bill.due_date).days
+    return (Decimal(principal) * Decimal("0.0005") * days).quantize(Decimal("0.01"))
+
+
+def test_an_overdue_bill_is_paid_online_with_its_late_fee_booked_as_at_the_desk(client, project, late_fee_item):
+    unit = make_unit(project)
+    bill = make_bill(project, "300.00", unit=unit, fee_item=late_fee_item, period_month=datetime.date(2026, 1, 1))
+    late_fee = accrued("300.00", bill, timezone.localdate())
+    assert late_fee > 0
+
+    order = order_create(gateway="wechat", bills=[bill], actor_label="业主")
+    post_wechat(client, order, wechat_paid_callback(order))
+
+    assert order.amount == Decimal("300.00") + late_fee
+    assert order.lines.get().late_fee == late_fee
+    payment = Payment.objects.get(online_settlement__order=order)
+    assert payment.amount == order.amount
+    late_bill = Bill.objects.get(kind=BillKind.LATE_FEE)
+    assert (late_bill.unit, late_bill.amount, late_bill.fee_item) == (unit, late_fee, late_fee_item)
+    assert bill_outstanding(bill) == 0 and bill_outstanding(late_bill) == 0
+    assert prepaid_balance(prepaid_account(unit)) == 0
+    assert reconcile([project]).is_clean
+
+
+def test_a_callback_after_midnight_collects_the_late_fee_quoted_on_the_orders_day(client, project, late_fee_item):
+    unit = make_unit(project)
+    bill = make_bill(project, "300.00", unit=unit, fee_item=late_fee_item, period_month=datetime.date(2026, 1, 1))
+    order = order_create(gateway="wechat", bills=[bill], actor_label="业主")
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    quoted = accrued("300.00", bill, yesterday)
+    # As if placed a minute before midnight: priced then, paid today.
+    order.lines.update(late_fee=quoted)
+    PaymentOrder.objects.filter(pk=order.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=1), amount=Decimal("300.00") + quoted
+    )
+    order.refresh_from_db()
+
+    post_wechat(client, order, wechat_paid_callback(order))
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert Bill.objects.get(kind=BillKind.LATE_FEE).amount == quoted
+    assert prepaid_balance(prepaid_account(unit)) == 0
+    assert reconcile([project]).is_clean
+
+
+def test_a_company_may_leave_late_fees_to_the_desk(client, project, late_fee_item):
+    PaymentSettings.objects.create(company=project.company, collect_late_fees=False)
+    bill = make_bill(project, "300.00", fee_item=late_fee_item, period_month=datetime.date(2026, 1, 1))
+
+    order = order_create(gateway="wechat", bills=[bill], actor_label="业主")
+    post_wechat(client, order, wechat_paid_callback(order))
+
+    assert order.amount == Decimal("300.00") and order.lines.get().late_fee == 0
+    assert bill_outstanding(bill) == 0 and not Bill.objects.filter(kind=BillKind.LATE_FEE).exists()

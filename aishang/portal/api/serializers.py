@@ -128,7 +128,9 @@ class OwnerBillSelectionRequestSerializer(serializers.Serializer):
 
 
 class OwnerBillSelectionSerializer(serializers.Serializer):
-    total = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY, help_text=_("应付合计：待缴减去缴费优惠，加上滞纳金"))
+    late_fees = serializers.DecimalField(**MONEY, help_text=_("其中滞纳金（物业设置为线上同时收取时）"))
+    discount = serializers.DecimalField(**MONEY, help_text=_("缴费优惠"))
     bills = OwnerBillSerializer(many=True)
 
 

@@ -240,7 +240,7 @@ class BillSelectionView(OwnerView):
                    tags=TAGS)
     def post(self, request):
         selection = _checked_selection(self.account, request.data)
-        return Response(OwnerBillSelectionSerializer({"total": selection.total, "bills": selection.bills}).data)
+        return Response(OwnerBillSelectionSerializer(selection).data)
 
 
 class PayView(OwnerView):

@@ -1,12 +1,14 @@
 """The owner API: sign in by SMS code, then only the owner's own units, bills, payments, receipts and messages."""
 
 import urllib.request
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aishang.billing.models import Bill
-from aishang.core.testing import api_client, make_custom_field, make_message, make_staff
+from aishang.core.testing import api_client, make_custom_field, make_fee_item, make_message, make_staff
 from aishang.customers.models import OwnerLoginCode, OwnerToken
 from aishang.customers.owners import owner_token_issue
 from aishang.notifications.models import Message
@@ -114,6 +116,27 @@ def test_oldest_first_across_fee_items_is_accepted_with_the_servers_total(estate
                               {"bills": [estate.february.pk, estate.water_march.pk]}, format="json")
 
     assert response.status_code == 200 and response.json()["total"] == "345.50"
+
+
+def test_the_selection_total_includes_the_late_fee_the_order_will_charge(estate, owner_api):
+    from aishang.payments.services import order_create
+    from aishang.payments.tests.helpers import sandbox_configs
+
+    sandbox_configs(estate.company)
+    late = make_fee_item(estate.company, name="停车费", late_fee_enabled=True, late_fee_daily_rate=Decimal("0.001"))
+    overdue = estate.bill("200.00", 2, fee_item=late)
+    days = (timezone.localdate() - overdue.due_date).days
+    late_fee = min(Decimal("200.00") * Decimal("0.001") * days, Decimal("200.00")).quantize(Decimal("0.01"))
+
+    answer = owner_api.post("/api/v1/owner/bills/selection/", {"bills": [overdue.pk]}, format="json").json()
+    listed = owner_api.get("/api/v1/owner/bills/", {"fee_item": late.pk}).json()["results"]
+    order = order_create(gateway="alipay", bills=[overdue], actor_label="业主")
+
+    assert late_fee > 0
+    assert (answer["total"], answer["late_fees"], answer["discount"]) == (
+        f"{Decimal('200.00') + late_fee}", f"{late_fee}", "0.00")
+    assert listed[0]["late_fee"] == f"{late_fee}"
+    assert order.amount == Decimal(answer["total"])
 
 
 @pytest.mark.django_db(transaction=True)

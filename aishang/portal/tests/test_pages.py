@@ -78,6 +78,20 @@ def test_paying_shows_the_total_to_confirm(owner_client, estate):
     assert "确认支付" in page and "¥345.50" in page and 'name="confirm"' in page
 
 
+def test_the_confirm_page_shows_the_late_fee_in_the_total(owner_client, estate):
+    from decimal import Decimal
+
+    from aishang.core.testing import make_fee_item
+
+    late = make_fee_item(estate.company, name="停车费", late_fee_enabled=True, late_fee_daily_rate=Decimal("0.001"))
+    overdue = estate.bill("200.00", 2, fee_item=late)
+
+    page = owner_client.post("/m/pay/", {"bills": [overdue.pk]}).content.decode()
+
+    assert "滞纳金（按今日计算）" in page and 'data-testid="pay-late-fees"' in page
+    assert "¥200.00" in page and "¥200.00</span></button>" not in page  # the total to pay is more than the bill
+
+
 def test_the_phone_page_pays_by_alipay_even_for_an_owner_who_linked_the_mini_program(owner_client, estate):
     from aishang.customers.models import OwnerWechatIdentity
     from aishang.payments.models import PaymentOrder
