@@ -122,6 +122,15 @@ def bills_quote(bills, owed, day, *, company):
     return Quote(payable=payable, late_fees=late_fees)
 
 
+def several_projects_refusal(bills, unit=None):
+    """The message when the bills (and the top-up's unit) belong to more than one project, or None: an order is
+    booked, scoped and reconciled within one project (小区), as at the desk."""
+    projects = {bill.project_id for bill in bills} | ({unit.project_id} if unit else set())
+    if len(projects) > 1:
+        return _("一次只能缴同一小区（项目）的费用，请分开支付")
+    return None
+
+
 def earliest_first_refusal(bills):
     """不支持跨时间缴费: the message when the selection skips an open earlier bill of a fee item of a unit, or None."""
     earlier = earlier_open_bills(bills)
@@ -160,9 +169,9 @@ def order_create(*, gateway, bills=None, bill_ids=None, topup=None, unit=None, p
         raise ValidationError({"topup": _("请选择预存的房屋")})
     if not chosen and not topup_amount:
         raise ValidationError({"bills": _("请选择要缴的账单")})
-    companies = {bill.project.company_id for bill in chosen} | ({unit.project.company_id} if unit else set())
-    if len(companies) != 1:
-        raise ValidationError({"bills": _("一次只能缴同一物业公司的费用")})
+    refusal = several_projects_refusal(chosen, unit)
+    if refusal:
+        raise ValidationError({"bills": refusal})
     owed = open_amounts(Bill.objects.filter(pk__in=ids))
     settled = [bill for bill in chosen if owed.get(bill.pk, ZERO) <= 0]
     if settled:

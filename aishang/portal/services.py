@@ -11,7 +11,7 @@ from aishang.billing.selectors import earliest_first_violations
 from aishang.core.masking import mask_phone
 from aishang.customers.models import OwnerBinding, OwnerWechatIdentity
 from aishang.payments.choices import Gateway
-from aishang.payments.services import bills_quote, order_create, order_prepay
+from aishang.payments.services import bills_quote, order_create, order_prepay, several_projects_refusal
 
 from .selectors import BillStatus, owner_bills, with_late_fees
 
@@ -39,6 +39,9 @@ def bill_selection_check(account, bill_ids):
     bills = with_late_fees(owner_bills(account, status=BillStatus.OPEN).filter(pk__in=ids))
     if len(bills) != len(ids):
         raise ValidationError({"bills": _("有账单不存在或已缴清，请刷新后重试")})
+    several = several_projects_refusal(bills)
+    if several:
+        raise ValidationError({"bills": several})
     skipped = earliest_first_violations(ids)
     if skipped:
         first = skipped[0]

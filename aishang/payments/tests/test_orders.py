@@ -23,7 +23,7 @@ from aishang.billing.models import (
 )
 from aishang.billing.payments import Tender, payment_collect, prepaid_account, prepaid_balance
 from aishang.billing.reconcile import reconcile
-from aishang.core.testing import make_bill, make_fee_item, make_owner, make_staff, make_unit
+from aishang.core.testing import make_bill, make_fee_item, make_owner, make_project, make_staff, make_unit
 from aishang.payments.choices import NotificationOutcome, OrderStatus, RefundKind, RefundStatus, SurplusPolicy
 from aishang.payments.models import TRADE_NUMBER, GatewayNotification, PaymentOrder, PaymentSettings
 from aishang.payments.services import order_close, order_create
@@ -362,3 +362,15 @@ def test_a_company_may_leave_late_fees_to_the_desk(client, project, late_fee_ite
 
     assert order.amount == Decimal("300.00") and order.lines.get().late_fee == 0
     assert bill_outstanding(bill) == 0 and not Bill.objects.filter(kind=BillKind.LATE_FEE).exists()
+
+
+def test_bills_of_two_projects_are_paid_in_two_orders(project, property_fee):
+    other = make_project(project.company, name="二期")
+    ours = make_bill(project, "100.00", fee_item=property_fee)
+    theirs = make_bill(other, "100.00", fee_item=property_fee)
+
+    with pytest.raises(ValidationError, match="一次只能缴同一小区"):
+        order_create(gateway="wechat", bills=[ours, theirs], actor_label="业主")
+
+    assert not PaymentOrder.objects.exists()
+    assert order_create(gateway="wechat", bills=[theirs], actor_label="业主").project == other

@@ -295,7 +295,7 @@ class Command(bench_cashier.Command):
                 stop(server)
         endpoint, bare = summarise(results[path]), summarise(results[BARE_PATH])
         for label, figures in (
-            ("endpoint (DRF, owner token, ORM, serializer)", endpoint),
+            ("endpoint (DRF, owner token, compiled ORM query, serializer)", endpoint),
             ("bare view (same SQL through a cursor, json.dumps)", bare),
         ):
             self.out(
