@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from .exports import xlsx_bytes
 
@@ -68,8 +68,13 @@ class RowErrors:
         return f"{where}：{first['message'][:300]}{more}，未导入任何数据"
 
 
+UNREADABLE = "无法读取该文件，请上传 Excel（.xlsx）文件，建议使用下载的导入模板"
+
+
 def open_workbook(file):
-    """The uploaded file as a streaming workbook, or a ValidationError the clerk can act on."""
+    """The uploaded file's workbook, or a ValidationError the clerk can act on.
+
+    Sheets are read by calamine (Rust), about ten times faster than openpyxl's read-only mode (ADR 0029)."""
     name = (getattr(file, "name", "") or "").lower()
     size = getattr(file, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
@@ -79,13 +84,21 @@ def open_workbook(file):
     if hasattr(file, "seek"):
         file.seek(0)
     try:
-        return load_workbook(file, read_only=True, data_only=True)
-    # A damaged or foreign file fails inside openpyxl in many ways; each means the same to the clerk.
+        return CalamineWorkbook.from_filelike(file)
+    # A damaged or foreign file fails inside the reader in many ways; each means the same to the clerk.
     except Exception:
-        raise ValidationError("无法读取该文件，请上传 Excel（.xlsx）文件，建议使用下载的导入模板") from None
+        raise ValidationError(UNREADABLE) from None
     finally:
         if hasattr(file, "seek"):
             file.seek(0)
+
+
+def first_sheet_rows(workbook):
+    """The first sheet's rows from Excel's row 1 and column A, each a list of its cells' values ("" when empty)."""
+    try:
+        return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception:
+        raise ValidationError(UNREADABLE) from None
 
 
 def normalize_header(value):
@@ -173,16 +186,18 @@ class SheetReader(ABC):
     def read_file(self, file):
         workbook = open_workbook(file)
         try:
-            self.read_sheet(workbook.worksheets[0])
+            rows = first_sheet_rows(workbook)
         finally:
             workbook.close()
+        self.read_rows(rows)
 
-    def read_sheet(self, sheet):
-        estimate = max((sheet.max_row or 0) - 1, 0)
+    def read_rows(self, rows):
+        estimate = max(len(rows) - 1, 0)
         header_row = None
-        for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if is_blank_row(values):
+        for row_number, cells in enumerate(rows, start=1):
+            if is_blank_row(cells):
                 continue
+            values = [None if value == "" else value for value in cells]  # an empty cell reads None, as in openpyxl
             if header_row is None:
                 header_row = row_number
                 if not self.read_headers(row_number, values):
@@ -196,7 +211,6 @@ class SheetReader(ABC):
                 return
             self.read_row(row_number, values)
             if self.row_count % self.progress_every == 0:
-                # Files not saved by Excel may not say how many rows they hold; then the bar only creeps.
                 total = estimate if estimate > self.row_count else self.row_count + self.progress_every
                 self.progress(self.row_count, total * 2, _("正在校验第 %(row)s 行") % {"row": row_number})
         if header_row is None:
@@ -225,7 +239,7 @@ class SheetReader(ABC):
         return not self.errors
 
     def raw(self, cells, header):
-        """The cell's value as openpyxl read it; None when the sheet has no such column."""
+        """The cell's value as the sheet holds it (None when empty, or when the sheet has no such column)."""
         index = self.positions.get(header)
         if index is None or index >= len(cells):
             return None
@@ -258,7 +272,7 @@ class SheetReader(ABC):
         try:
             if isinstance(raw, bool):
                 raise InvalidOperation
-            value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(text)
+            value = float_decimal(raw) if isinstance(raw, float) else Decimal(text)
             if not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
@@ -285,6 +299,12 @@ class SheetReader(ABC):
             self.errors.add(row, header, _("日期不能早于 %(day)s") % {"day": self.earliest_date.isoformat()})
             return None
         return value
+
+
+def float_decimal(value):
+    """A number cell as the clerk typed it: 149 (which the sheet holds as 149.0) is 149, 89.5 is 89.5 and not the
+    binary 89.4999..."""
+    return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
 
 
 def _error_rows(job):

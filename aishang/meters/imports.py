@@ -40,6 +40,7 @@ from aishang.extras.importing import (
     RowErrors,
     SheetReader,
     cell_text,
+    float_decimal,
     parse_date_text,
     workbook_bytes,
 )
@@ -360,7 +361,7 @@ class ReadingImport(SheetReader):
         if kind is int:
             value = Decimal(raw)
         elif kind is float:
-            value = Decimal(repr(raw))
+            value = float_decimal(raw)
             cents = value.quantize(CENT)
             # A value worked out by Excel may carry binary noise (0.30000000000000004).
             if cents != value and abs(cents - value) < Decimal("0.000001"):

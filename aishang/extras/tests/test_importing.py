@@ -5,6 +5,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from openpyxl import Workbook
 
@@ -86,6 +87,33 @@ def test_blank_rows_are_skipped_and_rows_keep_the_numbers_excel_shows():
 
     assert [(row, meter) for row, meter, _reading, _day in reader.read] == [(3, "A01"), (5, "A02")]
     assert reader.row_count == 2
+
+
+def test_a_sheet_that_starts_below_and_right_of_a1_keeps_the_rows_and_columns_excel_shows():
+    book = Workbook()
+    sheet = book.active
+    sheet["C3"], sheet["D3"], sheet["E3"] = "表号", "读数", "抄表日期"
+    sheet["C5"], sheet["D5"], sheet["E5"] = "A01", 12.0, datetime.datetime(2026, 5, 20)
+    sheet["C6"], sheet["D6"] = 301, 0.1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.name = "读数.xlsx"
+
+    reader = MeterSheet()
+    reader.read_file(buffer)
+
+    assert not reader.errors
+    assert reader.read == [(5, "A01", Decimal("12"), datetime.date(2026, 5, 20)), (6, "301", Decimal("0.1"), None)]
+    assert str(reader.read[0][2]) == "12"  # as typed, not 12.0
+
+
+@pytest.mark.parametrize("content", [b"not a spreadsheet", b"PK\x03\x04broken zip"])
+def test_a_file_that_is_no_workbook_is_refused_with_a_message_the_clerk_can_act_on(content):
+    upload = io.BytesIO(content)
+    upload.name = "读数.xlsx"
+
+    with pytest.raises(ValidationError, match="无法读取该文件，请上传 Excel"):
+        MeterSheet().read_file(upload)
 
 
 def test_an_empty_file_and_a_file_with_only_headers_say_so():
