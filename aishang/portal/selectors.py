@@ -74,12 +74,12 @@ def since_by_unit(occupancy_rows):
     return starts, customers
 
 
-def visible_bills(bills, since_by_unit, customers):
+def visible_bills(bills, unit_sinces, customers):
     """The bills an account may see, annotated by ``bills_with_outstanding``: a unit's open bills whoever owned it
-    then, its settled ones only from the day the account's occupancy began (``since``, None: all), and the
-    customers' own unit-less bills."""
+    then, its settled ones only from the day the account's occupancy began (``unit_sinces``: (unit id, since), None
+    for all), and the customers' own unit-less bills."""
     visible = Q(pk__in=[])
-    for unit, since in since_by_unit:
+    for unit, since in unit_sinces:
         shown = (Q(period_end__gte=since) | Q(outstanding__gt=0)) if since else Q()
         visible |= Q(unit_id=unit) & shown
     if customers:
