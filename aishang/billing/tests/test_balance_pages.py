@@ -13,34 +13,11 @@ from aishang.billing.models import ApprovalAction, ApprovalRequest, ApprovalStat
 from aishang.billing.payments import Tender, payment_collect, prepaid_account
 from aishang.core.testing import (
     approve_at_every_level,
-    make_company,
-    make_owner,
-    make_project,
     make_role,
     make_staff,
-    make_unit,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
-def cashier(client, project):
-    user = make_staff(project.company, "cashier")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def unit(project):
-    unit = make_unit(project)
-    make_owner(unit)
-    return unit
 
 
 def refund_form(html):

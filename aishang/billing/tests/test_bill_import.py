@@ -107,11 +107,6 @@ def reconcile_output(project):
 
 
 @pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
 def fee_items(project):
     return (make_fee_item(project.company, code="WY", name="物业费"),
             make_fee_item(project.company, code="TC", name="停车费"))

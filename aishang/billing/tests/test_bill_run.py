@@ -11,11 +11,9 @@ from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, Fee
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
 from aishang.core.money import money_total
 from aishang.core.testing import (
-    make_company,
     make_customer,
     make_owner,
     make_parking_space,
-    make_project,
     make_unit,
     make_vehicle,
 )
@@ -25,11 +23,6 @@ from aishang.customers.models import Occupancy
 pytestmark = pytest.mark.django_db
 
 NOVEMBER = datetime.date(2026, 11, 1)
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 def property_fee(project, *, price="1.80", cycle=BillingCycle.MONTHLY, method=ChargeMethod.BUILDING_AREA,

@@ -12,7 +12,7 @@ from aishang.billing import services
 from aishang.billing.choices import ChargeMethod
 from aishang.billing.models import Account, Bill, BindingTarget, ChargeRule, FeeItem, JournalEntry, Posting, RuleBinding
 from aishang.billing.services import bill_run_create, bill_run_post, bill_run_preview
-from aishang.core.testing import make_company, make_customer, make_occupancy, make_owner, make_project, make_unit
+from aishang.core.testing import make_customer, make_occupancy, make_owner, make_unit
 from aishang.customers.choices import OccupancyRole
 from aishang.estate.models import Unit
 
@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 NOVEMBER = datetime.date(2026, 11, 1)
 BILL_FIELDS = ("unit_id", "payer_id", "fee_item_id", "rule_id", "run_id", "project_id", "kind", "period_start",
                "period_end", "due_date", "amount", "computation", "created_at")
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 def area_rule(project, price="1.80", method=ChargeMethod.BUILDING_AREA):

@@ -33,11 +33,6 @@ CASH, CARD, WECHAT, ALIPAY, PREPAID = (PaymentMethod.CASH, PaymentMethod.CARD, P
 
 
 @pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
 def cashier(project):
     return make_staff(project.company, "cashier")
 

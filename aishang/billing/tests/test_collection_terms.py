@@ -32,11 +32,6 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
 def cashier(project):
     return make_staff(project.company, "cashier")
 

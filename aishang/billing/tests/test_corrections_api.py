@@ -10,18 +10,11 @@ from aishang.core.testing import (
     api_client,
     approve_at_every_level,
     make_bill,
-    make_company,
-    make_project,
     make_staff,
     make_unit,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 @pytest.fixture

@@ -14,32 +14,12 @@ from aishang.core.testing import (
     approve_at_every_level,
     make_bill,
     make_company,
-    make_owner,
     make_project,
     make_staff,
     make_unit,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
-def cashier(client, project):
-    user = make_staff(project.company, "cashier")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def unit(project):
-    unit = make_unit(project)
-    make_owner(unit)
-    return unit
 
 
 def page(client, url, status=200):

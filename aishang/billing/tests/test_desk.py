@@ -11,10 +11,8 @@ from aishang.billing.models import Payment
 from aishang.billing.payments import Tender, payment_collect, prepaid_account, prepaid_balance
 from aishang.core.testing import (
     make_bill,
-    make_company,
     make_fee_item,
     make_owner,
-    make_project,
     make_staff,
     make_unit,
     make_vehicle,
@@ -23,18 +21,6 @@ from aishang.core.testing import (
 pytestmark = pytest.mark.django_db
 
 OCTOBER, NOVEMBER = datetime.date(2026, 10, 1), datetime.date(2026, 11, 1)
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
-def cashier(client, project):
-    user = make_staff(project.company, "cashier")
-    client.force_login(user)
-    return user
 
 
 def test_a_unit_is_found_by_its_code_an_owners_phone_or_a_plate(client, project, cashier):

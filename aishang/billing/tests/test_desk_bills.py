@@ -17,17 +17,12 @@ from aishang.billing.services import (
     temporary_bill_create,
 )
 from aishang.core.money import Precision, money_total
-from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_staff, make_unit
+from aishang.core.testing import make_customer, make_owner, make_staff, make_unit
 from aishang.notifications.models import Message
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 11, 20)
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 @pytest.fixture

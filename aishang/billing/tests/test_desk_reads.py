@@ -60,11 +60,6 @@ def scheme(project, name, timing, fee_items, **fields):
 
 
 @pytest.fixture
-def project():
-    return make_project(make_company())
-
-
-@pytest.fixture
 def cashier(project):
     return make_staff(project.company, "cashier", projects=[project])
 

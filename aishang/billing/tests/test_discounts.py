@@ -21,16 +21,11 @@ from aishang.billing.models import (
 from aishang.billing.reconcile import reconcile
 from aishang.billing.services import advance_bills_create, bill_run_create, bill_run_post, temporary_bill_create
 from aishang.core.money import money_total
-from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_staff, make_unit
+from aishang.core.testing import make_customer, make_owner, make_staff, make_unit
 
 pytestmark = pytest.mark.django_db
 
 NOVEMBER = datetime.date(2026, 11, 1)
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from aishang.billing.notify import bill_run_notify_payers, bills_due_reminders, 
 from aishang.billing.services import bill_run_post
 from aishang.billing.tasks import send_due_reminders
 from aishang.billing.tests.test_bill_run import property_fee, run_for
-from aishang.core.testing import make_company, make_customer, make_owner, make_project, make_unit
+from aishang.core.testing import make_customer, make_owner, make_unit
 from aishang.extras.jobs import job_execute
 from aishang.extras.models import Job
 from aishang.notifications.choices import Channel, MessageStatus
@@ -18,11 +18,6 @@ from aishang.notifications.models import Message
 pytestmark = pytest.mark.django_db
 
 DUE = datetime.date(2026, 11, 15)  # the rule's due day in November
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 @pytest.fixture

@@ -7,16 +7,11 @@ import pytest
 
 from aishang.billing.balances import bill_outstanding
 from aishang.billing.models import Payment
-from aishang.core.testing import api_client, make_bill, make_company, make_fee_item, make_project, make_staff, make_unit
+from aishang.core.testing import api_client, make_bill, make_fee_item, make_project, make_staff, make_unit
 
 pytestmark = pytest.mark.django_db
 
 OCTOBER, NOVEMBER = datetime.date(2026, 10, 1), datetime.date(2026, 11, 1)
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 @pytest.fixture

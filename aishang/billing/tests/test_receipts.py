@@ -60,13 +60,6 @@ def project():
 
 
 @pytest.fixture
-def cashier(client, project):
-    user = make_staff(project.company, "cashier")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def payment(project, cashier):
     unit = make_unit(project)
     make_owner(unit)

@@ -56,13 +56,6 @@ def project():
 
 
 @pytest.fixture
-def cashier(client, project):
-    user = make_staff(project.company, "cashier")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def finance(project):
     return make_staff(project.company, "finance")
 

@@ -41,13 +41,6 @@ def project():
     return make_project(make_company(), name="阳光花园")
 
 
-@pytest.fixture
-def cashier(client, project):
-    user = make_staff(project.company, "cashier")
-    client.force_login(user)
-    return user
-
-
 def pay(project, cashier, months=2):
     unit = make_unit(project)
     make_owner(unit)

@@ -17,11 +17,6 @@ from aishang.estate.models import Project
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def project():
-    return make_project(make_company())
-
-
 def run_reconcile(*args):
     out = StringIO()
     try:

@@ -26,9 +26,7 @@ from aishang.billing.reconcile import reconcile
 from aishang.core.testing import (
     approve_at_every_level,
     make_bill,
-    make_company,
     make_fee_item,
-    make_project,
     make_staff,
     make_unit,
 )
@@ -36,11 +34,6 @@ from aishang.core.testing import (
 pytestmark = pytest.mark.django_db
 
 JULY, AUGUST = datetime.date(2026, 7, 1), datetime.date(2026, 8, 1)
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 @pytest.fixture

@@ -20,9 +20,7 @@ from aishang.billing.payments import Tender, payment_collect
 from aishang.core.testing import (
     api_client,
     make_bill,
-    make_company,
     make_fee_item,
-    make_project,
     make_role,
     make_staff,
     make_unit,
@@ -34,11 +32,6 @@ pytestmark = pytest.mark.django_db
 MIGRATION = "0014_view_all_shifts_and_import_bills"
 # What seeing colleagues' shifts needed before 0014 besides closing one's own.
 SHIFT_DESK = ["billing.view_shiftclose", "billing.add_shiftclose", "billing.view_payment"]
-
-
-@pytest.fixture
-def project():
-    return make_project(make_company())
 
 
 def staff_with(project, permissions):
