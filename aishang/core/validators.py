@@ -4,6 +4,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -30,7 +31,7 @@ def validate_resident_id(value):
         birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise ValidationError(gettext("身份证号中的出生日期无效"), code="invalid_id_birth") from None
-    if birth > datetime.date.today() or birth.year < 1900:
+    if birth > timezone.localdate() or birth.year < 1900:
         raise ValidationError(gettext("身份证号中的出生日期无效"), code="invalid_id_birth")
     if id_check_char(value[:17]) != value[17]:
         raise ValidationError(gettext("身份证号校验位错误"), code="invalid_id_check")

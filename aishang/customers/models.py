@@ -1,9 +1,9 @@
-import datetime
 import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -92,7 +92,7 @@ class Customer(CustomFieldsModel, ChangeLoggedModel, ScopedModel):
 
 class OccupancyQuerySet(RestrictedQuerySet):
     def current(self, on=None):
-        on = on or datetime.date.today()
+        on = on or timezone.localdate()
         started = Q(start_date__isnull=True) | Q(start_date__lte=on)
         not_ended = Q(end_date__isnull=True) | Q(end_date__gte=on)
         return self.filter(started, not_ended)
@@ -131,7 +131,7 @@ class Occupancy(ChangeLoggedModel, ScopedModel):
 
     @property
     def is_current(self):
-        today = datetime.date.today()
+        today = timezone.localdate()
         started = self.start_date is None or self.start_date <= today
         return started and (self.end_date is None or self.end_date >= today)
 

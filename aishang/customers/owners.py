@@ -328,7 +328,7 @@ _OCCUPANCY_STARTS = CompiledQuery(lambda occupancies, account, day: _bound_occup
 def owner_occupancy_starts(account, day=None):
     """(unit id, customer id, start date) of the current occupancies behind the account's live bindings: its units,
     its customers and since when, at once, as plain rows."""
-    return _OCCUPANCY_STARTS.rows(Occupancy.objects.all(), account=account.pk, day=day or datetime.date.today())
+    return _OCCUPANCY_STARTS.rows(Occupancy.objects.all(), account=account.pk, day=day or timezone.localdate())
 
 
 def owner_customers(account):

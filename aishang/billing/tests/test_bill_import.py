@@ -51,7 +51,7 @@ from aishang.extras.models import Job
 pytestmark = pytest.mark.django_db
 
 HEADERS = [c.header for c in COLUMNS]
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 THIS_YEAR = TODAY.year
 
 
@@ -86,7 +86,8 @@ def written(project):
 def rejected(project, rows, actor=None, **kwargs):
     before = written(project)
     with pytest.raises(ImportRejected) as caught:
-        bill_import(project=project, file=xlsx_file(rows, **kwargs), actor=actor)
+        # The day the parametrized messages were written with, though the clock may pass midnight meanwhile.
+        bill_import(project=project, file=xlsx_file(rows, **kwargs), actor=actor, today=TODAY)
     assert written(project) == before
     return caught.value.errors.as_list()
 

@@ -28,7 +28,9 @@ from aishang.core.testing import make_company, make_fee_item, make_owner, make_p
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def today():
+    return timezone.localdate()
 
 
 @pytest.fixture
@@ -59,7 +61,7 @@ def test_late_fees_are_raised_as_bills_and_paid_with_the_overdue_bill(project, c
     unit = make_unit(project)
     fee_item = make_fee_item(project.company, name="物业费", late_fee_enabled=True,
                              late_fee_daily_rate=Decimal("0.0005"))
-    overdue = bill(project, unit, fee_item, "1000.00", due=TODAY - datetime.timedelta(days=10))
+    overdue = bill(project, unit, fee_item, "1000.00", due=today() - datetime.timedelta(days=10))
 
     with pytest.raises(ValidationError, match="须付清所选账单及滞纳金"):
         payment_collect(project=project, bill_ids=[overdue.pk], tenders=[cash("1000.00")], actor=cashier,
@@ -83,14 +85,14 @@ def test_without_late_fees_the_overdue_bill_is_paid_alone_and_an_open_late_fee_n
         project, cashier):
     unit = make_unit(project)
     fee_item = make_fee_item(project.company, late_fee_enabled=True, late_fee_daily_rate=Decimal("0.001"))
-    overdue = bill(project, unit, fee_item, "100.00", due=TODAY - datetime.timedelta(days=40),
-                   start=TODAY.replace(day=1) - datetime.timedelta(days=40))
+    overdue = bill(project, unit, fee_item, "100.00", due=today() - datetime.timedelta(days=40),
+                   start=today().replace(day=1) - datetime.timedelta(days=40))
     payment_collect(project=project, bill_ids=[overdue.pk], tenders=[cash("100.00")], actor=cashier)
     assert not Bill.objects.filter(kind=BillKind.LATE_FEE).exists()
 
-    second = bill(project, unit, fee_item, "100.00", due=TODAY - datetime.timedelta(days=5))
-    third = bill(project, unit, fee_item, "100.00", due=TODAY + datetime.timedelta(days=25),
-                 start=TODAY + datetime.timedelta(days=1))
+    second = bill(project, unit, fee_item, "100.00", due=today() - datetime.timedelta(days=5))
+    third = bill(project, unit, fee_item, "100.00", due=today() + datetime.timedelta(days=25),
+                 start=today() + datetime.timedelta(days=1))
     payment_collect(project=project, bill_ids=[second.pk], tenders=[cash("100.50")], actor=cashier,
                     collect_late_fees=True)
     payment_collect(project=project, bill_ids=[third.pk], tenders=[cash("100.00")], actor=cashier)
@@ -102,7 +104,7 @@ def test_the_desk_offers_the_late_fee_and_collects_it_when_ticked(client, projec
     unit = make_unit(project)
     make_owner(unit)
     fee_item = make_fee_item(project.company, late_fee_enabled=True, late_fee_daily_rate=Decimal("0.0005"))
-    overdue = bill(project, unit, fee_item, "200.00", due=TODAY - datetime.timedelta(days=20))
+    overdue = bill(project, unit, fee_item, "200.00", due=today() - datetime.timedelta(days=20))
     url = reverse("billing:desk_unit", args=[unit.pk])
     assert "同时收取滞纳金" in client.get(url).content.decode()
 
@@ -118,7 +120,7 @@ def test_a_payment_time_discount_is_granted_only_when_the_chosen_bills_are_paid_
     unit = make_unit(project)
     fee_item = make_fee_item(project.company)
     scheme(project, "当场缴费九五折", rate=Decimal("0.95"))
-    first = bill(project, unit, fee_item, "200.00", due=TODAY + datetime.timedelta(days=10))
+    first = bill(project, unit, fee_item, "200.00", due=today() + datetime.timedelta(days=10))
 
     payment_collect(project=project, bill_ids=[first.pk], tenders=[cash("100.00")], actor=cashier)
     assert not BillDiscount.objects.exists() and bill_outstanding(first) == Decimal("100.00")
@@ -134,7 +136,7 @@ def test_paying_twelve_months_ahead_makes_the_last_free(project, cashier):
     unit = make_unit(project)
     fee_item = make_fee_item(project.company)
     scheme(project, "预交12个月送1个月", kind="free_periods", min_periods=12, free_periods=1)
-    first = TODAY.replace(day=1)
+    first = today().replace(day=1)
     months = []
     for offset in range(12):
         start = (first + datetime.timedelta(days=32 * offset)).replace(day=1)
@@ -156,7 +158,7 @@ def test_the_desk_shows_what_paying_in_full_takes_off(client, project, cashier):
     make_owner(unit)
     fee_item = make_fee_item(project.company)
     scheme(project, "当场缴费立减", kind="amount", amount=Decimal("8.00"))
-    bill(project, unit, fee_item, "80.00", due=TODAY + datetime.timedelta(days=5))
+    bill(project, unit, fee_item, "80.00", due=today() + datetime.timedelta(days=5))
     html = client.get(reverse("billing:desk_unit", args=[unit.pk])).content.decode()
     assert "付清优惠" in html and "−¥8.00" in html
 
@@ -167,13 +169,13 @@ def test_the_desk_shows_what_paying_in_full_takes_off(client, project, cashier):
 def test_a_bill_paid_after_its_due_date_breaks_the_on_time_record(project, cashier):
     prompt, late = make_unit(project), make_unit(project)
     fee_item = make_fee_item(project.company)
-    due_soon = bill(project, prompt, fee_item, "100.00", due=TODAY + datetime.timedelta(days=10))
-    overdue = bill(project, late, fee_item, "100.00", due=TODAY - datetime.timedelta(days=40))
+    due_soon = bill(project, prompt, fee_item, "100.00", due=today() + datetime.timedelta(days=10))
+    overdue = bill(project, late, fee_item, "100.00", due=today() - datetime.timedelta(days=40))
     for paid in (due_soon, overdue):
         payment_collect(project=project, bill_ids=[paid.pk], tenders=[cash("100.00")], actor=cashier)
 
     on_time = scheme(project, "连续按时缴费", rate=Decimal("0.95"), on_time_months=6)
-    assert eligible_units(on_time, project, TODAY + datetime.timedelta(days=20)) == {prompt.pk}
+    assert eligible_units(on_time, project, today() + datetime.timedelta(days=20)) == {prompt.pk}
 
 
 # A customer's own bills (no unit)
@@ -186,7 +188,7 @@ def test_a_customer_with_bills_of_their_own_is_found_and_paid_at_their_desk_page
     tenant = make_customer(project, name="李四停车", mobile="13800001111")
     fee_item = make_fee_item(project.company, name="车位租金")
     own = temporary_bill_create(project=project, fee_item=fee_item, amount=Decimal("300.00"), reason="车位月租",
-                                due_date=TODAY, period_start=TODAY.replace(day=1), payer=tenant, actor=cashier)
+                                due_date=today(), period_start=today().replace(day=1), payer=tenant, actor=cashier)
 
     response = client.get(reverse("billing:desk"), {"q": "13800001111"})
     page = reverse("billing:desk_customer", args=[tenant.pk])
@@ -209,7 +211,7 @@ def test_a_customer_of_another_company_is_not_found_at_the_desk(client, project,
     other_project = make_project(make_company(name="别家"))
     stranger = make_customer(other_project, name="王五")
     temporary_bill_create(project=other_project, fee_item=make_fee_item(other_project.company),
-                          amount=Decimal("10.00"), reason="x", due_date=TODAY, period_start=TODAY, payer=stranger,
+                          amount=Decimal("10.00"), reason="x", due_date=today(), period_start=today(), payer=stranger,
                           actor=make_staff(other_project.company, "cashier"))
     assert "没有找到" in client.get(reverse("billing:desk"), {"q": "王五"}).content.decode()
     assert client.get(reverse("billing:desk_customer", args=[stranger.pk])).status_code == 404

@@ -1,7 +1,7 @@
-import datetime
 
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aishang.core.api.filters import CustomFieldFilterMixin, IdFilter
@@ -34,7 +34,7 @@ class OccupancyFilterSet(django_filters.FilterSet):
     def filter_current(self, queryset, name, value):
         if value is None:
             return queryset
-        today = datetime.date.today()
+        today = timezone.localdate()
         current = (Q(start_date__isnull=True) | Q(start_date__lte=today)) & (
             Q(end_date__isnull=True) | Q(end_date__gte=today))
         return queryset.filter(current) if value else queryset.exclude(current)
