@@ -4,6 +4,7 @@ import calendar
 import datetime
 import io
 import re
+import zipfile
 from abc import ABC, abstractmethod
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineWorkbook
 
 from .exports import xlsx_bytes
@@ -91,6 +93,85 @@ def open_workbook(file):
     finally:
         if hasattr(file, "seek"):
             file.seek(0)
+
+
+MAX_COLUMNS = 100
+ROWS_BEYOND_LIMIT = 1000  # blank rows and the header above the row limit still read
+MAX_SHEET_XML_BYTES = 300 * 1024 * 1024
+_SHEET_TARGET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"')
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
+_CELL_COLUMN = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})\d+"')
+
+
+def check_sheet_extent(file, *, max_rows):
+    """Refuse, before the sheet is read, a first sheet whose cells reach far beyond what an import takes.
+
+    The reader builds the sheet as a grid from A1 to its farthest cell: a stray space typed in row 1,000,000 would
+    cost gigabytes. The sheet's XML is scanned for the cells' row and column references instead (a fraction of a
+    second for 100,000 rows); a file that is no xlsx is left to the reader's own refusal."""
+    try:
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    try:
+        with archive:
+            info = _first_sheet_info(archive)
+            if info is None:
+                return
+            if info.file_size > MAX_SHEET_XML_BYTES:
+                raise ValidationError("表格内容过大，请删除多余的行列，或分成多个文件导入")
+            rows, columns = _sheet_extent(archive, info)
+    finally:
+        if hasattr(file, "seek"):
+            file.seek(0)
+    if rows > max_rows + ROWS_BEYOND_LIMIT:
+        raise ValidationError(f"表格的内容到第 {rows} 行，超过单次导入上限 {max_rows} 行：请分成多个文件导入，"
+                              "或删除表格下方多余的单元格（包括只有空格的）后重新上传")
+    if columns > MAX_COLUMNS:
+        raise ValidationError(f"表格的内容到第 {get_column_letter(columns)} 列，超过 {MAX_COLUMNS} 列："
+                              "请删除表格右侧多余的单元格（包括只有空格的）后重新上传")
+
+
+def _first_sheet_info(archive):
+    """The zip entry of the workbook's first sheet (as the reader orders them), or None."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        relations = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    first = _SHEET_TARGET.search(workbook)
+    if first is None:
+        return None
+    for relation in re.finditer(rb"<Relationship\b[^>]*>", relations):
+        if re.search(rb'\bId="' + re.escape(first[1]) + rb'"', relation[0]):
+            target = re.search(rb'\bTarget="([^"]+)"', relation[0])
+            if target is None:
+                return None
+            path = target[1].decode()
+            path = path.lstrip("/") if path.startswith("/") else f"xl/{path}"
+            try:
+                return archive.getinfo(path)
+            except KeyError:
+                return None
+    return None
+
+
+def _sheet_extent(archive, info):
+    """(last row, last column) the sheet's cells name; rows without a number count one after another."""
+    last_row = last_column = 0
+    carry = b""
+    with archive.open(info) as xml:
+        while chunk := xml.read(4 * 1024 * 1024):
+            text = carry + chunk
+            cut = text.rfind(b"<")  # a tag cut by the chunk is read whole with the next one
+            text, carry = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            numbers = _ROW_NUMBER.findall(text)
+            if numbers:
+                last_row = max(last_row, max(map(int, numbers)))
+            last_row += text.count(b"<row") - len(numbers) if b"<row" in text else 0
+            for letters in set(_CELL_COLUMN.findall(text)):
+                last_column = max(last_column, column_index_from_string(letters.decode()))
+    return last_row, last_column
 
 
 def first_sheet_rows(workbook):
@@ -186,6 +267,7 @@ class SheetReader(ABC):
     def read_file(self, file):
         workbook = open_workbook(file)
         try:
+            check_sheet_extent(file, max_rows=self.max_rows)
             rows = first_sheet_rows(workbook)
         finally:
             workbook.close()

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from openpyxl import Workbook
 
-from aishang.extras.importing import SheetReader, parse_date_text
+from aishang.extras.importing import SheetReader, _first_sheet_info, _sheet_extent, parse_date_text
 
 
 class MeterSheet(SheetReader):
@@ -114,6 +115,36 @@ def test_a_file_that_is_no_workbook_is_refused_with_a_message_the_clerk_can_act_
 
     with pytest.raises(ValidationError, match="无法读取该文件，请上传 Excel"):
         MeterSheet().read_file(upload)
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ("A1000000", "表格的内容到第 1000000 行，超过单次导入上限 100000 行：请分成多个文件导入，或删除表格下方"),
+    ("KN3", "表格的内容到第 KN 列，超过 100 列：请删除表格右侧多余的单元格"),
+])
+def test_a_stray_cell_far_away_is_refused_before_the_sheet_is_read(cell, message):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["表号", "读数"])
+    sheet.append(["A01", 1])
+    sheet[cell] = " "  # a space typed far below or to the right: the reader would build the grid up to it
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.name = "读数.xlsx"
+
+    with pytest.raises(ValidationError, match=message):
+        MeterSheet().read_file(buffer)
+
+
+def test_the_sheets_extent_counts_rows_and_columns_of_a_full_template():
+    rows = [["表号", "读数"], *[[f"A{n:03d}", n] for n in range(300)]]
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    with zipfile.ZipFile(buffer) as archive:
+        assert _sheet_extent(archive, _first_sheet_info(archive)) == (301, 2)
 
 
 def test_an_empty_file_and_a_file_with_only_headers_say_so():
