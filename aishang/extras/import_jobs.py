@@ -6,15 +6,17 @@ from django.utils.translation import gettext as _
 
 from aishang.estate.models import Project
 
-from .importing import ImportRejected, open_workbook
+from .importing import MAX_ROWS, ImportRejected, check_sheet_extent, open_workbook
 from .jobs import JobFailed, JobProgress
 from .models import Job
 
 
 def project_import_job(*, kind, title, project, uploaded_file, actor):
-    """Check the upload is a readable xlsx and record it as the project's import job (not started yet)."""
+    """Check the upload is a readable xlsx of a size an import takes and record it as the project's import job (not
+    started yet)."""
     try:
         open_workbook(uploaded_file).close()
+        check_sheet_extent(uploaded_file, max_rows=MAX_ROWS)
     except ValidationError as exc:
         raise ValidationError({"file": exc.messages}) from None
     name = getattr(uploaded_file, "name", "") or "import.xlsx"

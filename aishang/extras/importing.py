@@ -108,16 +108,16 @@ def check_sheet_extent(file, *, max_rows):
 
     The reader builds the sheet as a grid from A1 to its farthest cell: a stray space typed in row 1,000,000 would
     cost gigabytes. The sheet's XML is scanned for the cells' row and column references instead (a fraction of a
-    second for 100,000 rows); a file that is no xlsx is left to the reader's own refusal."""
+    second for 100,000 rows). Only xlsx is taken: the reader would read other formats (ods, xls) unchecked."""
     try:
         archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError, ValueError):
-        return
+        raise ValidationError(UNREADABLE) from None
     try:
         with archive:
             info = _first_sheet_info(archive)
             if info is None:
-                return
+                raise ValidationError(UNREADABLE)
             if info.file_size > MAX_SHEET_XML_BYTES:
                 raise ValidationError("表格内容过大，请删除多余的行列，或分成多个文件导入")
             rows, columns = _sheet_extent(archive, info)

@@ -108,7 +108,16 @@ def test_a_sheet_that_starts_below_and_right_of_a1_keeps_the_rows_and_columns_ex
     assert str(reader.read[0][2]) == "12"  # as typed, not 12.0
 
 
-@pytest.mark.parametrize("content", [b"not a spreadsheet", b"PK\x03\x04broken zip"])
+def opendocument_spreadsheet():
+    """A zip that is no xlsx (an .ods renamed): the reader would read it, unchecked."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content", [b"not a spreadsheet", b"PK\x03\x04broken zip", opendocument_spreadsheet()])
 def test_a_file_that_is_no_workbook_is_refused_with_a_message_the_clerk_can_act_on(content):
     upload = io.BytesIO(content)
     upload.name = "读数.xlsx"
