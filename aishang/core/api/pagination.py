@@ -4,6 +4,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+MAX_PAGE = 2**31 - 1
+
 
 class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
@@ -24,7 +26,8 @@ class StandardPagination(PageNumberPagination):
                 number = 0
             if number < 1:
                 raise NotFound(_("页码应为正整数"))
-        count, rows = read((number - 1) * size, size)
+        # Past any real page, and past what the database takes as an OFFSET.
+        count, rows = read((number - 1) * size, size) if number <= MAX_PAGE else (None, [])
         if count is None:
             raise NotFound(_("第 %(page)s 页没有数据") % {"page": number})
         url = request.build_absolute_uri()

@@ -129,7 +129,8 @@ def test_the_endpoint_pages_with_links_and_refuses_a_page_that_is_not_there(vari
     assert first["previous"] is None and "page=2" in first["next"]
     assert second["results"] == everything[5:10] and "page=3" in second["next"] and "page=" not in second["previous"]
     assert last["results"] == everything[10:] and last["next"] is None and "page=2" in last["previous"]
-    for page, message in (("4", "第 4 页没有数据"), ("0", "页码应为正整数"), ("abc", "页码应为正整数")):
+    for page, message in (("4", "第 4 页没有数据"), ("0", "页码应为正整数"), ("abc", "页码应为正整数"),
+                          (str(10**20), f"第 {10**20} 页没有数据")):
         answer = owner_api.get(url, {"page_size": 5, "page": page})
         assert answer.status_code == 404
         assert answer.json()["detail"] == message
