@@ -117,7 +117,8 @@ def opendocument_spreadsheet():
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("content", [b"not a spreadsheet", b"PK\x03\x04broken zip", opendocument_spreadsheet()])
+@pytest.mark.parametrize("content", [b"not a spreadsheet", b"PK\x03\x04broken zip", opendocument_spreadsheet()],
+                         ids=["text", "broken zip", "ods"])
 def test_a_file_that_is_no_workbook_is_refused_with_a_message_the_clerk_can_act_on(content):
     upload = io.BytesIO(content)
     upload.name = "读数.xlsx"
